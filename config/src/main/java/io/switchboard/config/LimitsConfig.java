@@ -1,0 +1,11 @@
+package io.switchboard.config;
+
+/** Bounds on what one client may make the proxy hold. */
+public record LimitsConfig(
+    long maxBulkBytes,
+    int maxMultibulk,
+    int maxInlineBytes,
+    int maxReplyNesting,
+    int maxInflightPerClient,
+    long clientOutputBufferBytes,
+    int maxHeldPerPool) {}

@@ -1,0 +1,169 @@
+package io.switchboard.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigValueType;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** Reads typed, range-checked values; every error names the full key. */
+final class SettingsReader {
+
+  private final Config config;
+  private final String prefix;
+
+  SettingsReader(Config config, String prefix) {
+    this.config = config;
+    this.prefix = prefix;
+  }
+
+  static SwitchboardConfig read(SettingsReader r) {
+    Credentials redisCredentials =
+        new Credentials(r.string("redis.username"), r.string("redis.password"));
+    String sentinelPassword = r.string("sentinel.password");
+    Credentials sentinelCredentials =
+        new Credentials(
+            r.string("sentinel.username"),
+            sentinelPassword.isEmpty() ? redisCredentials.password() : sentinelPassword);
+    Duration retryMin = r.duration("sentinel.retry-min");
+    Duration retryMax = r.duration("sentinel.retry-max");
+    if (retryMax.compareTo(retryMin) < 0) {
+      throw r.invalid("sentinel.retry-max", retryMax + " is shorter than sentinel.retry-min");
+    }
+    return new SwitchboardConfig(
+        new Endpoint(r.nonEmpty("listen.host"), r.listenPort("listen.port")),
+        new Endpoint(r.nonEmpty("admin.host"), r.listenPort("admin.port")),
+        new SentinelConfig(
+            r.hostList("sentinel.hosts"),
+            r.nonEmpty("sentinel.master"),
+            sentinelCredentials,
+            r.duration("sentinel.timeout"),
+            r.duration("sentinel.reconcile-interval"),
+            retryMin,
+            retryMax),
+        new RedisConfig(
+            redisCredentials,
+            r.intBetween("redis.databases", 1, Integer.MAX_VALUE),
+            r.duration("redis.connect-timeout"),
+            r.intBetween("redis.connections-per-node", 1, 64),
+            r.duration("redis.reconnect-wait"),
+            r.nonEmpty("redis.client-name")),
+        new LimitsConfig(
+            r.bytes("limits.max-bulk-bytes", Integer.MAX_VALUE - 1024),
+            r.intBetween("limits.max-multibulk", 1, Integer.MAX_VALUE),
+            (int) r.bytes("limits.max-inline-bytes", 1 << 30),
+            r.intBetween("limits.max-reply-nesting", 1, 4096),
+            r.intBetween("limits.max-inflight-per-client", 1, 1 << 20),
+            r.bytes("limits.client-output-buffer-bytes", Long.MAX_VALUE),
+            r.intBetween("limits.max-held-per-pool", 1, Integer.MAX_VALUE)),
+        new ServerConfig(
+            r.intBetween("server.io-threads", 0, 1024), r.transport("server.transport")));
+  }
+
+  private String string(String key) {
+    try {
+      return config.getString(key);
+    } catch (ConfigException e) {
+      throw invalid(key, "expected a string");
+    }
+  }
+
+  private String nonEmpty(String key) {
+    String value = string(key).trim();
+    if (value.isEmpty()) {
+      throw invalid(key, "must not be empty");
+    }
+    return value;
+  }
+
+  private int intBetween(String key, int min, int max) {
+    long value;
+    try {
+      value = config.getLong(key);
+    } catch (ConfigException e) {
+      throw invalid(key, "'" + raw(key) + "' is not a whole number");
+    }
+    if (value < min || value > max) {
+      throw invalid(key, value + " is out of range (" + min + "-" + max + ")");
+    }
+    return (int) value;
+  }
+
+  private int listenPort(String key) {
+    return intBetween(key, 0, 65535);
+  }
+
+  private long bytes(String key, long max) {
+    long value;
+    try {
+      value = config.getBytes(key);
+    } catch (ConfigException e) {
+      throw invalid(key, "'" + raw(key) + "' is not a size (examples: 65536, 64k, 512m)");
+    }
+    if (value < 1 || value > max) {
+      throw invalid(key, value + " bytes is out of range (1-" + max + ")");
+    }
+    return value;
+  }
+
+  private Duration duration(String key) {
+    Duration value;
+    try {
+      value = config.getDuration(key);
+    } catch (ConfigException e) {
+      throw invalid(key, "'" + raw(key) + "' is not a duration (examples: 500ms, 2s, 1m)");
+    }
+    if (value.isNegative() || value.isZero()) {
+      throw invalid(key, "must be longer than zero");
+    }
+    return value;
+  }
+
+  private List<HostAndPort> hostList(String key) {
+    List<String> items = new ArrayList<>();
+    if (config.getValue(key).valueType() == ConfigValueType.LIST) {
+      try {
+        items.addAll(config.getStringList(key));
+      } catch (ConfigException e) {
+        throw invalid(key, "expected a list of host:port strings");
+      }
+    } else {
+      for (String part : string(key).split(",")) {
+        if (!part.isBlank()) {
+          items.add(part);
+        }
+      }
+    }
+    if (items.isEmpty()) {
+      throw invalid(key, "no Sentinel given (expected host:port, comma-separated)");
+    }
+    List<HostAndPort> hosts = new ArrayList<>();
+    for (String item : items) {
+      try {
+        hosts.add(HostAndPort.parse(item));
+      } catch (IllegalArgumentException e) {
+        throw invalid(key, e.getMessage());
+      }
+    }
+    return hosts;
+  }
+
+  private ServerConfig.Transport transport(String key) {
+    String value = string(key);
+    try {
+      return ServerConfig.Transport.valueOf(value.trim().toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw invalid(key, "'" + value + "' is not one of auto, epoll, nio");
+    }
+  }
+
+  private String raw(String key) {
+    return String.valueOf(config.getValue(key).unwrapped());
+  }
+
+  private InvalidConfigException invalid(String key, String problem) {
+    return new InvalidConfigException(prefix + "." + key + ": " + problem);
+  }
+}

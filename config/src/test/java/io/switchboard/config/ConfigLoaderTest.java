@@ -1,0 +1,139 @@
+package io.switchboard.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+
+  @Test
+  void defaultsDescribeALocalSentinelAndTheRedisPort() {
+    SwitchboardConfig config = ConfigLoader.parse("");
+    assertThat(config.listen().port()).isEqualTo(6379);
+    assertThat(config.admin().port()).isEqualTo(8080);
+    assertThat(config.sentinel().hosts()).containsExactly(new HostAndPort("127.0.0.1", 26379));
+    assertThat(config.sentinel().master()).isEqualTo("mymaster");
+    assertThat(config.sentinel().reconcileInterval()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(config.limits().maxBulkBytes()).isEqualTo(512L * 1024 * 1024);
+    assertThat(config.server().transport()).isEqualTo(ServerConfig.Transport.AUTO);
+  }
+
+  @Test
+  void kubernetesEnvironmentVariablesConfigureSentinelsPasswordAndPorts() {
+    SwitchboardConfig config =
+        ConfigLoader.load(
+            Map.of(
+                "REDIS_SENTINEL_HOSTS", "redis-node-0.redis-headless:26379, redis-node-1:26379",
+                "REDIS_SENTINEL_MASTER", "mymaster2",
+                "REDIS_PASSWORD", "s3cret",
+                "SWITCHBOARD_PORT", "7000",
+                "SWITCHBOARD_ADMIN_PORT", "7001",
+                "UNRELATED", "ignored"),
+            new Properties());
+    assertThat(config.sentinel().hosts())
+        .containsExactly(
+            new HostAndPort("redis-node-0.redis-headless", 26379),
+            new HostAndPort("redis-node-1", 26379));
+    assertThat(config.sentinel().master()).isEqualTo("mymaster2");
+    assertThat(config.redis().credentials().password()).isEqualTo("s3cret");
+    assertThat(config.sentinel().credentials().password())
+        .as("Sentinel inherits the Redis password unless set separately")
+        .isEqualTo("s3cret");
+    assertThat(config.listen().port()).isEqualTo(7000);
+    assertThat(config.admin().port()).isEqualTo(7001);
+  }
+
+  @Test
+  void systemPropertiesOverrideTheFileWhichOverridesTheEnvironment(@TempDir Path dir)
+      throws Exception {
+    Path file = dir.resolve("switchboard.conf");
+    Files.writeString(
+        file, "switchboard.listen.port = 7100\nswitchboard.sentinel.master = fromfile\n");
+    Properties props = new Properties();
+    props.setProperty("config.file", file.toString());
+    props.setProperty("switchboard.listen.port", "7600");
+    SwitchboardConfig config =
+        ConfigLoader.load(
+            Map.of("SWITCHBOARD_PORT", "7200", "REDIS_SENTINEL_MASTER", "fromenv"), props);
+    assertThat(config.listen().port()).isEqualTo(7600);
+    assertThat(config.sentinel().master()).isEqualTo("fromfile");
+  }
+
+  @Test
+  void sentinelHostsMayBeAHoconList() {
+    SwitchboardConfig config =
+        ConfigLoader.parse("switchboard.sentinel.hosts = [\"10.0.0.1:26379\", \"[::1]:26380\"]");
+    assertThat(config.sentinel().hosts())
+        .containsExactly(new HostAndPort("10.0.0.1", 26379), new HostAndPort("::1", 26380));
+  }
+
+  @Test
+  void passwordsNeverAppearInToString() {
+    SwitchboardConfig config = ConfigLoader.parse("switchboard.redis.password = hunter2");
+    assertThat(config.toString()).doesNotContain("hunter2").contains("***");
+  }
+
+  @Test
+  void badValuesNameTheKeyAndTheProblem() {
+    assertError(
+        "switchboard.listen.port = 70000", "switchboard.listen.port: 70000 is out of range");
+    assertError("switchboard.lisen.port = 7000", "switchboard.lisen.port: unknown key")
+        .hasMessageContaining("did you mean switchboard.listen.port?");
+    assertError(
+        "switchboard.sentinel.hosts = \"localhost\"",
+        "switchboard.sentinel.hosts: 'localhost' is not host:port");
+    assertError(
+        "switchboard.sentinel.hosts = \"h:99999\"",
+        "switchboard.sentinel.hosts: 'h:99999': port 99999 is out of range");
+    assertError(
+        "switchboard.sentinel.hosts = \"\"", "switchboard.sentinel.hosts: no Sentinel given");
+    assertError("switchboard.sentinel.hosts = []", "switchboard.sentinel.hosts: no Sentinel given");
+    assertError(
+        "switchboard.listen.port = abc", "switchboard.listen.port: 'abc' is not a whole number");
+    assertError(
+        "switchboard.redis.reconnect-wait = soon",
+        "switchboard.redis.reconnect-wait: 'soon' is not a duration");
+    assertError("switchboard.server.transport = dpdk", "'dpdk' is not one of auto, epoll, nio");
+    assertError(
+        "switchboard.sentinel.master = \"  \"", "switchboard.sentinel.master: must not be empty");
+  }
+
+  @Test
+  void aMissingConfigFileIsNamed() {
+    Properties props = new Properties();
+    props.setProperty("config.file", "/nonexistent/switchboard.conf");
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of(), props))
+        .isInstanceOf(InvalidConfigException.class)
+        .hasMessage("config.file: /nonexistent/switchboard.conf does not exist");
+  }
+
+  @Test
+  void brokenHoconSyntaxIsReportedWithoutAStackTraceType() {
+    assertThatThrownBy(() -> ConfigLoader.parse("switchboard { listen { port = "))
+        .isInstanceOf(InvalidConfigException.class);
+  }
+
+  @Test
+  void hostAndPortParsesIpv6AndRejectsGarbage() {
+    assertThat(HostAndPort.parse("[::1]:6379")).isEqualTo(new HostAndPort("::1", 6379));
+    assertThat(HostAndPort.parse("[::1]:6379").toString()).isEqualTo("[::1]:6379");
+    for (String bad : List.of("::1:6379", "host:", ":6379", "host:x")) {
+      assertThatThrownBy(() -> HostAndPort.parse(bad)).isInstanceOf(IllegalArgumentException.class);
+    }
+  }
+
+  private static org.assertj.core.api.AbstractThrowableAssert<?, ? extends Throwable> assertError(
+      String hocon, String message) {
+    return assertThatThrownBy(() -> ConfigLoader.parse(hocon))
+        .isInstanceOf(InvalidConfigException.class)
+        .hasMessageContaining(message);
+  }
+}
