@@ -4,6 +4,7 @@ package io.switchboard.config;
 public record LimitsConfig(
     long maxBulkBytes,
     int maxMultibulk,
+    long maxRequestBytes,
     int maxInlineBytes,
     int maxReplyNesting,
     int maxInflightPerClient,

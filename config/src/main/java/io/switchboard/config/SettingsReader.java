@@ -53,6 +53,7 @@ final class SettingsReader {
         new LimitsConfig(
             r.bytes("limits.max-bulk-bytes", Integer.MAX_VALUE - 1024),
             r.intBetween("limits.max-multibulk", 1, Integer.MAX_VALUE),
+            r.bytes("limits.max-request-bytes", Integer.MAX_VALUE - 1024),
             (int) r.bytes("limits.max-inline-bytes", 1 << 30),
             r.intBetween("limits.max-reply-nesting", 1, 4096),
             r.intBetween("limits.max-inflight-per-client", 1, 1 << 20),

@@ -1,0 +1,43 @@
+package io.switchboard.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+
+/** Hands framed replies and channel events of one backend channel to its connection. */
+final class BackendHandler extends ChannelInboundHandlerAdapter {
+
+  private final BackendConnection connection;
+  private final LoopBackends loop;
+
+  BackendHandler(BackendConnection connection, LoopBackends loop) {
+    this.connection = connection;
+    this.loop = loop;
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    connection.onActive(ctx.channel());
+    loop.flushAll();
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    connection.onReply((ByteBuf) msg);
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    loop.flushAll();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    connection.onInactive();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    connection.onError(cause);
+  }
+}

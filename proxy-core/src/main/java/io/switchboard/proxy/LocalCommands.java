@@ -1,0 +1,247 @@
+package io.switchboard.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.switchboard.proxy.resp.ArgCursor;
+import io.switchboard.proxy.resp.Replies;
+import io.switchboard.routing.CommandSpec;
+import java.util.Locale;
+
+/**
+ * Commands the proxy answers from the session's own state, because forwarding them would change a
+ * backend connection that other clients share: PING, ECHO, QUIT, SELECT, HELLO, AUTH, CLIENT (ID,
+ * SETNAME, GETNAME, INFO, SETINFO), RESET. Error texts follow Redis's own.
+ */
+final class LocalCommands {
+
+  private final ClientSession session;
+  private final LoopBackends loop;
+
+  LocalCommands(ClientSession session, LoopBackends loop) {
+    this.session = session;
+    this.loop = loop;
+  }
+
+  PendingCommand answer(CommandSpec spec, ArgCursor args) {
+    if (!spec.arityAccepts(args.count())) {
+      return reply(error(wrongArity(spec.name())));
+    }
+    return switch (spec.name()) {
+      case "PING" -> reply(args.count() == 1 ? Replies.pong() : bulkArg(args.seek(1)));
+      case "ECHO" -> reply(bulkArg(args.seek(1)));
+      case "QUIT" -> {
+        PendingCommand quit = reply(Replies.ok());
+        quit.closeAfter = true;
+        yield quit;
+      }
+      case "SELECT" -> reply(select(args.seek(1)));
+      case "HELLO" -> reply(hello(args));
+      case "AUTH" -> reply(auth(args));
+      case "CLIENT" -> client(args);
+      case "RESET" -> {
+        session.db = 0;
+        session.protocol = 2;
+        session.name = null;
+        yield reply(Replies.simple(alloc(), "RESET"));
+      }
+      default -> reply(error("ERR unknown command '" + spec.name().toLowerCase(Locale.ROOT) + "'"));
+    };
+  }
+
+  private ByteBuf select(ArgCursor index) {
+    long db = index.longValue();
+    if (db == Long.MIN_VALUE) {
+      return error("ERR value is not an integer or out of range");
+    }
+    if (db < 0 || db >= loop.config().redis().databases()) {
+      return error("ERR DB index is out of range");
+    }
+    session.db = (int) db;
+    return Replies.ok();
+  }
+
+  private ByteBuf hello(ArgCursor args) {
+    int protocol = session.protocol;
+    String newName = session.name;
+    if (args.count() > 1) {
+      long requested = args.seek(1).longValue();
+      if (requested == Long.MIN_VALUE) {
+        return error("ERR Protocol version is not an integer or out of range");
+      }
+      if (requested != 2 && requested != 3) {
+        return error("NOPROTO unsupported protocol version");
+      }
+      protocol = (int) requested;
+      for (int i = 2; i < args.count(); i++) {
+        args.seek(i);
+        int left = args.count() - i - 1;
+        if (args.is("AUTH") && left >= 2) {
+          String user = args.seek(i + 1).string();
+          String password = args.seek(i + 2).string();
+          ByteBuf refused = checkCredentials(user, password);
+          if (refused != null) {
+            return refused;
+          }
+          i += 2;
+        } else if (args.is("SETNAME") && left >= 1) {
+          String candidate = args.seek(i + 1).string();
+          if (!validName(candidate)) {
+            return error(BAD_NAME);
+          }
+          newName = candidate;
+          i += 1;
+        } else {
+          return error("ERR Syntax error in HELLO option '" + args.string() + "'");
+        }
+      }
+    }
+    session.protocol = protocol;
+    session.name = newName;
+    ByteBuf buf = alloc().buffer(160);
+    Replies.writeMapHeader(buf, protocol, 7);
+    Replies.writeBulk(buf, "server");
+    Replies.writeBulk(buf, "redis");
+    Replies.writeBulk(buf, "version");
+    Replies.writeBulk(buf, loop.facts().version());
+    Replies.writeBulk(buf, "proto");
+    Replies.writeHeader(buf, ':', protocol);
+    Replies.writeBulk(buf, "id");
+    Replies.writeHeader(buf, ':', session.id);
+    Replies.writeBulk(buf, "mode");
+    Replies.writeBulk(buf, "standalone");
+    Replies.writeBulk(buf, "role");
+    Replies.writeBulk(buf, "master");
+    Replies.writeBulk(buf, "modules");
+    Replies.writeHeader(buf, '*', 0);
+    return buf;
+  }
+
+  private ByteBuf auth(ArgCursor args) {
+    if (args.count() > 3) {
+      return error("ERR syntax error");
+    }
+    if (args.count() == 2) {
+      // No proxy password is configured yet: Redis's answer for a server without requirepass.
+      return error(
+          "ERR AUTH <password> called without any password configured for the default user. "
+              + "Are you sure your configuration is correct?");
+    }
+    ByteBuf refused = checkCredentials(args.seek(1).string(), args.seek(2).string());
+    return refused != null ? refused : Replies.ok();
+  }
+
+  /** With no proxy users configured, only the passwordless default user exists, as on Redis. */
+  private ByteBuf checkCredentials(String user, String password) {
+    if ("default".equals(user)) {
+      return null;
+    }
+    return error("WRONGPASS invalid username-password pair or user is disabled.");
+  }
+
+  private PendingCommand client(ArgCursor args) {
+    args.seek(1);
+    if (args.is("ID") && args.count() == 2) {
+      return reply(Replies.integer(alloc(), session.id));
+    }
+    if (args.is("GETNAME") && args.count() == 2) {
+      return reply(
+          session.name == null || session.name.isEmpty()
+              ? Replies.nil(session.protocol)
+              : Replies.bulk(alloc(), session.name));
+    }
+    if (args.is("SETNAME") && args.count() == 3) {
+      String candidate = args.seek(2).string();
+      if (!validName(candidate)) {
+        return reply(error(BAD_NAME));
+      }
+      session.name = candidate;
+      return reply(Replies.ok());
+    }
+    if (args.is("SETINFO") && args.count() == 4) {
+      boolean name = args.seek(2).is("LIB-NAME");
+      boolean version = args.is("LIB-VER");
+      if (!name && !version) {
+        return reply(error("ERR Unrecognized option '" + args.string() + "'"));
+      }
+      String value = args.seek(3).string();
+      if (name) {
+        session.libName = value;
+      } else {
+        session.libVersion = value;
+      }
+      return reply(Replies.ok());
+    }
+    if (args.is("INFO") && args.count() == 2) {
+      return reply(Replies.bulk(alloc(), info()));
+    }
+    String sub = args.string().toUpperCase(Locale.ROOT);
+    return reply(
+        error(
+            "ERR 'CLIENT "
+                + sub
+                + "' is not supported by Switchboard: client connections are multiplexed, "
+                + "so per-connection server state cannot be changed or inspected"));
+  }
+
+  private String info() {
+    long age = (System.currentTimeMillis() - session.connectedAtMillis) / 1000;
+    return "id="
+        + session.id
+        + " addr="
+        + address(session.channel().remoteAddress())
+        + " laddr="
+        + address(session.channel().localAddress())
+        + " name="
+        + (session.name == null ? "" : session.name)
+        + " age="
+        + age
+        + " db="
+        + session.db
+        + " resp="
+        + session.protocol
+        + " lib-name="
+        + session.libName
+        + " lib-ver="
+        + session.libVersion
+        + "\n";
+  }
+
+  private static String address(java.net.SocketAddress address) {
+    return address instanceof java.net.InetSocketAddress inet
+        ? inet.getAddress().getHostAddress() + ":" + inet.getPort()
+        : String.valueOf(address);
+  }
+
+  private static final String BAD_NAME =
+      "ERR Client names cannot contain spaces, newlines or special characters.";
+
+  private static boolean validName(String name) {
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (c < '!' || c > '~') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static String wrongArity(String name) {
+    return "ERR wrong number of arguments for '" + name.toLowerCase(Locale.ROOT) + "' command";
+  }
+
+  private ByteBuf bulkArg(ArgCursor arg) {
+    return Replies.bulk(alloc(), arg.frame(), arg.offset(), arg.length());
+  }
+
+  private PendingCommand reply(ByteBuf reply) {
+    return PendingCommand.answered(session, reply);
+  }
+
+  private ByteBuf error(String text) {
+    return Replies.error(alloc(), text);
+  }
+
+  private ByteBufAllocator alloc() {
+    return loop.alloc();
+  }
+}

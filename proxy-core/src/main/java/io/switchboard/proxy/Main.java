@@ -1,0 +1,46 @@
+package io.switchboard.proxy;
+
+import io.switchboard.config.ConfigLoader;
+import io.switchboard.config.InvalidConfigException;
+import io.switchboard.config.SwitchboardConfig;
+import io.switchboard.proxy.demo.Demo;
+import java.io.PrintStream;
+
+/**
+ * {@code java -jar switchboard.jar} runs the proxy as configured; {@code java -jar switchboard.jar
+ * demo} first starts a local Sentinel topology and points the proxy at it.
+ */
+public final class Main {
+
+  private Main() {}
+
+  public static void main(String[] args) throws Exception {
+    PrintStream err = System.err;
+    if (args.length > 1 || (args.length == 1 && !args[0].equals("demo"))) {
+      err.println("usage: java -jar switchboard.jar [demo]");
+      System.exit(2);
+    }
+    SwitchboardConfig config;
+    try {
+      config = ConfigLoader.load();
+    } catch (InvalidConfigException e) {
+      err.println("switchboard: configuration error: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    if (args.length == 1) {
+      Demo.run(config);
+      return;
+    }
+    SwitchboardServer server = new SwitchboardServer(config);
+    try {
+      server.start();
+    } catch (Exception e) {
+      err.println("switchboard: cannot start: " + BackendConnection.describe(e));
+      server.close();
+      System.exit(1);
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(server::close, "switchboard-shutdown"));
+    Thread.currentThread().join();
+  }
+}

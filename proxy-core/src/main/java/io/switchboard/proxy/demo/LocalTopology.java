@@ -1,0 +1,162 @@
+package io.switchboard.proxy.demo;
+
+import io.switchboard.config.HostAndPort;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * A real Sentinel deployment on loopback: one primary, replicas and Sentinels, as {@code
+ * redis-server} processes on free ports, for the demo and the integration tests. {@link #close}
+ * stops every process and deletes the working folder.
+ */
+public final class LocalTopology implements AutoCloseable {
+
+  public static final String MASTER = "mymaster";
+
+  private final Path dir;
+  private final RedisBinary binary;
+  private final RedisNode primary;
+  private final List<RedisNode> replicas = new ArrayList<>();
+  private final List<RedisNode> sentinels = new ArrayList<>();
+
+  private LocalTopology(Path dir, RedisBinary binary, int replicaCount, int sentinelCount)
+      throws IOException {
+    this.dir = dir;
+    this.binary = binary;
+    this.primary = new RedisNode("primary", binary, dir, false, dataNodeConfig());
+    for (int i = 1; i <= replicaCount; i++) {
+      List<String> config = dataNodeConfig();
+      config.add("replicaof 127.0.0.1 " + primary.port());
+      replicas.add(new RedisNode("replica-" + i, binary, dir, false, config));
+    }
+    for (int i = 1; i <= sentinelCount; i++) {
+      int quorum = sentinelCount / 2 + 1;
+      List<String> config =
+          List.of(
+              "sentinel monitor " + MASTER + " 127.0.0.1 " + primary.port() + " " + quorum,
+              "sentinel down-after-milliseconds " + MASTER + " 2000",
+              "sentinel failover-timeout " + MASTER + " 10000",
+              "sentinel parallel-syncs " + MASTER + " 1");
+      sentinels.add(new RedisNode("sentinel-" + i, binary, dir, true, config));
+    }
+  }
+
+  /** One primary, two replicas, three Sentinels: the shape DESIGN.md describes. */
+  public static LocalTopology start() throws IOException {
+    return start(2, 3);
+  }
+
+  public static LocalTopology start(int replicaCount, int sentinelCount) throws IOException {
+    RedisBinary binary = RedisBinary.locate();
+    Path dir = Files.createTempDirectory("switchboard-topology-");
+    LocalTopology topology = new LocalTopology(dir, binary, replicaCount, sentinelCount);
+    try {
+      topology.primary.start();
+      for (RedisNode replica : topology.replicas) {
+        replica.start();
+      }
+      for (RedisNode replica : topology.replicas) {
+        topology.awaitReplicating(replica, Duration.ofSeconds(30));
+      }
+      for (RedisNode sentinel : topology.sentinels) {
+        sentinel.start();
+      }
+      return topology;
+    } catch (IOException | RuntimeException e) {
+      topology.close();
+      throw e;
+    }
+  }
+
+  private List<String> dataNodeConfig() {
+    List<String> config = new ArrayList<>();
+    config.add("save \"\"");
+    config.add("appendonly no");
+    config.add("repl-diskless-sync yes");
+    config.add("repl-diskless-sync-delay 0");
+    if (binary.majorVersion() >= 7) {
+      config.add("enable-debug-command yes");
+    }
+    return config;
+  }
+
+  private void awaitReplicating(RedisNode replica, Duration timeout) throws IOException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      Object info = replica.call("INFO", "replication");
+      if (String.valueOf(info).contains("master_link_status:up")) {
+        return;
+      }
+      RedisNode.sleep(50);
+    }
+    throw new IOException(replica.name() + " did not finish its initial sync");
+  }
+
+  /**
+   * Waits until every Sentinel knows all replicas and all other Sentinels (needed to fail over).
+   */
+  public void awaitSentinelsSettled(Duration timeout) throws IOException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    for (RedisNode sentinel : sentinels) {
+      while (true) {
+        Object reply = sentinel.call("SENTINEL", "MASTER", MASTER);
+        if (reply instanceof List<?> fields
+            && field(fields, "num-slaves") == replicas.size()
+            && field(fields, "num-other-sentinels") == sentinels.size() - 1) {
+          break;
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IOException(sentinel.name() + " did not discover the topology: " + reply);
+        }
+        RedisNode.sleep(100);
+      }
+    }
+  }
+
+  private static long field(List<?> fields, String name) {
+    for (int i = 0; i + 1 < fields.size(); i += 2) {
+      if (name.equals(fields.get(i))) {
+        return Long.parseLong(String.valueOf(fields.get(i + 1)));
+      }
+    }
+    return -1;
+  }
+
+  public RedisNode primary() {
+    return primary;
+  }
+
+  public List<RedisNode> replicas() {
+    return List.copyOf(replicas);
+  }
+
+  public List<RedisNode> sentinels() {
+    return List.copyOf(sentinels);
+  }
+
+  public List<HostAndPort> sentinelAddresses() {
+    return sentinels.stream().map(RedisNode::address).toList();
+  }
+
+  public RedisBinary binary() {
+    return binary;
+  }
+
+  @Override
+  public void close() {
+    sentinels.forEach(RedisNode::stop);
+    replicas.forEach(RedisNode::stop);
+    primary.stop();
+    try (Stream<Path> files = Files.walk(dir)) {
+      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // A leftover temp folder is harmless; the processes are what matter.
+    }
+  }
+}

@@ -1,0 +1,167 @@
+package io.switchboard.proxy.demo;
+
+import io.switchboard.config.HostAndPort;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One {@code redis-server} process (data node or Sentinel) on a loopback port, with its config and
+ * log in its own folder. Every started process is also registered with a JVM shutdown hook, so none
+ * outlives the JVM that started it, whatever the tests did.
+ */
+public final class RedisNode implements AutoCloseable {
+
+  private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
+
+  static {
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(() -> LIVE.forEach(Process::destroyForcibly), "switchboard-redis-cleanup"));
+  }
+
+  private final String name;
+  private final RedisBinary binary;
+  private final Path dir;
+  private final int port;
+  private final boolean sentinel;
+  private final List<String> config;
+  private Process process;
+
+  RedisNode(String name, RedisBinary binary, Path dir, boolean sentinel, List<String> extraConfig)
+      throws IOException {
+    this.name = name;
+    this.binary = binary;
+    this.dir = Files.createDirectories(dir.resolve(name));
+    this.port = freePort();
+    this.sentinel = sentinel;
+    this.config = new ArrayList<>();
+    config.add("port " + port);
+    config.add("bind 127.0.0.1");
+    config.add("dir " + this.dir);
+    config.add("daemonize no");
+    config.add("protected-mode no");
+    config.add("logfile \"\"");
+    config.addAll(extraConfig);
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public HostAndPort address() {
+    return new HostAndPort("127.0.0.1", port);
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  /** Starts the process (again, after a stop or kill) and waits until it answers PING. */
+  public void start() throws IOException {
+    Path conf = dir.resolve(sentinel ? "sentinel.conf" : "redis.conf");
+    if (!Files.exists(conf) || !sentinel) {
+      // Sentinel rewrites its own file; keep what it learned across restarts.
+      Files.write(conf, config);
+    }
+    List<String> command = new ArrayList<>(List.of(binary.path().toString(), conf.toString()));
+    if (sentinel) {
+      command.add("--sentinel");
+    }
+    process =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("output.log").toFile()))
+            .start();
+    LIVE.add(process);
+    awaitPing(Duration.ofSeconds(15));
+  }
+
+  private void awaitPing(Duration timeout) throws IOException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    IOException last = null;
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw new IOException(
+            name + " exited with " + process.exitValue() + "; see " + dir.resolve("output.log"));
+      }
+      try (RespClient client = RespClient.connect(address(), Duration.ofSeconds(1))) {
+        if ("PONG".equals(client.call("PING"))) {
+          return;
+        }
+      } catch (IOException e) {
+        last = e;
+      }
+      sleep(25);
+    }
+    throw new IOException(name + " did not answer PING on port " + port, last);
+  }
+
+  /** Sends a command to this node on a fresh connection. */
+  public Object call(Object... args) throws IOException {
+    try (RespClient client = RespClient.connect(address(), Duration.ofSeconds(5))) {
+      return client.call(args);
+    }
+  }
+
+  /** SIGTERM, then SIGKILL if it has not exited within five seconds. */
+  public void stop() {
+    if (process == null) {
+      return;
+    }
+    process.destroy();
+    try {
+      if (!process.waitFor(5, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
+    LIVE.remove(process);
+  }
+
+  /** SIGKILL: the crash of a node. */
+  public void kill() throws InterruptedException {
+    if (process != null) {
+      process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+      LIVE.remove(process);
+    }
+  }
+
+  public boolean isAlive() {
+    return process != null && process.isAlive();
+  }
+
+  @Override
+  public void close() {
+    stop();
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      socket.setReuseAddress(true);
+      return socket.getLocalPort();
+    }
+  }
+
+  static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+}

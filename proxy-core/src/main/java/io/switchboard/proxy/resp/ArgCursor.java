@@ -1,0 +1,102 @@
+package io.switchboard.proxy.resp;
+
+import io.netty.buffer.ByteBuf;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Walks the arguments of one framed request in place. One cursor per session, reset per command, so
+ * looking at a command allocates nothing. Frames come from {@link RespRequestDecoder}, which has
+ * already validated them.
+ */
+public final class ArgCursor {
+
+  private ByteBuf frame;
+  private int count;
+  private int index;
+  private int next;
+  private int offset;
+  private int length;
+
+  /** Points at the frame's first argument (the command name). */
+  public ArgCursor reset(ByteBuf frame) {
+    this.frame = frame;
+    int lf = frame.indexOf(frame.readerIndex(), frame.writerIndex(), (byte) '\n');
+    this.count = (int) Lines.parseLong(frame, frame.readerIndex() + 1, lf - 1);
+    this.next = lf + 1;
+    this.index = -1;
+    advance();
+    return this;
+  }
+
+  /** Number of arguments, the command name included. */
+  public int count() {
+    return count;
+  }
+
+  /** Moves to the next argument; false when there is none. */
+  public boolean advance() {
+    if (index + 1 >= count) {
+      index = count;
+      return false;
+    }
+    int lf = frame.indexOf(next, frame.writerIndex(), (byte) '\n');
+    length = (int) Lines.parseLong(frame, next + 1, lf - 1);
+    offset = lf + 1;
+    next = offset + length + 2;
+    index++;
+    return true;
+  }
+
+  /** Moves to argument {@code i} (0 is the command name); only forwards. */
+  public ArgCursor seek(int i) {
+    while (index < i && advance()) {
+      // keep walking
+    }
+    return this;
+  }
+
+  public int offset() {
+    return offset;
+  }
+
+  public int length() {
+    return length;
+  }
+
+  public ByteBuf frame() {
+    return frame;
+  }
+
+  public String string() {
+    return frame.toString(offset, length, StandardCharsets.UTF_8);
+  }
+
+  public byte[] bytes() {
+    byte[] bytes = new byte[length];
+    frame.getBytes(offset, bytes);
+    return bytes;
+  }
+
+  /** Case-insensitive comparison with an upper-case ASCII word. */
+  public boolean is(String upperWord) {
+    if (length != upperWord.length()) {
+      return false;
+    }
+    for (int i = 0; i < length; i++) {
+      byte b = frame.getByte(offset + i);
+      if (b >= 'a' && b <= 'z') {
+        b -= 32;
+      }
+      if (b != upperWord.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The argument as a long, or {@link Long#MIN_VALUE} when it is not an integer. */
+  public long longValue() {
+    long value = Lines.parseLong(frame, offset, offset + length);
+    return value == Lines.NOT_A_NUMBER ? Long.MIN_VALUE : value;
+  }
+}

@@ -1,0 +1,218 @@
+package io.switchboard.routing;
+
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.sentinel.api.StatefulRedisSentinelConnection;
+import io.switchboard.config.HostAndPort;
+import io.switchboard.config.SentinelConfig;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Asks the configured Sentinels, in order, for the primary and replicas of the master name, and
+ * publishes a new {@link Topology} whenever the answer changes. Runs on its own thread, never on a
+ * proxy event loop. While no Sentinel answers it retries with exponential backoff and publishes a
+ * topology whose problem names every Sentinel it tried.
+ */
+public final class SentinelWatcher implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(SentinelWatcher.class);
+
+  private final SentinelConfig config;
+  private final TopologyListener listener;
+  private final ClientResources resources;
+  private final io.lettuce.core.RedisClient client;
+  private final ScheduledExecutorService scheduler;
+  // Touched only by the scheduler thread.
+  private final Map<HostAndPort, StatefulRedisSentinelConnection<String, String>> connections =
+      new HashMap<>();
+  private Topology current;
+  private HostAndPort lastAnswering;
+  private Duration backoff;
+  private volatile boolean closed;
+
+  public SentinelWatcher(SentinelConfig config, TopologyListener listener) {
+    this.config = config;
+    this.listener = listener;
+    this.resources =
+        ClientResources.builder().ioThreadPoolSize(1).computationThreadPoolSize(1).build();
+    this.client = io.lettuce.core.RedisClient.create(resources);
+    client.setOptions(
+        ClientOptions.builder()
+            .autoReconnect(false)
+            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+            .socketOptions(SocketOptions.builder().connectTimeout(config.timeout()).build())
+            .timeoutOptions(TimeoutOptions.enabled(config.timeout()))
+            .build());
+    this.scheduler =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "switchboard-sentinel");
+              t.setDaemon(true);
+              return t;
+            });
+    this.backoff = config.retryMin();
+  }
+
+  /** Starts asking at once and then every reconcile interval. */
+  public void start() {
+    scheduler.execute(this::reconcile);
+  }
+
+  /** Asks again now, off the caller's thread (for a backend error or an operator's request). */
+  public void reconcileSoon() {
+    if (!closed) {
+      scheduler.execute(this::reconcileOnce);
+    }
+  }
+
+  private void reconcile() {
+    if (closed) {
+      return;
+    }
+    boolean answered = reconcileOnce();
+    Duration next;
+    if (answered) {
+      backoff = config.retryMin();
+      next = config.reconcileInterval();
+    } else {
+      next = backoff;
+      backoff =
+          backoff.multipliedBy(2).compareTo(config.retryMax()) > 0
+              ? config.retryMax()
+              : backoff.multipliedBy(2);
+    }
+    if (!closed) {
+      scheduler.schedule(this::reconcile, next.toMillis(), TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** One pass over the Sentinels; true when one of them answered. */
+  private boolean reconcileOnce() {
+    List<String> failures = new ArrayList<>();
+    for (HostAndPort sentinel : config.hosts()) {
+      try {
+        Topology answer = ask(sentinel);
+        if (!sentinel.equals(lastAnswering)) {
+          log.info("Sentinel {} answers for master '{}'", sentinel, config.master());
+          lastAnswering = sentinel;
+        }
+        publish(answer);
+        return true;
+      } catch (RuntimeException e) {
+        failures.add(sentinel + " (" + describe(e) + ")");
+        drop(sentinel);
+      }
+    }
+    lastAnswering = null;
+    String problem =
+        "no Sentinel answered for master '" + config.master() + "': " + String.join(", ", failures);
+    if (current == null || !current.hasPrimary()) {
+      publish(Topology.unknown(config.master(), problem));
+    }
+    log.warn("{}; retrying in {} ms", problem, backoff.toMillis());
+    return false;
+  }
+
+  private Topology ask(HostAndPort sentinel) {
+    var commands = connection(sentinel).sync();
+    SocketAddress primary = commands.getMasterAddrByName(config.master());
+    if (primary == null) {
+      throw new IllegalStateException("does not monitor a master named '" + config.master() + "'");
+    }
+    List<HostAndPort> replicas = new ArrayList<>();
+    for (Map<String, String> replica : commands.replicas(config.master())) {
+      String flags = replica.getOrDefault("flags", "");
+      if (!flags.contains("s_down")
+          && !flags.contains("o_down")
+          && !flags.contains("disconnected")) {
+        replicas.add(new HostAndPort(replica.get("ip"), Integer.parseInt(replica.get("port"))));
+      }
+    }
+    InetSocketAddress address = (InetSocketAddress) primary;
+    return Topology.of(
+        config.master(), new HostAndPort(address.getHostString(), address.getPort()), replicas);
+  }
+
+  private StatefulRedisSentinelConnection<String, String> connection(HostAndPort sentinel) {
+    StatefulRedisSentinelConnection<String, String> connection = connections.get(sentinel);
+    if (connection == null || !connection.isOpen()) {
+      RedisURI.Builder uri =
+          RedisURI.builder()
+              .withHost(sentinel.host())
+              .withPort(sentinel.port())
+              .withTimeout(config.timeout());
+      if (config.credentials().hasPassword()) {
+        if (config.credentials().username().isEmpty()) {
+          uri.withPassword(config.credentials().password().toCharArray());
+        } else {
+          uri.withAuthentication(config.credentials().username(), config.credentials().password());
+        }
+      }
+      connection = client.connectSentinel(uri.build());
+      connections.put(sentinel, connection);
+    }
+    return connection;
+  }
+
+  private void drop(HostAndPort sentinel) {
+    StatefulRedisSentinelConnection<String, String> connection = connections.remove(sentinel);
+    if (connection != null) {
+      connection.closeAsync();
+    }
+  }
+
+  private void publish(Topology topology) {
+    if (Objects.equals(topology, current)) {
+      return;
+    }
+    if (topology.hasPrimary()
+        && (current == null || !topology.primary().equals(current.primary()))) {
+      log.info(
+          "Primary of '{}' is {} (replicas: {})",
+          topology.masterName(),
+          topology.primary(),
+          topology.replicas());
+    }
+    current = topology;
+    listener.onTopology(topology);
+  }
+
+  private static String describe(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String message = root.getMessage();
+    return message == null ? root.getClass().getSimpleName() : message;
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    scheduler.shutdownNow();
+    try {
+      scheduler.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    connections.values().forEach(StatefulRedisSentinelConnection::close);
+    connections.clear();
+    client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    resources.shutdown(0, 2, TimeUnit.SECONDS);
+  }
+}
