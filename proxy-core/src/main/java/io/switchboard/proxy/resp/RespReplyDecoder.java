@@ -19,6 +19,7 @@ public final class RespReplyDecoder extends ByteToMessageDecoder {
   private final int[] remaining;
   private int depth;
   private int scanned;
+  private boolean failed;
 
   public RespReplyDecoder(int maxNesting) {
     this.remaining = new int[maxNesting];
@@ -26,12 +27,23 @@ public final class RespReplyDecoder extends ByteToMessageDecoder {
 
   @Override
   protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-    while (in.isReadable()) {
-      ByteBuf frame = decodeOne(in);
-      if (frame == null) {
-        return;
+    if (failed) {
+      in.skipBytes(in.readableBytes());
+      return;
+    }
+    try {
+      while (in.isReadable()) {
+        ByteBuf frame = decodeOne(in);
+        if (frame == null) {
+          return;
+        }
+        out.add(frame);
       }
-      out.add(frame);
+    } catch (RespProtocolException e) {
+      // The stream is out of step; nothing after this point can be trusted.
+      failed = true;
+      in.skipBytes(in.readableBytes());
+      throw e;
     }
   }
 

@@ -1,0 +1,170 @@
+package io.switchboard.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.switchboard.proxy.demo.RespClient;
+import io.switchboard.proxy.resp.RespValue;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import redis.clients.jedis.Jedis;
+
+/** Connection state the proxy owns, seen through raw RESP as redis-cli and telnet see it. */
+class ConnectionStateIT {
+
+  private static TestProxy proxy;
+
+  @BeforeAll
+  static void start() throws Exception {
+    proxy = TestProxy.start(SharedTopology.get(), "");
+    try (Jedis jedis = proxy.jedis()) {
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .ignoreExceptions()
+          .until(() -> "OK".equals(jedis.set("it:ready", "1")));
+    }
+  }
+
+  @AfterAll
+  static void stop() {
+    proxy.close();
+  }
+
+  private static RespClient connect() throws IOException {
+    return RespClient.connect(proxy.address(), Duration.ofSeconds(10));
+  }
+
+  @Test
+  void pingEchoAndClientNamesAreAnsweredPerConnection() throws IOException {
+    try (RespClient a = connect();
+        RespClient b = connect()) {
+      assertThat(a.call("PING")).isEqualTo("PONG");
+      assertThat(a.call("PING", "hi")).isEqualTo("hi");
+      assertThat(a.call("ECHO", "bin\r\nary")).isEqualTo("bin\r\nary");
+      assertThat(a.call("CLIENT", "SETNAME", "worker-a")).isEqualTo("OK");
+      assertThat(a.call("CLIENT", "GETNAME")).isEqualTo("worker-a");
+      assertThat(b.call("CLIENT", "GETNAME")).isNull();
+      assertThat(a.call("CLIENT", "ID")).isNotEqualTo(b.call("CLIENT", "ID"));
+      assertThat(a.call("CLIENT", "SETNAME", "has space"))
+          .isEqualTo(
+              new RespValue.Error(
+                  "ERR Client names cannot contain spaces, newlines or special characters."));
+      assertThat(a.call("ECHO"))
+          .isEqualTo(new RespValue.Error("ERR wrong number of arguments for 'echo' command"));
+    }
+  }
+
+  @Test
+  void selectKeepsDatabasesApartOverSharedConnections() throws IOException {
+    try (RespClient db0 = connect();
+        RespClient db5 = connect()) {
+      assertThat(db5.call("SELECT", "5")).isEqualTo("OK");
+      assertThat(db0.call("SET", "it:db", "zero")).isEqualTo("OK");
+      assertThat(db5.call("SET", "it:db", "five")).isEqualTo("OK");
+      assertThat(db0.call("GET", "it:db")).isEqualTo("zero");
+      assertThat(db5.call("GET", "it:db")).isEqualTo("five");
+      assertThat(db5.call("SELECT", "16"))
+          .isEqualTo(new RespValue.Error("ERR DB index is out of range"));
+      assertThat(db5.call("SELECT", "x"))
+          .isEqualTo(new RespValue.Error("ERR value is not an integer or out of range"));
+      try (RespClient primary =
+          RespClient.connect(SharedTopology.get().primary().address(), Duration.ofSeconds(5))) {
+        primary.call("SELECT", "5");
+        assertThat(primary.call("GET", "it:db")).as("db 5 on the server itself").isEqualTo("five");
+      }
+      db5.call("DEL", "it:db");
+      db0.call("DEL", "it:db");
+    }
+  }
+
+  @Test
+  void helloSwitchesTheConnectionToResp3() throws IOException {
+    try (RespClient client = connect()) {
+      Object hello = client.call("HELLO", "3", "SETNAME", "resp3-client");
+      assertThat(hello).isInstanceOf(Map.class);
+      Map<?, ?> fields = (Map<?, ?>) hello;
+      assertThat(fields.get("proto")).isEqualTo(3L);
+      assertThat(fields.get("server")).isEqualTo("redis");
+      assertThat(String.valueOf(fields.get("version"))).matches("\\d+\\.\\d+\\.\\d+");
+      client.call("DEL", "it:h3");
+      client.call("HSET", "it:h3", "f", "v");
+      client.send(RespClient.encode("HGETALL", "it:h3"));
+      assertThat(client.readRaw()).isEqualTo("%1\r\n$1\r\nf\r\n$1\r\nv\r\n");
+      client.send(RespClient.encode("GET", "it:nothing-here"));
+      assertThat(client.readRaw()).isEqualTo("_\r\n");
+      assertThat(client.call("HELLO", "4"))
+          .isEqualTo(new RespValue.Error("NOPROTO unsupported protocol version"));
+      assertThat(client.call("RESET")).isEqualTo("RESET");
+      client.send(RespClient.encode("GET", "it:nothing-here"));
+      assertThat(client.readRaw()).isEqualTo("$-1\r\n");
+      client.call("DEL", "it:h3");
+    }
+  }
+
+  @Test
+  void inlineCommandsWorkAsFromTelnet() throws IOException {
+    try (RespClient client = connect()) {
+      client.send("SET it:inline \"two words\"\r\nGET it:inline\r\nPING\r\n".getBytes());
+      assertThat(client.read()).isEqualTo("OK");
+      assertThat(client.read()).isEqualTo("two words");
+      assertThat(client.read()).isEqualTo("PONG");
+      client.call("DEL", "it:inline");
+    }
+  }
+
+  @Test
+  void quitAnswersOkAfterEarlierRepliesAndCloses() throws IOException {
+    try (RespClient client = connect()) {
+      client.send(
+          (new String(RespClient.encode("SET", "it:quit", "1"))
+                  + new String(RespClient.encode("GET", "it:quit"))
+                  + "QUIT\r\n"
+                  + new String(RespClient.encode("GET", "it:quit")))
+              .getBytes());
+      assertThat(client.read()).isEqualTo("OK");
+      assertThat(client.read()).isEqualTo("1");
+      assertThat(client.read()).isEqualTo("OK");
+      assertThat(client.isClosedByPeer()).isTrue();
+    }
+  }
+
+  @Test
+  void aProtocolErrorClosesThatClientOnly() throws IOException {
+    try (RespClient bad = connect();
+        RespClient good = connect()) {
+      bad.send("*1\r\n$4\r\nPING\r\n*x\r\n".getBytes());
+      assertThat(bad.read()).isEqualTo("PONG");
+      assertThat(bad.read())
+          .isEqualTo(new RespValue.Error("ERR Protocol error: invalid multibulk length"));
+      assertThat(bad.isClosedByPeer()).isTrue();
+      assertThat(good.call("PING")).isEqualTo("PONG");
+    }
+  }
+
+  @Test
+  void commandsThatWouldCorruptASharedConnectionAreRefusedClearly() throws IOException {
+    try (RespClient client = connect()) {
+      for (List<String> command :
+          List.of(
+              List.of("MULTI"),
+              List.of("SUBSCRIBE", "ch"),
+              List.of("BLPOP", "it:list", "0"),
+              List.of("XREAD", "BLOCK", "0", "STREAMS", "s", "$"),
+              List.of("MONITOR"),
+              List.of("CLIENT", "REPLY", "OFF"))) {
+        Object reply = client.call(command.toArray());
+        assertThat(reply).isInstanceOf(RespValue.Error.class);
+        assertThat(((RespValue.Error) reply).message())
+            .startsWith("ERR '")
+            .contains("not supported by Switchboard");
+      }
+      assertThat(client.call("XREAD", "STREAMS", "it:stream", "0")).isNull();
+      assertThat(client.call("PING")).isEqualTo("PONG");
+    }
+  }
+}

@@ -1,0 +1,59 @@
+package io.switchboard.proxy;
+
+import io.switchboard.config.ConfigLoader;
+import io.switchboard.config.HostAndPort;
+import io.switchboard.proxy.demo.LocalTopology;
+import java.util.List;
+import java.util.stream.Collectors;
+import redis.clients.jedis.Jedis;
+
+/** A Switchboard running in the test JVM (so Netty's leak detector watches it) on a free port. */
+final class TestProxy implements AutoCloseable {
+
+  private final SwitchboardServer server;
+  private final int port;
+
+  private TestProxy(SwitchboardServer server, int port) {
+    this.server = server;
+    this.port = port;
+  }
+
+  static TestProxy start(LocalTopology topology, String extraHocon) throws InterruptedException {
+    return start(topology.sentinelAddresses(), extraHocon);
+  }
+
+  static TestProxy start(List<HostAndPort> sentinels, String extraHocon)
+      throws InterruptedException {
+    String hosts =
+        sentinels.stream().map(h -> "\"" + h + "\"").collect(Collectors.joining(", ", "[", "]"));
+    String hocon =
+        "switchboard.listen.host = 127.0.0.1\n"
+            + "switchboard.listen.port = 0\n"
+            + "switchboard.sentinel.hosts = "
+            + hosts
+            + "\n"
+            + "switchboard.sentinel.master = "
+            + LocalTopology.MASTER
+            + "\n"
+            + extraHocon;
+    SwitchboardServer server = new SwitchboardServer(ConfigLoader.parse(hocon));
+    return new TestProxy(server, server.start());
+  }
+
+  int port() {
+    return port;
+  }
+
+  HostAndPort address() {
+    return new HostAndPort("127.0.0.1", port);
+  }
+
+  Jedis jedis() {
+    return new Jedis("127.0.0.1", port, 10_000);
+  }
+
+  @Override
+  public void close() {
+    server.close();
+  }
+}
