@@ -53,7 +53,11 @@ public final class LocalTopology implements AutoCloseable {
   }
 
   public static LocalTopology start(int replicaCount, int sentinelCount) throws IOException {
-    RedisBinary binary = RedisBinary.locate();
+    return start(RedisBinary.locate(), replicaCount, sentinelCount);
+  }
+
+  public static LocalTopology start(RedisBinary binary, int replicaCount, int sentinelCount)
+      throws IOException {
     Path dir = Files.createTempDirectory("switchboard-topology-");
     LocalTopology topology = new LocalTopology(dir, binary, replicaCount, sentinelCount);
     try {

@@ -36,6 +36,11 @@ public record RedisBinary(Path path, int majorVersion, String version) {
         return describe(candidate);
       }
     }
+    return embedded();
+  }
+
+  /** The Linux build of redis-server shipped inside the embedded-redis artifact. */
+  public static RedisBinary embedded() {
     return describe(extractEmbedded());
   }
 

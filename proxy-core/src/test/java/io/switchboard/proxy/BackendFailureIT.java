@@ -1,0 +1,89 @@
+package io.switchboard.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.switchboard.proxy.demo.LocalTopology;
+import io.switchboard.proxy.demo.RespClient;
+import io.switchboard.proxy.resp.RespValue;
+import java.io.IOException;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A primary that goes away under the proxy: in-flight commands get a clear error, new ones wait for
+ * it to come back within redis.reconnect-wait, then fail clearly; the client stays connected. Uses
+ * its own topology (no replicas, so Sentinel cannot fail over) because it kills the primary.
+ */
+class BackendFailureIT {
+
+  private static LocalTopology topology;
+  private static TestProxy proxy;
+
+  @BeforeAll
+  static void start() throws Exception {
+    topology = LocalTopology.start(0, 1);
+    proxy = TestProxy.start(topology, "switchboard.redis.reconnect-wait = 3s\n");
+    try (RespClient client = connect()) {
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .ignoreExceptions()
+          .until(() -> "OK".equals(client.call("SET", "it:up", "1")));
+    }
+  }
+
+  @AfterAll
+  static void stop() {
+    proxy.close();
+    topology.close();
+  }
+
+  private static RespClient connect() throws IOException {
+    return RespClient.connect(proxy.address(), Duration.ofSeconds(20));
+  }
+
+  @Test
+  void anInFlightCommandGetsAClearErrorAndTheClientStaysConnected() throws Exception {
+    try (RespClient client = connect()) {
+      client.send(RespClient.encode("DEBUG", "SLEEP", "5"));
+      Thread.sleep(300);
+      topology.primary().kill();
+      Object reply = client.read();
+      assertThat(reply).isInstanceOf(RespValue.Error.class);
+      assertThat(((RespValue.Error) reply).message())
+          .startsWith("ERR Switchboard lost the connection to primary 127.0.0.1:")
+          .endsWith("it may or may not have run");
+      topology.primary().start();
+      assertThat(client.call("SET", "it:after", "back")).isEqualTo("OK");
+      assertThat(client.call("GET", "it:after")).isEqualTo("back");
+    }
+  }
+
+  @Test
+  void commandsWaitForThePrimaryToReturnThenFailClearlyPastTheBound() throws Exception {
+    try (RespClient client = connect()) {
+      assertThat(client.call("PING")).isEqualTo("PONG");
+      topology.primary().kill();
+      client.send(RespClient.encode("SET", "it:held", "1"));
+      Thread.sleep(1000);
+      topology.primary().start();
+      assertThat(client.read()).as("held while the primary was away").isEqualTo("OK");
+
+      topology.primary().kill();
+      long started = System.nanoTime();
+      Object reply = client.call("GET", "it:held");
+      long waitedMs = (System.nanoTime() - started) / 1_000_000;
+      assertThat(reply).isInstanceOf(RespValue.Error.class);
+      assertThat(((RespValue.Error) reply).message())
+          .startsWith("ERR Switchboard cannot reach primary 127.0.0.1:")
+          .endsWith("gave up after 3000 ms");
+      assertThat(waitedMs).as("waited for the bound, not forever").isBetween(2500L, 10_000L);
+      topology.primary().start();
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> "PONG".equals(client.call("ECHO", "PONG")));
+    }
+  }
+}
