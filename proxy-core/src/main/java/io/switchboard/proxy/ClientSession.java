@@ -105,6 +105,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
       PendingCommand command = new PendingCommand(this, frame);
       replies.add(command);
       dispatch(command);
+      if (command.isDone()) {
+        writeCompleted();
+      }
     }
     updateAutoRead();
   }
@@ -154,7 +157,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     }
     BackendConnection target = target();
     if (target == null) {
-      command.complete(noPrimary());
+      answerInPlace(command, noPrimary());
     } else if (outstanding > 0 && target != lastConnection) {
       parked.add(command);
     } else {
@@ -172,8 +175,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   void redispatch(PendingCommand command) {
     BackendConnection target = target();
     if (target == null) {
-      outstanding--;
-      command.complete(noPrimary());
+      command.complete(noPrimary()); // through onReply: it was outstanding
     } else {
       lastConnection = target;
       target.send(command);
@@ -197,6 +199,12 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     return cachedConnection;
   }
 
+  /** Answers a command never given to a backend, so it never counted as outstanding. */
+  private static void answerInPlace(PendingCommand command, ByteBuf reply) {
+    command.releaseRequest();
+    command.reply = reply;
+  }
+
   private ByteBuf noPrimary() {
     return Replies.error(
         loop.alloc(),
@@ -214,9 +222,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     while (!parked.isEmpty()) {
       BackendConnection target = target();
       if (target == null) {
-        PendingCommand next = parked.poll();
-        outstanding++;
-        next.complete(noPrimary());
+        answerInPlace(parked.poll(), noPrimary());
         continue;
       }
       if (outstanding > 0 && target != lastConnection) {

@@ -83,6 +83,45 @@ class ConnectionStateIT {
   }
 
   @Test
+  void aSessionsCommandsRunInTheOrderSentEvenAcrossDatabases() throws IOException {
+    try (RespClient client = connect()) {
+      // Warm the shared connections for databases 2 and 3.
+      client.send(
+          concat(
+              RespClient.encode("SELECT", "2"),
+              RespClient.encode("DEL", "it:order:big", "it:order:k"),
+              RespClient.encode("SELECT", "3"),
+              RespClient.encode("DEL", "it:order:big", "it:order:k")));
+      for (int i = 0; i < 4; i++) {
+        client.read();
+      }
+      // Redis reads the 10 MB SET in 16 KB pieces: if the proxy sent SWAPDB (database 3's
+      // connection) without waiting for the SETs (database 2's), Redis would run it first.
+      client.send(
+          concat(
+              RespClient.encode("SELECT", "2"),
+              RespClient.encode("SET", "it:order:big", new byte[10 * 1024 * 1024]),
+              RespClient.encode("SET", "it:order:k", "v"),
+              RespClient.encode("SELECT", "3"),
+              RespClient.encode("SWAPDB", "2", "3"),
+              RespClient.encode("EXISTS", "it:order:k")));
+      for (int i = 0; i < 5; i++) {
+        assertThat(client.read()).isEqualTo("OK");
+      }
+      assertThat(client.read()).as("the key moved to database 3 with the swap").isEqualTo(1L);
+      client.call("DEL", "it:order:big", "it:order:k");
+    }
+  }
+
+  private static byte[] concat(byte[]... parts) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    for (byte[] part : parts) {
+      out.writeBytes(part);
+    }
+    return out.toByteArray();
+  }
+
+  @Test
   void helloSwitchesTheConnectionToResp3() throws IOException {
     try (RespClient client = connect()) {
       Object hello = client.call("HELLO", "3", "SETNAME", "resp3-client");

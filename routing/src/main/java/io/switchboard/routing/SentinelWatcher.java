@@ -73,13 +73,6 @@ public final class SentinelWatcher implements AutoCloseable {
     scheduler.execute(this::reconcile);
   }
 
-  /** Asks again now, off the caller's thread (for a backend error or an operator's request). */
-  public void reconcileSoon() {
-    if (!closed) {
-      scheduler.execute(this::reconcileOnce);
-    }
-  }
-
   private void reconcile() {
     if (closed) {
       return;
