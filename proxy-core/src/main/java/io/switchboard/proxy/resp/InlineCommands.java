@@ -2,7 +2,6 @@ package io.switchboard.proxy.resp;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.Unpooled;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -15,12 +14,12 @@ import java.util.List;
  */
 final class InlineCommands {
 
-  /** Returned for a blank line, which Redis ignores without a reply. */
-  static final ByteBuf EMPTY = Unpooled.EMPTY_BUFFER;
-
   private InlineCommands() {}
 
-  /** The next inline command as a RESP array, {@link #EMPTY} for a blank line, null if partial. */
+  /**
+   * The next inline command as a RESP array; {@link FramingDecoder#SKIP} for a blank line, which
+   * Redis ignores without a reply; null if the line is not complete.
+   */
   static ByteBuf decode(ByteBufAllocator alloc, ByteBuf in, int maxInlineBytes) {
     int start = in.readerIndex();
     int lf = Lines.findLf(in, start, start + maxInlineBytes + 1);
@@ -39,7 +38,7 @@ final class InlineCommands {
       throw new RespProtocolException("Protocol error: unbalanced quotes in request");
     }
     if (args.isEmpty()) {
-      return EMPTY;
+      return FramingDecoder.SKIP;
     }
     int size = 16;
     for (byte[] arg : args) {

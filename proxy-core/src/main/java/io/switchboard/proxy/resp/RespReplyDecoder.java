@@ -2,8 +2,6 @@ package io.switchboard.proxy.resp;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.ByteToMessageDecoder;
-import java.util.List;
 
 /**
  * Frames server replies: every RESP2 and RESP3 type, nested aggregates, attributes and push frames.
@@ -11,7 +9,7 @@ import java.util.List;
  * ({@code >}) from a reply. Resumable, so a reply of a million elements arriving in many reads is
  * scanned once; nesting deeper than the limit is a protocol error.
  */
-public final class RespReplyDecoder extends ByteToMessageDecoder {
+public final class RespReplyDecoder extends FramingDecoder {
 
   // Longest header or simple line accepted; Redis never sends one anywhere near this.
   private static final int MAX_LINE = 1 << 20;
@@ -19,32 +17,14 @@ public final class RespReplyDecoder extends ByteToMessageDecoder {
   private final int[] remaining;
   private int depth;
   private int scanned;
-  private boolean failed;
 
   public RespReplyDecoder(int maxNesting) {
     this.remaining = new int[maxNesting];
   }
 
   @Override
-  protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-    if (failed) {
-      in.skipBytes(in.readableBytes());
-      return;
-    }
-    try {
-      while (in.isReadable()) {
-        ByteBuf frame = decodeOne(in);
-        if (frame == null) {
-          return;
-        }
-        out.add(frame);
-      }
-    } catch (RespProtocolException e) {
-      // The stream is out of step; nothing after this point can be trusted.
-      failed = true;
-      in.skipBytes(in.readableBytes());
-      throw e;
-    }
+  ByteBuf nextFrame(ChannelHandlerContext ctx, ByteBuf in) {
+    return decodeOne(in);
   }
 
   private ByteBuf decodeOne(ByteBuf in) {

@@ -2,8 +2,6 @@ package io.switchboard.proxy.resp;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.ByteToMessageDecoder;
-import java.util.List;
 
 /**
  * Frames client requests. Emits one {@link ByteBuf} per command, always in RESP array form: a
@@ -14,7 +12,7 @@ import java.util.List;
  * <p>The state machine resumes where it stopped, so a large command arriving in many reads is
  * scanned once. Every length is checked against a limit before any byte is waited for.
  */
-public final class RespRequestDecoder extends ByteToMessageDecoder {
+public final class RespRequestDecoder extends FramingDecoder {
 
   private final long maxBulkBytes;
   private final int maxMultibulk;
@@ -24,7 +22,6 @@ public final class RespRequestDecoder extends ByteToMessageDecoder {
   // Progress within the command starting at the reader index (resumable state).
   private int scanned;
   private int argsRemaining = -1;
-  private boolean failed;
 
   public RespRequestDecoder(
       long maxBulkBytes, int maxMultibulk, int maxInlineBytes, long maxRequestBytes) {
@@ -35,29 +32,10 @@ public final class RespRequestDecoder extends ByteToMessageDecoder {
   }
 
   @Override
-  protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-    if (failed) {
-      in.skipBytes(in.readableBytes());
-      return;
-    }
-    try {
-      while (in.isReadable()) {
-        ByteBuf frame =
-            in.getByte(in.readerIndex()) == '*'
-                ? decodeMultibulk(in)
-                : InlineCommands.decode(ctx.alloc(), in, maxInlineBytes);
-        if (frame == null) {
-          return;
-        }
-        if (frame != InlineCommands.EMPTY) {
-          out.add(frame);
-        }
-      }
-    } catch (RespProtocolException e) {
-      failed = true;
-      in.skipBytes(in.readableBytes());
-      throw e;
-    }
+  ByteBuf nextFrame(ChannelHandlerContext ctx, ByteBuf in) {
+    return in.getByte(in.readerIndex()) == '*'
+        ? decodeMultibulk(in)
+        : InlineCommands.decode(ctx.alloc(), in, maxInlineBytes);
   }
 
   /** A whole command as a retained slice, or null when more bytes are needed. */
@@ -78,7 +56,7 @@ public final class RespRequestDecoder extends ByteToMessageDecoder {
       if (count <= 0) {
         // Redis skips empty and null multibulks without a reply.
         in.readerIndex(lf + 1);
-        return InlineCommands.EMPTY;
+        return SKIP;
       }
       argsRemaining = (int) count;
       scanned = lf + 1 - start;
