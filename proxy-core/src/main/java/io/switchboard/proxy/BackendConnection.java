@@ -231,13 +231,15 @@ final class BackendConnection {
 
   /** No new commands from now on; unsent ones go elsewhere, in-flight ones finish here. */
   void retire() {
+    // While handshaking, only the proxy's own commands are in flight: nothing to wait for.
+    boolean nothingToFinish = state != State.READY || inflight.isEmpty();
     state = State.RETIRED;
     cancelExpiry();
     PendingCommand command;
     while ((command = unsent.poll()) != null) {
       command.session.redispatch(command);
     }
-    if (channel != null && inflight.stream().allMatch(c -> c.session == null)) {
+    if (channel != null && nothingToFinish) {
       channel.close();
     }
   }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,7 +63,6 @@ class PackagedJarIT {
       throw new AssertionError("the jar did not exit on a bad configuration");
     }
     String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    Files.createDirectories(Path.of("target"));
     return new Result(process.exitValue(), output);
   }
 }
