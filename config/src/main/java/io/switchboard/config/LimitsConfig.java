@@ -9,4 +9,5 @@ public record LimitsConfig(
     int maxReplyNesting,
     int maxInflightPerClient,
     long clientOutputBufferBytes,
-    int maxHeldPerPool) {}
+    int maxHeldPerPool,
+    int maxExclusiveConnections) {}

@@ -5,11 +5,16 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigValueType;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /** Reads typed, range-checked values; every error names the full key. */
 final class SettingsReader {
+
+  private static final Set<String> LISTENER_KEYS =
+      Set.of("host", "port", "read-from", "consistency");
 
   private final Config config;
   private final String prefix;
@@ -32,8 +37,11 @@ final class SettingsReader {
     if (retryMax.compareTo(retryMin) < 0) {
       throw r.invalid("sentinel.retry-max", retryMax + " is shorter than sentinel.retry-min");
     }
+    Endpoint listen = new Endpoint(r.nonEmpty("listen.host"), r.listenPort("listen.port"));
+    RoutingConfig routing = r.routing();
     return new SwitchboardConfig(
-        new Endpoint(r.nonEmpty("listen.host"), r.listenPort("listen.port")),
+        listen,
+        r.listeners(listen.host(), routing),
         new Endpoint(r.nonEmpty("admin.host"), r.listenPort("admin.port")),
         new SentinelConfig(
             r.hostList("sentinel.hosts"),
@@ -50,6 +58,7 @@ final class SettingsReader {
             r.intBetween("redis.connections-per-node", 1, 64),
             r.duration("redis.reconnect-wait"),
             r.nonEmpty("redis.client-name")),
+        routing,
         new LimitsConfig(
             r.bytes("limits.max-bulk-bytes", Integer.MAX_VALUE - 1024),
             r.intBetween("limits.max-multibulk", 1, Integer.MAX_VALUE),
@@ -58,9 +67,88 @@ final class SettingsReader {
             r.intBetween("limits.max-reply-nesting", 1, 4096),
             r.intBetween("limits.max-inflight-per-client", 1, 1 << 20),
             r.bytes("limits.client-output-buffer-bytes", Long.MAX_VALUE),
-            r.intBetween("limits.max-held-per-pool", 1, Integer.MAX_VALUE)),
+            r.intBetween("limits.max-held-per-pool", 1, Integer.MAX_VALUE),
+            r.intBetween("limits.max-exclusive-connections", 1, 1 << 20)),
         new ServerConfig(
             r.intBetween("server.io-threads", 0, 1024), r.transport("server.transport")));
+  }
+
+  private RoutingConfig routing() {
+    long lagBytes;
+    try {
+      lagBytes = config.getBytes("routing.max-replica-lag-bytes");
+    } catch (ConfigException e) {
+      throw invalid("routing.max-replica-lag-bytes", "is not a size (examples: 0, 64k, 16m)");
+    }
+    if (lagBytes < 0) {
+      throw invalid("routing.max-replica-lag-bytes", "must not be negative");
+    }
+    Set<String> deny = new LinkedHashSet<>();
+    try {
+      for (String name : config.getStringList("routing.deny")) {
+        deny.add(name.trim().toUpperCase(Locale.ROOT));
+      }
+    } catch (ConfigException e) {
+      throw invalid("routing.deny", "expected a list of command names");
+    }
+    return new RoutingConfig(
+        option("routing.read-from", RoutingConfig.ReadFrom.class),
+        option("routing.consistency", RoutingConfig.Consistency.class),
+        option("routing.balancing", RoutingConfig.Balancing.class),
+        duration("routing.max-replica-lag"),
+        lagBytes,
+        duration("routing.offset-poll-interval"),
+        duration("routing.outlier-latency"),
+        duration("routing.outlier-ejection"),
+        intBetween("routing.script-cache-size", 1, 10_000_000),
+        deny);
+  }
+
+  private List<ListenerConfig> listeners(String defaultHost, RoutingConfig routing) {
+    List<? extends Config> items;
+    try {
+      items = config.getConfigList("listeners");
+    } catch (ConfigException e) {
+      throw invalid("listeners", "expected a list of { port = ..., read-from = ... } objects");
+    }
+    List<ListenerConfig> out = new ArrayList<>();
+    for (int i = 0; i < items.size(); i++) {
+      Config item = items.get(i);
+      SettingsReader r = new SettingsReader(item, prefix + ".listeners." + i);
+      for (String key : item.root().keySet()) {
+        if (!LISTENER_KEYS.contains(key)) {
+          throw r.invalid(key, "unknown key (expected one of " + LISTENER_KEYS + ")");
+        }
+      }
+      if (!item.hasPath("port")) {
+        throw r.invalid("port", "is required");
+      }
+      out.add(
+          new ListenerConfig(
+              new Endpoint(
+                  item.hasPath("host") ? r.nonEmpty("host") : defaultHost, r.listenPort("port")),
+              item.hasPath("read-from")
+                  ? r.option("read-from", RoutingConfig.ReadFrom.class)
+                  : routing.readFrom(),
+              item.hasPath("consistency")
+                  ? r.option("consistency", RoutingConfig.Consistency.class)
+                  : routing.consistency()));
+    }
+    return out;
+  }
+
+  /** An enum option written in kebab case: "prefer-replica" is PREFER_REPLICA. */
+  private <E extends Enum<E>> E option(String key, Class<E> type) {
+    String value = string(key);
+    try {
+      return Enum.valueOf(type, value.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
+    } catch (IllegalArgumentException e) {
+      List<String> allowed = new ArrayList<>();
+      for (E constant : type.getEnumConstants()) {
+        allowed.add(constant.name().toLowerCase(Locale.ROOT).replace('_', '-'));
+      }
+      throw invalid(key, "'" + value + "' is not one of " + String.join(", ", allowed));
+    }
   }
 
   private String string(String key) {

@@ -1,19 +1,53 @@
 package io.switchboard.config;
 
-/** The whole, validated configuration. Built once at start-up by {@link ConfigLoader}. */
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The whole, validated configuration. Built once at start-up by {@link ConfigLoader}.
+ *
+ * @param listen the main client port, which applies {@code routing}'s read policy and consistency
+ * @param listeners further client ports, each with its own policy
+ */
 public record SwitchboardConfig(
     Endpoint listen,
+    List<ListenerConfig> listeners,
     Endpoint admin,
     SentinelConfig sentinel,
     RedisConfig redis,
+    RoutingConfig routing,
     LimitsConfig limits,
     ServerConfig server) {
 
+  public SwitchboardConfig {
+    listeners = List.copyOf(listeners);
+  }
+
+  /** The main listener first, then the others. */
+  public List<ListenerConfig> allListeners() {
+    List<ListenerConfig> all = new ArrayList<>();
+    all.add(new ListenerConfig(listen, routing.readFrom(), routing.consistency()));
+    all.addAll(listeners);
+    return all;
+  }
+
   public SwitchboardConfig withListen(Endpoint newListen) {
-    return new SwitchboardConfig(newListen, admin, sentinel, redis, limits, server);
+    return new SwitchboardConfig(
+        newListen, listeners, admin, sentinel, redis, routing, limits, server);
+  }
+
+  public SwitchboardConfig withListeners(List<ListenerConfig> newListeners) {
+    return new SwitchboardConfig(
+        listen, newListeners, admin, sentinel, redis, routing, limits, server);
   }
 
   public SwitchboardConfig withSentinel(SentinelConfig newSentinel) {
-    return new SwitchboardConfig(listen, admin, newSentinel, redis, limits, server);
+    return new SwitchboardConfig(
+        listen, listeners, admin, newSentinel, redis, routing, limits, server);
+  }
+
+  public SwitchboardConfig withRouting(RoutingConfig newRouting) {
+    return new SwitchboardConfig(
+        listen, listeners, admin, sentinel, redis, newRouting, limits, server);
   }
 }

@@ -130,6 +130,46 @@ class ConfigLoaderTest {
     }
   }
 
+  @Test
+  void routingDefaultsAreReadsFromReplicasWithReadYourWrites() {
+    RoutingConfig routing = ConfigLoader.parse("").routing();
+    assertThat(routing.readFrom()).isEqualTo(RoutingConfig.ReadFrom.PREFER_REPLICA);
+    assertThat(routing.consistency()).isEqualTo(RoutingConfig.Consistency.READ_YOUR_WRITES);
+    assertThat(routing.balancing()).isEqualTo(RoutingConfig.Balancing.LEAST_OUTSTANDING);
+    assertThat(routing.maxReplicaLagBytes()).isZero();
+    assertThat(routing.deny()).isEmpty();
+  }
+
+  @Test
+  void extraListenersTakeTheirOwnPolicyAndDefaultTheRest() {
+    SwitchboardConfig config =
+        ConfigLoader.parse(
+            """
+            switchboard.routing.consistency = eventual
+            switchboard.routing.deny = [flushall, "config|set"]
+            switchboard.listeners = [{ port = 6380, read-from = primary }]
+            """);
+    assertThat(config.allListeners()).hasSize(2);
+    ListenerConfig extra = config.allListeners().get(1);
+    assertThat(extra.endpoint()).isEqualTo(new Endpoint("0.0.0.0", 6380));
+    assertThat(extra.readFrom()).isEqualTo(RoutingConfig.ReadFrom.PRIMARY);
+    assertThat(extra.consistency()).isEqualTo(RoutingConfig.Consistency.EVENTUAL);
+    assertThat(config.routing().deny()).containsExactlyInAnyOrder("FLUSHALL", "CONFIG|SET");
+  }
+
+  @Test
+  void badRoutingValuesNameTheChoices() {
+    assertError(
+        "switchboard.routing.read-from = replicas",
+        "switchboard.routing.read-from: 'replicas' is not one of primary, prefer-replica, replica,"
+            + " any");
+    assertError(
+        "switchboard.listeners = [{ port = 6380, read_from = primary }]",
+        "switchboard.listeners.0.read_from: unknown key");
+    assertError(
+        "switchboard.listeners = [{ read-from = primary }]", "listeners.0.port: is required");
+  }
+
   private static org.assertj.core.api.AbstractThrowableAssert<?, ? extends Throwable> assertError(
       String hocon, String message) {
     return assertThatThrownBy(() -> ConfigLoader.parse(hocon))

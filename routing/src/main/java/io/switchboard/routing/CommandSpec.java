@@ -1,10 +1,23 @@
 package io.switchboard.routing;
 
 /**
- * What the proxy knows about one command: its canonical upper-case name, Redis arity (negative
- * means "at least") and flags. Instances are shared and compared by identity on the hot path.
+ * What the proxy knows about one command: its canonical upper-case name ({@code CONTAINER|SUB} for
+ * subcommands), Redis arity (negative means "at least"), routing flags, legacy key positions
+ * (first, last, step; 0 when the command has no fixed key positions) and, for container commands
+ * such as {@code SCRIPT} or {@code OBJECT}, their subcommands. Instances are immutable, shared and
+ * compared by identity on the hot path.
+ *
+ * @param denied why the proxy refuses the command (configured deny list), or null
  */
-public record CommandSpec(String name, int arity, int flags) {
+public record CommandSpec(
+    String name,
+    int arity,
+    int flags,
+    int firstKey,
+    int lastKey,
+    int keyStep,
+    CommandTable subcommands,
+    String denied) {
 
   /** Changes data; goes to the primary. */
   public static final int WRITE = 1;
@@ -15,7 +28,7 @@ public record CommandSpec(String name, int arity, int flags) {
   /** May block the connection until another client acts (needs an exclusive connection). */
   public static final int BLOCKING = 1 << 2;
 
-  /** Changes the connection into or within subscriber mode. */
+  /** Changes the connection into or within subscriber mode (the subscribe family). */
   public static final int PUBSUB = 1 << 3;
 
   /** Part of MULTI/EXEC/WATCH: state that lives on one server connection. */
@@ -27,15 +40,44 @@ public record CommandSpec(String name, int arity, int flags) {
   /** Cannot work through a multiplexing proxy at all (replication streams, MONITOR). */
   public static final int UNSUPPORTED = 1 << 6;
 
+  /** Server administration (Redis's {@code admin} flag); goes to the primary. */
+  public static final int ADMIN = 1 << 7;
+
+  /** Takes a cursor that only means something on the node that issued it (SCAN family). */
+  public static final int CURSOR = 1 << 8;
+
+  /** Runs a cached Lua script by SHA1 and may answer NOSCRIPT (EVALSHA, EVALSHA_RO). */
+  public static final int SCRIPT_SHA = 1 << 9;
+
+  /** Runs a Lua script given in full, whose body the proxy remembers (EVAL, EVAL_RO). */
+  public static final int SCRIPT_BODY = 1 << 10;
+
   /** Anything the table does not know: forwarded to the primary, as the safe default. */
-  public static final CommandSpec UNKNOWN = new CommandSpec("", -1, 0);
+  public static final CommandSpec UNKNOWN = new CommandSpec("", -1, 0, 0, 0, 0, null, null);
+
+  public CommandSpec(String name, int arity, int flags) {
+    this(name, arity, flags, 0, 0, 0, null, null);
+  }
 
   public boolean has(int flag) {
     return (flags & flag) != 0;
   }
 
+  /** Whether replicas may answer it: read-only and nothing that needs a connection's state. */
+  public boolean isRead() {
+    return (flags & (READONLY | WRITE | BLOCKING | PUBSUB | TRANSACTION | CONNECTION)) == READONLY;
+  }
+
   /** Whether {@code argc} arguments (name included) satisfy the arity. */
   public boolean arityAccepts(int argc) {
     return arity >= 0 ? argc == arity : argc >= -arity;
+  }
+
+  CommandSpec withSubcommands(CommandTable table) {
+    return new CommandSpec(name, arity, flags, firstKey, lastKey, keyStep, table, denied);
+  }
+
+  CommandSpec deny(String reason) {
+    return new CommandSpec(name, arity, flags, firstKey, lastKey, keyStep, subcommands, reason);
   }
 }

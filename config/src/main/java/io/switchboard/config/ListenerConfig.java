@@ -1,0 +1,8 @@
+package io.switchboard.config;
+
+/**
+ * One client-facing port and the routing it applies, so an application picks a read policy by port
+ * with a client library that knows nothing of replicas.
+ */
+public record ListenerConfig(
+    Endpoint endpoint, RoutingConfig.ReadFrom readFrom, RoutingConfig.Consistency consistency) {}

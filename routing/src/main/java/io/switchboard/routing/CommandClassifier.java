@@ -1,0 +1,77 @@
+package io.switchboard.routing;
+
+import java.util.Collection;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Turns what Redis says about a command ({@code COMMAND} flags and ACL categories) into the proxy's
+ * routing flags. The same rules apply to the built-in table and to a server's own {@code COMMAND}
+ * reply, so module commands and commands of newer servers are classified alike.
+ */
+final class CommandClassifier {
+
+  /** Answered by the proxy from session state; see LocalCommands in proxy-core. */
+  private static final Set<String> LOCAL =
+      Set.of("PING", "ECHO", "QUIT", "SELECT", "HELLO", "AUTH", "CLIENT", "RESET");
+
+  /** Need a server connection of their own for good: replication streams and server taps. */
+  private static final Set<String> UNSUPPORTED =
+      Set.of("MONITOR", "SYNC", "PSYNC", "REPLCONF", "REPLICAOF", "SLAVEOF");
+
+  /** Block without Redis flagging them "blocking" (they wait on replication, not on keys). */
+  private static final Set<String> WAITS = Set.of("WAIT", "WAITAOF");
+
+  private static final Set<String> SUBSCRIBER_MODE =
+      Set.of(
+          "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE");
+
+  private static final Set<String> CURSORS = Set.of("SCAN", "SSCAN", "HSCAN", "ZSCAN");
+
+  private CommandClassifier() {}
+
+  static CommandSpec classify(
+      String rawName,
+      int arity,
+      Collection<String> redisFlags,
+      Collection<String> categories,
+      int firstKey,
+      int lastKey,
+      int keyStep) {
+    String name = rawName.toUpperCase(Locale.ROOT);
+    int flags = 0;
+    if (redisFlags.contains("write")) {
+      flags |= CommandSpec.WRITE;
+    } else if (redisFlags.contains("readonly")) {
+      flags |= CommandSpec.READONLY;
+    }
+    if (redisFlags.contains("blocking") || WAITS.contains(name)) {
+      flags |= CommandSpec.BLOCKING;
+    }
+    if (redisFlags.contains("admin")) {
+      flags |= CommandSpec.ADMIN;
+    }
+    if (categories.contains("@transaction")) {
+      flags |= CommandSpec.TRANSACTION;
+    }
+    if (SUBSCRIBER_MODE.contains(name)) {
+      flags |= CommandSpec.PUBSUB;
+    }
+    if (LOCAL.contains(name)) {
+      flags |= CommandSpec.CONNECTION;
+    }
+    if (UNSUPPORTED.contains(name)) {
+      flags |= CommandSpec.UNSUPPORTED;
+    }
+    if (CURSORS.contains(name)) {
+      flags |= CommandSpec.CURSOR;
+    }
+    if (name.equals("EVALSHA") || name.equals("EVALSHA_RO")) {
+      flags |= CommandSpec.SCRIPT_SHA;
+    }
+    if (name.equals("EVAL") || name.equals("EVAL_RO")) {
+      flags |= CommandSpec.SCRIPT_BODY;
+    }
+    return new CommandSpec(name, arity, flags, firstKey, lastKey, keyStep, null, null);
+  }
+}
