@@ -36,6 +36,14 @@ final class BackendConnection {
 
   private final LoopBackends loop;
   private final BackendPool pool;
+
+  /**
+   * Held by one session at a time (transaction, blocking command, subscription). Server-side state
+   * such a session builds (MULTI, WATCH, a blocked pop) dies with the channel, so after having been
+   * ready an exclusive connection never reconnects: its commands fail instead of running elsewhere.
+   */
+  final boolean exclusive;
+
   private final ArrayDeque<PendingCommand> unsent = new ArrayDeque<>();
   private final ArrayDeque<PendingCommand> inflight = new ArrayDeque<>();
   private Channel channel;
@@ -44,16 +52,33 @@ final class BackendConnection {
   private int failures;
   private String lastError = "not connected yet";
   private ScheduledFuture<?> expiry;
+  private boolean everReady;
   boolean dirty;
 
-  BackendConnection(LoopBackends loop, BackendPool pool) {
+  /** A session changed this exclusive connection's state (SELECT): close it instead of reusing. */
+  boolean tainted;
+
+  /** Receives every frame of a subscription connection once it is ready, instead of the FIFO. */
+  SubscriptionSink sink;
+
+  BackendConnection(LoopBackends loop, BackendPool pool, boolean exclusive) {
     this.loop = loop;
     this.pool = pool;
+    this.exclusive = exclusive;
   }
 
   /** Whether new commands may be given to this connection (false once retired). */
   boolean usable() {
     return state != State.RETIRED;
+  }
+
+  /** Connected, handshake done, nothing waiting to be sent. */
+  boolean idleAndReady() {
+    return state == State.READY && inflight.isEmpty() && unsent.isEmpty();
+  }
+
+  BackendPool pool() {
+    return pool;
   }
 
   int load() {
@@ -64,16 +89,31 @@ final class BackendConnection {
     if (state == State.READY) {
       write(command);
     } else if (state == State.RETIRED) {
-      command.session.redispatch(command);
+      if (exclusive || command.session == null) {
+        command.complete(Replies.error(loop.alloc(), "ERR Switchboard: " + lostState()));
+      } else {
+        command.session.redispatch(command);
+      }
     } else {
       hold(command);
     }
   }
 
+  private String lostState() {
+    return "the connection to "
+        + pool.describe()
+        + " that held this client's state is gone ("
+        + lastError
+        + ")";
+  }
+
   private void write(PendingCommand command) {
     ByteBuf request = command.request;
     command.request = null;
-    inflight.add(command);
+    if (sink == null || command.internal != null) {
+      // A subscription's commands are answered by its sink, from the frames that follow.
+      inflight.add(command);
+    }
     channel.write(request, channel.voidPromise());
     loop.markDirty(this);
   }
@@ -126,12 +166,15 @@ final class BackendConnection {
         Handshake.commands(loop.alloc(), loop.config().redis(), pool.db(), pool.protocol());
     handshakeLeft = handshake.size();
     for (ByteBuf request : handshake) {
-      PendingCommand internal = new PendingCommand(null, request);
-      write(internal);
+      write(PendingCommand.internal(request, this::onHandshakeReply));
     }
   }
 
   void onReply(ByteBuf reply) {
+    if (sink != null && state == State.READY) {
+      sink.onFrame(this, reply);
+      return;
+    }
     if (reply.getByte(reply.readerIndex()) == '>') {
       // A push frame on a shared connection: no session subscribed here, nobody to tell.
       reply.release();
@@ -144,10 +187,6 @@ final class BackendConnection {
       channel.close();
       return;
     }
-    if (command.session == null) {
-      onHandshakeReply(reply);
-      return;
-    }
     command.complete(reply);
     if (state == State.RETIRED && inflight.isEmpty() && channel != null) {
       channel.close();
@@ -155,6 +194,10 @@ final class BackendConnection {
   }
 
   private void onHandshakeReply(ByteBuf reply) {
+    if (state != State.HANDSHAKING || channel == null) {
+      reply.release(); // the channel died mid-handshake; onDisconnected handles the rest
+      return;
+    }
     String error;
     try {
       error = Handshake.check(reply, loop.facts());
@@ -175,6 +218,7 @@ final class BackendConnection {
       log.info("Reconnected to {}", pool.describe());
     }
     state = State.READY;
+    everReady = true;
     failures = 0;
     cancelExpiry();
     while (!unsent.isEmpty()) {
@@ -199,7 +243,8 @@ final class BackendConnection {
     PendingCommand command;
     while ((command = inflight.poll()) != null) {
       if (command.session == null) {
-        command.releaseRequest();
+        // The proxy's own command (a handshake step, a monitor poll) learns it failed.
+        command.complete(Replies.error(loop.alloc(), "ERR connection lost: " + reason));
       } else {
         command.complete(
             Replies.error(
@@ -211,7 +256,17 @@ final class BackendConnection {
                     + "); it may or may not have run"));
       }
     }
+    if (sink != null) {
+      sink.onLost(this, reason);
+    }
     if (state == State.RETIRED) {
+      return;
+    }
+    if (exclusive && everReady) {
+      state = State.RETIRED;
+      cancelExpiry();
+      failUnsent();
+      loop.flushAll();
       return;
     }
     if (failures++ == 0) {
@@ -235,13 +290,46 @@ final class BackendConnection {
     boolean nothingToFinish = state != State.READY || inflight.isEmpty();
     state = State.RETIRED;
     cancelExpiry();
+    if (exclusive) {
+      // Its session's state (a transaction, a blocked pop) cannot move to another connection.
+      lastError = pool.describe() + " left the topology";
+      failUnsent();
+      close();
+      return;
+    }
     PendingCommand command;
     while ((command = unsent.poll()) != null) {
-      command.session.redispatch(command);
+      if (command.session == null) {
+        command.complete(Replies.error(loop.alloc(), "ERR " + pool.describe() + " retired"));
+      } else {
+        command.session.redispatch(command);
+      }
     }
     if (channel != null && nothingToFinish) {
       channel.close();
     }
+  }
+
+  /** Drops the connection now: its session is gone, or its state must not be reused. */
+  void close() {
+    state = State.RETIRED;
+    cancelExpiry();
+    failUnsent();
+    if (channel != null) {
+      channel.close();
+    }
+  }
+
+  private void failUnsent() {
+    PendingCommand command;
+    while ((command = unsent.poll()) != null) {
+      command.complete(Replies.error(loop.alloc(), "ERR Switchboard: " + lostState()));
+    }
+  }
+
+  /** Sends a command of the proxy's own; {@code onReply} gets (and releases) its reply. */
+  void sendInternal(ByteBuf request, java.util.function.Consumer<ByteBuf> onReply) {
+    send(PendingCommand.internal(request, onReply));
   }
 
   private void scheduleExpiry() {

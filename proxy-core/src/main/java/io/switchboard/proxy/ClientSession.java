@@ -7,12 +7,17 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.handler.codec.DecoderException;
+import io.switchboard.config.HostAndPort;
+import io.switchboard.config.ListenerConfig;
+import io.switchboard.config.RoutingConfig.Consistency;
+import io.switchboard.config.RoutingConfig.ReadFrom;
 import io.switchboard.proxy.resp.ArgCursor;
 import io.switchboard.proxy.resp.Replies;
 import io.switchboard.proxy.resp.RespProtocolException;
 import io.switchboard.routing.CommandSpec;
-import io.switchboard.routing.CommandTable;
+import io.switchboard.routing.ReplicationSnapshot;
 import java.util.ArrayDeque;
+import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,6 +31,10 @@ import org.slf4j.LoggerFactory;
  * one's waits in {@code parked} until everything the session sent before has been answered, so
  * Redis executes a session's commands in the order the client sent them.
  *
+ * <p>How a command is routed is decided when it arrives ({@link PendingCommand#route}), because
+ * later commands change the session's state (a pipelined EXEC ends the transaction its earlier
+ * commands belong to); which replica serves a read is decided when it is sent.
+ *
  * <p>Runs on the client channel's event loop, which also owns every backend connection it uses.
  */
 final class ClientSession extends ChannelInboundHandlerAdapter {
@@ -36,16 +45,17 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   final long id = IDS.incrementAndGet();
   final long connectedAtMillis = System.currentTimeMillis();
   private final LoopBackends loop;
-  private final CommandTable commands;
+  private final ListenerConfig listener;
   private final ArgCursor args = new ArgCursor();
   private final LocalCommands local;
+  private final Subscription subscription;
   private final ArrayDeque<PendingCommand> replies = new ArrayDeque<>();
   private final ArrayDeque<PendingCommand> parked = new ArrayDeque<>();
   private final int maxInflight;
   private final long maxOutputBytes;
   private Channel channel;
   private BackendConnection lastConnection;
-  private BackendConnection cachedConnection;
+  private BackendConnection cachedPrimary;
   private int cachedGeneration;
   private int cachedDb;
   private int cachedProtocol;
@@ -61,16 +71,41 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   String libName = "";
   String libVersion = "";
 
-  ClientSession(LoopBackends loop, CommandTable commands) {
+  // Transaction: a primary connection leased from MULTI or WATCH until EXEC, DISCARD or UNWATCH.
+  private BackendConnection lease;
+  private int leaseUses;
+  private boolean inMulti;
+  private boolean watching;
+  private boolean multiBroken;
+  private int dbAfterExec = -1;
+
+  // Read-your-writes: after a write, reads need a node that applied the primary's offset.
+  private boolean wrote;
+  private long lastWriteNanos;
+  private long readFloor = -1;
+
+  // Cursor commands continue on the node that issued the cursor.
+  private HostAndPort cursorNode;
+
+  ClientSession(LoopBackends loop, ListenerConfig listener) {
     this.loop = loop;
-    this.commands = commands;
+    this.listener = listener;
     this.local = new LocalCommands(this, loop);
+    this.subscription = new Subscription(this, loop);
     this.maxInflight = loop.config().limits().maxInflightPerClient();
     this.maxOutputBytes = loop.config().limits().clientOutputBufferBytes();
   }
 
   Channel channel() {
     return channel;
+  }
+
+  ReadFrom readFrom() {
+    return listener.readFrom();
+  }
+
+  Consistency consistency() {
+    return listener.consistency();
   }
 
   @Override
@@ -86,37 +121,262 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
       return;
     }
     args.reset(frame);
-    CommandSpec spec = commands.lookup(frame, args.offset(), args.length());
-    if (spec.has(CommandSpec.CONNECTION)) {
-      PendingCommand answer;
-      try {
-        answer = local.answer(spec, args);
-      } finally {
-        frame.release();
+    CommandSpec spec = loop.facts().commands().lookup(frame, args.offset(), args.length());
+    if (spec.subcommands() != null && !spec.has(CommandSpec.CONNECTION) && args.count() > 1) {
+      CommandSpec sub = spec.subcommands().lookup(frame, args.seek(1).offset(), args.length());
+      if (sub != CommandSpec.UNKNOWN) {
+        spec = sub;
       }
-      enqueue(answer);
-    } else if (spec.has(CommandSpec.UNSUPPORTED)
-        || spec.has(CommandSpec.TRANSACTION)
-        || spec.has(CommandSpec.PUBSUB)
-        || blocks(spec)) {
+    }
+    try {
+      route(spec, frame);
+    } catch (RuntimeException e) {
       frame.release();
-      enqueue(PendingCommand.answered(this, Replies.error(loop.alloc(), unsupported(spec))));
-    } else {
-      PendingCommand command = new PendingCommand(this, frame);
-      replies.add(command);
-      dispatch(command);
-      if (command.isDone()) {
-        writeCompleted();
-      }
+      throw e;
     }
     updateAutoRead();
   }
 
+  private void route(CommandSpec spec, ByteBuf frame) {
+    String refusal = refusal(spec);
+    if (refusal != null) {
+      reject(frame, refusal);
+    } else if (subscription.active() && protocol == 2 && !spec.has(CommandSpec.PUBSUB)) {
+      subscriberModeCommand(spec, frame);
+    } else if (inMulti) {
+      queueInTransaction(spec, frame);
+    } else if (spec.has(CommandSpec.CONNECTION)) {
+      connectionCommand(spec, frame);
+    } else if (spec.has(CommandSpec.TRANSACTION)) {
+      transactionCommand(spec, frame);
+    } else if (spec.has(CommandSpec.PUBSUB)) {
+      subscription.command(spec, frame, args);
+    } else if (watching) {
+      forwardPinned(spec, frame, lease).markOffsetFirst = isWait(spec);
+    } else if (spec.has(CommandSpec.BLOCKING) && blocks(spec)) {
+      borrowFor(spec, frame);
+    } else {
+      PendingCommand command = new PendingCommand(this, spec, frame);
+      command.route = spec.isRead() ? PendingCommand.TO_READ : PendingCommand.TO_PRIMARY;
+      forward(command);
+    }
+  }
+
+  /** Why the proxy refuses the command whatever the session's state, or null. */
+  private static String refusal(CommandSpec spec) {
+    if (spec.denied() != null) {
+      return "ERR '" + display(spec) + "' is " + spec.denied();
+    }
+    if (spec.has(CommandSpec.UNSUPPORTED)) {
+      return "ERR '"
+          + display(spec)
+          + "' is not supported by Switchboard: it needs a server connection of its own"
+          + " (replication stream or server tap)";
+    }
+    return null;
+  }
+
+  private static String display(CommandSpec spec) {
+    return spec.name().replace('|', ' ').toLowerCase(Locale.ROOT);
+  }
+
+  /** Answers an error; inside MULTI it also dooms the transaction, as Redis does. */
+  private void reject(ByteBuf frame, String error) {
+    frame.release();
+    if (inMulti) {
+      multiBroken = true;
+    }
+    enqueue(PendingCommand.answered(this, Replies.error(loop.alloc(), error)));
+  }
+
+  /** RESP2 subscriber mode allows only the subscribe family, PING, QUIT and RESET (as Redis). */
+  private void subscriberModeCommand(CommandSpec spec, ByteBuf frame) {
+    String name = spec.name();
+    if (name.equals("PING")) {
+      ByteBuf pong = subscription.pingReply(args);
+      frame.release();
+      enqueue(PendingCommand.answered(this, pong));
+    } else if (name.equals("QUIT") || name.equals("RESET")) {
+      connectionCommand(spec, frame);
+    } else {
+      String shown =
+          spec == CommandSpec.UNKNOWN
+              ? new ArgCursor().reset(frame).string().toLowerCase(Locale.ROOT)
+              : display(spec).replace(' ', '|');
+      reject(
+          frame,
+          "ERR Can't execute '"
+              + shown
+              + "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in"
+              + " this context");
+    }
+  }
+
+  private void connectionCommand(CommandSpec spec, ByteBuf frame) {
+    if (lease != null && spec.name().equals("RESET")) {
+      // Let the server drop the transaction state in order; the connection is not reused.
+      lease.tainted = true;
+      local.answer(spec, args).reply.release();
+      inMulti = false;
+      watching = false;
+      multiBroken = false;
+      dbAfterExec = -1;
+      forwardPinned(spec, frame, lease);
+      return;
+    }
+    if (watching && spec.name().equals("SELECT") && spec.arityAccepts(args.count())) {
+      // WATCH is per database on the leased connection: it must change database itself.
+      int index = local.databaseIndex(args.seek(1));
+      if (index < 0) {
+        reject(frame, local.databaseError(args));
+        return;
+      }
+      lease.tainted = true;
+      db = index;
+      forwardPinned(spec, frame, lease);
+      return;
+    }
+    if (watching && spec.name().equals("HELLO") && args.count() > 1) {
+      reject(frame, "ERR Switchboard cannot change protocol while WATCH is active");
+      return;
+    }
+    PendingCommand answer;
+    try {
+      answer = local.answer(spec, args);
+    } finally {
+      frame.release();
+    }
+    enqueue(answer);
+  }
+
+  /** Inside MULTI everything queues on the leased connection, except what Redis runs at once. */
+  private void queueInTransaction(CommandSpec spec, ByteBuf frame) {
+    String name = spec.name();
+    switch (name) {
+      case "QUIT", "RESET" -> connectionCommand(spec, frame);
+      case "EXEC" -> {
+        inMulti = false;
+        watching = false;
+        PendingCommand exec = forwardPinned(spec, frame, lease);
+        if (multiBroken) {
+          // Redis would have flagged the transaction at the refused command; the proxy answered
+          // that command itself, so the server must be told to drop the transaction instead.
+          exec.answerInstead = "EXECABORT Transaction discarded because of previous errors.";
+        }
+        multiBroken = false;
+      }
+      case "DISCARD" -> {
+        inMulti = false;
+        watching = false;
+        multiBroken = false;
+        dbAfterExec = -1;
+        forwardPinned(spec, frame, lease);
+      }
+      case "SELECT" -> {
+        int index = spec.arityAccepts(args.count()) ? local.databaseIndex(args.seek(1)) : -1;
+        if (index < 0) {
+          reject(frame, local.databaseError(args));
+        } else {
+          dbAfterExec = index;
+          lease.tainted = true;
+          forwardPinned(spec, frame, lease);
+        }
+      }
+      case "HELLO", "AUTH", "CLIENT" ->
+          reject(frame, "ERR '" + display(spec) + "' inside MULTI is not supported by Switchboard");
+      default -> {
+        if (spec.has(CommandSpec.PUBSUB)) {
+          reject(frame, "ERR '" + display(spec) + "' inside MULTI is not supported by Switchboard");
+        } else {
+          forwardPinned(spec, frame, lease);
+        }
+      }
+    }
+  }
+
+  private void transactionCommand(CommandSpec spec, ByteBuf frame) {
+    switch (spec.name()) {
+      case "MULTI", "WATCH" -> {
+        if (!spec.arityAccepts(args.count())) {
+          forwardToPrimary(spec, frame); // Redis answers the arity error
+          return;
+        }
+        if (lease == null) {
+          if (!loop.topology().hasPrimary()) {
+            reject(frame, noPrimaryText());
+            return;
+          }
+          lease = loop.acquireExclusive(loop.topology().primary(), db, protocol);
+          if (lease == null) {
+            reject(frame, exclusiveLimitText());
+            return;
+          }
+        }
+        if (spec.name().equals("MULTI")) {
+          inMulti = true;
+          multiBroken = false;
+          dbAfterExec = -1;
+        } else {
+          watching = true;
+        }
+        forwardPinned(spec, frame, lease);
+      }
+      case "UNWATCH" -> {
+        if (lease == null) {
+          frame.release();
+          enqueue(PendingCommand.answered(this, Replies.ok()));
+        } else {
+          watching = false;
+          forwardPinned(spec, frame, lease);
+        }
+      }
+      case "EXEC", "DISCARD" -> reject(frame, "ERR " + spec.name() + " without MULTI");
+      default -> forwardToPrimary(spec, frame);
+    }
+  }
+
+  private void forwardToPrimary(CommandSpec spec, ByteBuf frame) {
+    PendingCommand command = new PendingCommand(this, spec, frame);
+    command.route = PendingCommand.TO_PRIMARY;
+    forward(command);
+  }
+
+  private PendingCommand forwardPinned(CommandSpec spec, ByteBuf frame, BackendConnection to) {
+    PendingCommand command = new PendingCommand(this, spec, frame);
+    command.route = PendingCommand.TO_PINNED;
+    command.pinned = to;
+    if (to == lease) {
+      leaseUses++;
+    }
+    forward(command);
+    return command;
+  }
+
+  /** A blocking command borrows a primary connection of its own until its reply. */
+  private void borrowFor(CommandSpec spec, ByteBuf frame) {
+    if (!loop.topology().hasPrimary()) {
+      reject(frame, noPrimaryText());
+      return;
+    }
+    BackendConnection borrowed = loop.acquireExclusive(loop.topology().primary(), db, protocol);
+    if (borrowed == null) {
+      reject(frame, exclusiveLimitText());
+      return;
+    }
+    PendingCommand command = new PendingCommand(this, spec, frame);
+    command.route = PendingCommand.TO_PINNED;
+    command.pinned = borrowed;
+    command.borrowed = borrowed;
+    command.markOffsetFirst = isWait(spec);
+    forward(command);
+  }
+
+  private static boolean isWait(CommandSpec spec) {
+    return spec.name().equals("WAIT") || spec.name().equals("WAITAOF");
+  }
+
   /** XREAD and XREADGROUP block only with a BLOCK option. */
   private boolean blocks(CommandSpec spec) {
-    if (!spec.has(CommandSpec.BLOCKING)) {
-      return false;
-    }
     if (!spec.name().startsWith("XREAD")) {
       return true;
     }
@@ -128,21 +388,14 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     return false;
   }
 
-  private static String unsupported(CommandSpec spec) {
-    String why;
-    if (spec.has(CommandSpec.UNSUPPORTED)) {
-      why = "it needs a server connection of its own (replication stream or server tap)";
-    } else if (spec.has(CommandSpec.TRANSACTION)) {
-      why = "transactions are not carried through the proxy yet";
-    } else if (spec.has(CommandSpec.PUBSUB)) {
-      why = "pub/sub is not carried through the proxy yet";
-    } else {
-      why = "blocking commands are not carried through the proxy yet";
-    }
-    return "ERR '" + spec.name() + "' is not supported by Switchboard: " + why;
+  private String exclusiveLimitText() {
+    return "ERR Switchboard: all "
+        + loop.config().limits().maxExclusiveConnections()
+        + " exclusive backend connections are held (transactions, blocking commands,"
+        + " subscriptions); raise limits.max-exclusive-connections";
   }
 
-  private void enqueue(PendingCommand answered) {
+  void enqueue(PendingCommand answered) {
     replies.add(answered);
     if (answered.closeAfter) {
       closing = true;
@@ -150,14 +403,22 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     writeCompleted();
   }
 
+  private void forward(PendingCommand command) {
+    replies.add(command);
+    dispatch(command);
+    if (command.isDone()) {
+      writeCompleted();
+    }
+  }
+
   private void dispatch(PendingCommand command) {
     if (!parked.isEmpty()) {
       parked.add(command);
       return;
     }
-    BackendConnection target = target();
+    BackendConnection target = target(command);
     if (target == null) {
-      answerInPlace(command, noPrimary());
+      answerInPlace(command, noTarget(command));
     } else if (outstanding > 0 && target != lastConnection) {
       parked.add(command);
     } else {
@@ -168,61 +429,200 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   private void send(PendingCommand command, BackendConnection target) {
     lastConnection = target;
     outstanding++;
+    if (command.spec != null
+        && command.spec.has(CommandSpec.SCRIPT_SHA)
+        && !target.pool().primary()
+        && command.retryCopy == null) {
+      // Replicas have no scripts of their own (SCRIPT LOAD is not replicated).
+      command.retryCopy = command.request.retainedDuplicate();
+    }
+    if (command.markOffsetFirst) {
+      markWriteOffset(target);
+    }
     target.send(command);
+  }
+
+  /**
+   * WAIT counts replicas that acknowledged the connection's last write, but this session's writes
+   * went over a shared connection. A propagated no-op on the exclusive connection, sent after those
+   * writes were answered, moves its write offset past them. SPUBLISH reaches only SSUBSCRIBE
+   * clients of this exact channel (no pattern matches shard channels); Redis 6 lacks it and gets
+   * PUBLISH.
+   */
+  private void markWriteOffset(BackendConnection target) {
+    boolean seven = !loop.facts().version().startsWith("6.");
+    target.sendInternal(
+        Replies.command(loop.alloc(), seven ? "SPUBLISH" : "PUBLISH", "__switchboard:wait__", ""),
+        ByteBuf::release);
   }
 
   /** A command its connection could not send (the node left the topology): send it again. */
   void redispatch(PendingCommand command) {
-    BackendConnection target = target();
+    BackendConnection target = target(command);
     if (target == null) {
-      command.complete(noPrimary()); // through onReply: it was outstanding
+      command.complete(noTarget(command)); // through onReply: it was outstanding
     } else {
       lastConnection = target;
       target.send(command);
     }
   }
 
-  private BackendConnection target() {
+  private BackendConnection target(PendingCommand command) {
+    return switch (command.route) {
+      case PendingCommand.TO_PINNED -> command.pinned;
+      case PendingCommand.TO_READ -> readTarget(command);
+      default -> primaryTarget();
+    };
+  }
+
+  private BackendConnection primaryTarget() {
     if (!loop.topology().hasPrimary()) {
       return null;
     }
-    if (cachedConnection == null
+    if (cachedPrimary == null
         || cachedGeneration != loop.generation()
         || cachedDb != db
         || cachedProtocol != protocol
-        || !cachedConnection.usable()) {
-      cachedConnection = loop.primaryPool(db, protocol).pick();
+        || !cachedPrimary.usable()) {
+      cachedPrimary = loop.primaryPool(db, protocol).pick();
       cachedGeneration = loop.generation();
       cachedDb = db;
       cachedProtocol = protocol;
     }
-    return cachedConnection;
+    return cachedPrimary;
+  }
+
+  private BackendConnection readTarget(PendingCommand command) {
+    ReadFrom readFrom = listener.readFrom();
+    if (readFrom == ReadFrom.PRIMARY
+        || listener.consistency() == Consistency.PRIMARY
+        || !loop.topology().hasPrimary()) {
+      return primaryTarget();
+    }
+    long floor = readFloor();
+    if (command.spec.has(CommandSpec.CURSOR) && cursorNode != null && continuesCursor(command)) {
+      return cursorTarget();
+    }
+    // Stay on the connection already serving this session when it may serve the read: a pipeline
+    // of reads (and reads between writes) then flows without waiting on the ordering barrier.
+    BackendConnection last = lastConnection;
+    if (outstanding > 0 && last != null && last.usable() && sameDbAndProtocol(last)) {
+      BackendPool pool = last.pool();
+      if (pool.primary()
+          ? readFrom != ReadFrom.REPLICA || floor >= 0
+          : loop.balancer().mayRead(pool.node(), floor)) {
+        return rememberCursor(command, last);
+      }
+    }
+    HostAndPort node = loop.balancer().pick(db, protocol, readFrom == ReadFrom.ANY, floor);
+    if (node == null || node.equals(loop.topology().primary())) {
+      if (node == null && readFrom == ReadFrom.REPLICA && floor < 0) {
+        return null; // read-from = replica and none qualifies: a clear error, not the primary
+      }
+      return rememberCursor(command, primaryTarget());
+    }
+    return rememberCursor(command, loop.pool(node, db, protocol).pick());
+  }
+
+  private BackendConnection rememberCursor(PendingCommand command, BackendConnection target) {
+    if (command.spec.has(CommandSpec.CURSOR) && target != null) {
+      cursorNode = target.pool().node();
+    }
+    return target;
+  }
+
+  /** A SCAN-family command with a cursor other than 0 continues an iteration. */
+  private boolean continuesCursor(PendingCommand command) {
+    ArgCursor cursor = new ArgCursor().reset(command.request);
+    cursor.seek(command.spec.name().equals("SCAN") ? 1 : 2);
+    return !(cursor.length() == 1 && cursor.frame().getByte(cursor.offset()) == '0');
+  }
+
+  private BackendConnection cursorTarget() {
+    HostAndPort node = cursorNode;
+    if (node.equals(loop.topology().primary())) {
+      return primaryTarget();
+    }
+    if (loop.topology().replicas().contains(node)) {
+      // The cursor is only meaningful where it was issued, even if that node now lags.
+      return loop.pool(node, db, protocol).pick();
+    }
+    return primaryTarget();
+  }
+
+  private boolean sameDbAndProtocol(BackendConnection connection) {
+    return connection.pool().db() == db && connection.pool().protocol() == protocol;
+  }
+
+  /**
+   * The replication offset a node must have applied to serve this session's reads: -1 for any;
+   * {@link Long#MAX_VALUE} (no replica qualifies) until an offset observed after the last write is
+   * known.
+   */
+  private long readFloor() {
+    if (!wrote || listener.consistency() != Consistency.READ_YOUR_WRITES) {
+      return -1;
+    }
+    if (readFloor >= 0) {
+      return readFloor;
+    }
+    ReplicationSnapshot replication = loop.replication();
+    if (replication.primaryOffset() >= 0
+        && replication.primaryAskedAtNanos() - lastWriteNanos > 0
+        && loop.topology().primary().equals(replication.primary())) {
+      readFloor = replication.primaryOffset();
+      return readFloor;
+    }
+    return Long.MAX_VALUE;
   }
 
   /** Answers a command never given to a backend, so it never counted as outstanding. */
   private static void answerInPlace(PendingCommand command, ByteBuf reply) {
     command.releaseRequest();
+    if (command.borrowed != null) {
+      command.session.releaseBorrowed(command);
+    }
     command.reply = reply;
   }
 
-  private ByteBuf noPrimary() {
-    return Replies.error(
-        loop.alloc(),
-        "ERR Switchboard has no primary to send this to: " + loop.topology().problem());
+  private ByteBuf noTarget(PendingCommand command) {
+    if (command.route == PendingCommand.TO_READ && loop.topology().hasPrimary()) {
+      return Replies.error(
+          loop.alloc(),
+          "ERR Switchboard has no replica fit to serve reads (read-from = replica);"
+              + " replicas must be up, synced and within routing.max-replica-lag");
+    }
+    return Replies.error(loop.alloc(), noPrimaryText());
+  }
+
+  private String noPrimaryText() {
+    return "ERR Switchboard has no primary to send this to: " + loop.topology().problem();
   }
 
   /** Called by a backend connection (same event loop) when a forwarded command is answered. */
   void onReply(PendingCommand command) {
+    if (command.borrowed != null) {
+      releaseBorrowed(command);
+    }
+    if (command.pinned != null && command.pinned == lease) {
+      leaseUses--;
+    }
     if (closed || command.discarded) {
       command.reply.release();
       command.reply = null;
+      command.releaseRetryCopy();
+      return;
+    }
+    if (command.retryCopy != null && retryOnPrimary(command)) {
       return;
     }
     outstanding--;
+    afterReply(command);
     while (!parked.isEmpty()) {
-      BackendConnection target = target();
+      PendingCommand next = parked.peek();
+      BackendConnection target = target(next);
       if (target == null) {
-        answerInPlace(parked.poll(), noPrimary());
+        answerInPlace(parked.poll(), noTarget(next));
         continue;
       }
       if (outstanding > 0 && target != lastConnection) {
@@ -234,8 +634,79 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     updateAutoRead();
   }
 
+  /**
+   * EVALSHA_RO answered NOSCRIPT by a replica: the script may well exist on the primary, where
+   * SCRIPT LOAD went. Still one outstanding command; later reads of the session may already have
+   * run on the replica, which changes nothing a read can see.
+   */
+  private boolean retryOnPrimary(PendingCommand command) {
+    ByteBuf copy = command.retryCopy;
+    command.retryCopy = null;
+    ByteBuf reply = command.reply;
+    boolean noScript =
+        reply.readableBytes() > 9
+            && reply
+                .toString(reply.readerIndex(), 9, java.nio.charset.StandardCharsets.US_ASCII)
+                .equals("-NOSCRIPT");
+    BackendConnection primary = noScript ? primaryTarget() : null;
+    if (primary == null) {
+      copy.release();
+      return false;
+    }
+    reply.release();
+    command.reply = null;
+    command.request = copy;
+    command.route = PendingCommand.TO_PRIMARY;
+    lastConnection = primary;
+    primary.send(command);
+    return true;
+  }
+
+  /** Session bookkeeping a reply settles: transaction end, database after EXEC, last write. */
+  private void afterReply(PendingCommand command) {
+    CommandSpec spec = command.spec;
+    if (command.answerInstead != null) {
+      command.reply.release();
+      command.reply = Replies.error(loop.alloc(), command.answerInstead);
+    }
+    if (spec != null && !spec.isRead()) {
+      wrote = true;
+      lastWriteNanos = System.nanoTime();
+      readFloor = -1;
+    }
+    if (spec != null && spec.name().equals("EXEC") && dbAfterExec >= 0) {
+      byte type = command.reply.getByte(command.reply.readerIndex());
+      boolean ran = type == '*' && command.reply.getByte(command.reply.readerIndex() + 1) != '-';
+      if (ran && command.answerInstead == null) {
+        db = dbAfterExec; // the SELECT queued in the transaction ran
+      }
+      dbAfterExec = -1;
+    }
+    if (lease != null && !inMulti && !watching && leaseUses == 0) {
+      loop.release(lease);
+      lease = null;
+    }
+  }
+
+  private void releaseBorrowed(PendingCommand command) {
+    BackendConnection borrowed = command.borrowed;
+    command.borrowed = null;
+    loop.release(borrowed);
+  }
+
+  /** RESET: subscriptions end and cursors start over (a lease was handled by the caller). */
+  void resetServerState() {
+    cursorNode = null;
+    subscription.reset();
+  }
+
+  /** Sends a subscribe-family command over the subscription's own connection. */
+  PendingCommand forwardSubscription(CommandSpec spec, ByteBuf frame, BackendConnection to) {
+    return forwardPinned(spec, frame, to);
+  }
+
   /** Writes the answered prefix of the reply queue, without flushing (that is per batch). */
-  private void writeCompleted() {
+  void writeCompleted() {
     boolean wrote = false;
     PendingCommand head;
     while ((head = replies.peek()) != null && head.isDone()) {
@@ -306,12 +777,23 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         command.reply.release();
         command.reply = null;
       }
+      if (command.borrowed != null && !command.isDone()) {
+        // A blocked command whose client is gone must not keep its connection blocked.
+        command.borrowed.close();
+        releaseBorrowed(command);
+      }
     }
     for (PendingCommand command : parked) {
       command.releaseRequest();
     }
     parked.clear();
     replies.clear();
+    if (lease != null) {
+      lease.close(); // a half-built transaction or WATCH dies with its client
+      loop.release(lease);
+      lease = null;
+    }
+    subscription.close();
   }
 
   @Override

@@ -39,6 +39,7 @@ final class LocalCommands {
       case "AUTH" -> reply(auth(args));
       case "CLIENT" -> client(args);
       case "RESET" -> {
+        session.resetServerState();
         session.db = 0;
         session.protocol = 2;
         session.name = null;
@@ -49,15 +50,25 @@ final class LocalCommands {
   }
 
   private ByteBuf select(ArgCursor index) {
-    long db = index.longValue();
-    if (db == Long.MIN_VALUE) {
-      return error("ERR value is not an integer or out of range");
+    int db = databaseIndex(index);
+    if (db < 0) {
+      return error(databaseError(index));
     }
-    if (db < 0 || db >= loop.config().redis().databases()) {
-      return error("ERR DB index is out of range");
-    }
-    session.db = (int) db;
+    session.db = db;
     return Replies.ok();
+  }
+
+  /** The database SELECT names, or -1 when Redis would refuse it. */
+  int databaseIndex(ArgCursor index) {
+    long db = index.longValue();
+    return db < 0 || db >= loop.config().redis().databases() ? -1 : (int) db;
+  }
+
+  /** Redis's error for a SELECT argument {@link #databaseIndex} refused. */
+  String databaseError(ArgCursor index) {
+    return index.longValue() == Long.MIN_VALUE
+        ? "ERR value is not an integer or out of range"
+        : "ERR DB index is out of range";
   }
 
   private ByteBuf hello(ArgCursor args) {

@@ -10,13 +10,18 @@ import io.netty.util.concurrent.ScheduledFuture;
 import io.switchboard.config.HostAndPort;
 import io.switchboard.config.SwitchboardConfig;
 import io.switchboard.proxy.resp.RespReplyDecoder;
+import io.switchboard.routing.ReplicationSnapshot;
 import io.switchboard.routing.Topology;
 import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -28,27 +33,55 @@ final class LoopBackends {
 
   private record PoolKey(HostAndPort node, int db, int protocol) {}
 
+  /** Idle exclusive connections kept per pool key for the next transaction or blocking call. */
+  private static final int MAX_IDLE_EXCLUSIVE = 8;
+
   private final EventLoop eventLoop;
   private final SwitchboardConfig config;
   private final ServerFacts facts;
+  private final ExclusiveBudget budget;
   private final Bootstrap bootstrap;
   private final Map<PoolKey, BackendPool> pools = new HashMap<>();
+  private final Map<PoolKey, ArrayDeque<BackendConnection>> idleExclusive = new HashMap<>();
+  private final Set<BackendConnection> heldExclusive =
+      Collections.newSetFromMap(new IdentityHashMap<>());
   private final ArrayList<BackendConnection> dirtyBackends = new ArrayList<>();
   private final ArrayList<ClientSession> dirtyClients = new ArrayList<>();
+  private final ReadBalancer balancer;
   private Topology topology;
+  private ReplicationSnapshot replication = ReplicationSnapshot.NONE;
   private int generation;
 
   LoopBackends(
       EventLoop eventLoop,
       SwitchboardConfig config,
       ServerFacts facts,
+      ExclusiveBudget budget,
       Bootstrap bootstrap,
       Topology initial) {
     this.eventLoop = eventLoop;
     this.config = config;
     this.facts = facts;
+    this.budget = budget;
     this.bootstrap = bootstrap;
     this.topology = initial;
+    this.balancer = new ReadBalancer(this, config.routing());
+  }
+
+  EventLoop eventLoop() {
+    return eventLoop;
+  }
+
+  ReadBalancer balancer() {
+    return balancer;
+  }
+
+  ReplicationSnapshot replication() {
+    return replication;
+  }
+
+  void onReplication(ReplicationSnapshot snapshot) {
+    replication = snapshot;
   }
 
   SwitchboardConfig config() {
@@ -73,13 +106,81 @@ final class LoopBackends {
   }
 
   BackendPool primaryPool(int db, int protocol) {
-    PoolKey key = new PoolKey(topology.primary(), db, protocol);
+    return pool(topology.primary(), db, protocol);
+  }
+
+  /** The shared pool for a node of the current topology (primary or replica). */
+  BackendPool pool(HostAndPort node, int db, int protocol) {
+    PoolKey key = new PoolKey(node, db, protocol);
     BackendPool pool = pools.get(key);
     if (pool == null) {
-      pool = new BackendPool(this, key.node(), db, protocol, config.redis().connectionsPerNode());
+      pool =
+          new BackendPool(
+              this,
+              node,
+              db,
+              protocol,
+              node.equals(topology.primary()),
+              config.redis().connectionsPerNode());
       pools.put(key, pool);
     }
     return pool;
+  }
+
+  /** Shared-pool load on a node (requests sent or waiting), for the read balancer. */
+  int load(HostAndPort node, int db, int protocol) {
+    BackendPool pool = pools.get(new PoolKey(node, db, protocol));
+    return pool == null ? 0 : pool.load();
+  }
+
+  /**
+   * A connection to {@code node} for one session alone, or null when {@code
+   * limits.max-exclusive-connections} are all held. Give it back with {@link #release}.
+   */
+  BackendConnection acquireExclusive(HostAndPort node, int db, int protocol) {
+    if (!budget.tryAcquire()) {
+      return null;
+    }
+    PoolKey key = new PoolKey(node, db, protocol);
+    ArrayDeque<BackendConnection> idle = idleExclusive.get(key);
+    BackendConnection connection = idle == null ? null : idle.pollFirst();
+    while (connection != null && !connection.idleAndReady()) {
+      connection.close();
+      connection = idle.pollFirst();
+    }
+    if (connection == null) {
+      connection = new BackendConnection(this, pool(node, db, protocol), true);
+    }
+    heldExclusive.add(connection);
+    return connection;
+  }
+
+  /** Takes back an exclusive connection; keeps it for reuse when its state is clean. */
+  void release(BackendConnection connection) {
+    if (!heldExclusive.remove(connection)) {
+      return;
+    }
+    budget.release();
+    BackendPool pool = connection.pool();
+    boolean reusable =
+        connection.idleAndReady()
+            && !connection.tainted
+            && connection.sink == null
+            && inTopology(pool.node(), pool.primary());
+    ArrayDeque<BackendConnection> idle =
+        reusable
+            ? idleExclusive.computeIfAbsent(
+                new PoolKey(pool.node(), pool.db(), pool.protocol()), k -> new ArrayDeque<>())
+            : null;
+    if (idle != null && idle.size() < MAX_IDLE_EXCLUSIVE) {
+      idle.addFirst(connection);
+    } else {
+      connection.close();
+    }
+  }
+
+  private boolean inTopology(HostAndPort node, boolean asPrimary) {
+    return asPrimary ? node.equals(topology.primary()) : topology.replicas().contains(node);
   }
 
   void onTopology(Topology next) {
@@ -87,16 +188,34 @@ final class LoopBackends {
     topology = next;
     if (previous == null || !Objects.equals(previous.primary(), next.primary())) {
       generation++;
-      ArrayList<BackendPool> retired = new ArrayList<>();
-      for (Iterator<Map.Entry<PoolKey, BackendPool>> it = pools.entrySet().iterator();
-          it.hasNext(); ) {
-        Map.Entry<PoolKey, BackendPool> entry = it.next();
-        if (!entry.getKey().node().equals(next.primary())) {
-          retired.add(entry.getValue());
-          it.remove();
-        }
+    }
+    if (previous == null || !previous.replicas().equals(next.replicas())) {
+      generation++;
+    }
+    // A node that left, or changed role, takes no new commands; in-flight ones finish there.
+    ArrayList<BackendPool> retired = new ArrayList<>();
+    for (Iterator<Map.Entry<PoolKey, BackendPool>> it = pools.entrySet().iterator();
+        it.hasNext(); ) {
+      BackendPool pool = it.next().getValue();
+      if (!inTopology(pool.node(), pool.primary())) {
+        retired.add(pool);
+        it.remove();
       }
-      retired.forEach(BackendPool::retire);
+    }
+    retired.forEach(BackendPool::retire);
+    for (Iterator<Map.Entry<PoolKey, ArrayDeque<BackendConnection>>> it =
+            idleExclusive.entrySet().iterator();
+        it.hasNext(); ) {
+      ArrayDeque<BackendConnection> idle = it.next().getValue();
+      if (!idle.isEmpty() && !inTopology(idle.peek().pool().node(), idle.peek().pool().primary())) {
+        idle.forEach(BackendConnection::close);
+        it.remove();
+      }
+    }
+    for (BackendConnection held : new ArrayList<>(heldExclusive)) {
+      if (!inTopology(held.pool().node(), held.pool().primary())) {
+        held.retire();
+      }
     }
     flushAll();
   }

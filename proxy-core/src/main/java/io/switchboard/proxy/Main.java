@@ -32,7 +32,14 @@ public final class Main {
       Demo.run(config);
       return;
     }
-    SwitchboardServer server = new SwitchboardServer(config);
+    SwitchboardServer server;
+    try {
+      server = new SwitchboardServer(config);
+    } catch (InvalidConfigException e) {
+      err.println("switchboard: configuration error: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
     try {
       server.start();
     } catch (Exception e) {

@@ -2,6 +2,8 @@ package io.switchboard.proxy;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.util.ReferenceCountUtil;
+import io.switchboard.routing.CommandSpec;
+import java.util.function.Consumer;
 
 /**
  * One command between a client and its reply: in the session's ordered reply queue, and (until
@@ -9,8 +11,14 @@ import io.netty.util.ReferenceCountUtil;
  */
 final class PendingCommand {
 
-  /** Null for the proxy's own commands (connection handshakes). */
+  /** Null for the proxy's own commands (handshakes, monitoring), which have {@code internal}. */
   final ClientSession session;
+
+  /** What the command is, as the session routed it; null for the proxy's own commands. */
+  final CommandSpec spec;
+
+  /** Takes the reply of a proxy-owned command (and must release it). */
+  final Consumer<ByteBuf> internal;
 
   /** The request frame while not yet written to a backend; then null (the channel owns it). */
   ByteBuf request;
@@ -27,13 +35,53 @@ final class PendingCommand {
   /** Close the client after this reply is written (QUIT, protocol errors). */
   boolean closeAfter;
 
-  PendingCommand(ClientSession session, ByteBuf request) {
+  /** A connection the session holds for this command alone (blocking commands), or null. */
+  BackendConnection borrowed;
+
+  /** How the session routes it: {@link #TO_PRIMARY}, {@link #TO_READ} or {@link #TO_PINNED}. */
+  byte route;
+
+  static final byte TO_PRIMARY = 0;
+  static final byte TO_READ = 1;
+  static final byte TO_PINNED = 2;
+
+  /** For {@link #TO_PINNED}: the session's transaction lease, or the borrowed connection. */
+  BackendConnection pinned;
+
+  /** WAIT on an exclusive connection: first make that connection's write offset the session's. */
+  boolean markOffsetFirst;
+
+  /** Subscribe family: confirmation frames still due, and those already received. */
+  int expectedFrames;
+
+  io.netty.buffer.CompositeByteBuf partial;
+
+  /** A read-only script call sent to a replica keeps its request, to retry on NOSCRIPT. */
+  ByteBuf retryCopy;
+
+  /** An error to answer instead of the server's reply (EXEC of a transaction the proxy broke). */
+  String answerInstead;
+
+  PendingCommand(ClientSession session, CommandSpec spec, ByteBuf request) {
     this.session = session;
+    this.spec = spec;
     this.request = request;
+    this.internal = null;
+  }
+
+  private PendingCommand(ByteBuf request, Consumer<ByteBuf> internal) {
+    this.session = null;
+    this.spec = null;
+    this.request = request;
+    this.internal = internal;
+  }
+
+  static PendingCommand internal(ByteBuf request, Consumer<ByteBuf> onReply) {
+    return new PendingCommand(request, onReply);
   }
 
   static PendingCommand answered(ClientSession session, ByteBuf reply) {
-    PendingCommand command = new PendingCommand(session, null);
+    PendingCommand command = new PendingCommand(session, null, null);
     command.reply = reply;
     return command;
   }
@@ -42,13 +90,17 @@ final class PendingCommand {
     return reply != null;
   }
 
-  /** Records the reply and tells the session, which writes it when all before it are written. */
+  /** Records the reply and tells its owner: the session, or the proxy's own callback. */
   void complete(ByteBuf reply) {
     if (this.reply != null) {
       ReferenceCountUtil.release(reply);
       return;
     }
     releaseRequest();
+    if (internal != null) {
+      internal.accept(reply);
+      return;
+    }
     this.reply = reply;
     if (session != null) {
       session.onReply(this);
@@ -61,6 +113,13 @@ final class PendingCommand {
     if (request != null) {
       request.release();
       request = null;
+    }
+  }
+
+  void releaseRetryCopy() {
+    if (retryCopy != null) {
+      retryCopy.release();
+      retryCopy = null;
     }
   }
 }

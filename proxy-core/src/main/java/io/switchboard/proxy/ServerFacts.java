@@ -1,12 +1,29 @@
 package io.switchboard.proxy;
 
+import io.switchboard.config.RoutingConfig;
+import io.switchboard.routing.CommandTable;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
  * What the proxy has learned about the Redis servers behind it, shared by all event loops and
- * written rarely (on each backend handshake), hence volatile rather than per-loop.
+ * written rarely (on a handshake, on a new primary), hence volatile rather than per-loop: the
+ * server version and the command table.
  */
 final class ServerFacts {
 
+  private static final Logger log = LoggerFactory.getLogger(ServerFacts.class);
+  static final String DENIED = "denied by this proxy's configuration (switchboard.routing.deny)";
+
+  private final RoutingConfig routing;
   private volatile String version = "7.0.0";
+  private volatile CommandTable commands;
+
+  ServerFacts(RoutingConfig routing) {
+    this.routing = routing;
+    this.commands = CommandTable.builtIn().deny(routing.deny(), DENIED);
+  }
 
   String version() {
     return version;
@@ -15,6 +32,21 @@ final class ServerFacts {
   void version(String newVersion) {
     if (newVersion != null && !newVersion.isEmpty()) {
       version = newVersion;
+    }
+  }
+
+  CommandTable commands() {
+    return commands;
+  }
+
+  /** Replaces the built-in table with the primary's own COMMAND reply (modules, newer servers). */
+  void commandsFromServer(List<?> commandReply) {
+    try {
+      CommandTable fromServer = CommandTable.fromCommandReply(commandReply);
+      commands = fromServer.deny(routing.deny(), DENIED);
+      log.info("Command table loaded from the primary: {} commands", fromServer.size());
+    } catch (RuntimeException e) {
+      log.warn("Keeping the built-in command table; the primary's COMMAND reply: {}", e.toString());
     }
   }
 }

@@ -13,13 +13,18 @@ import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
+import io.switchboard.config.Endpoint;
+import io.switchboard.config.InvalidConfigException;
+import io.switchboard.config.ListenerConfig;
 import io.switchboard.config.SwitchboardConfig;
 import io.switchboard.proxy.resp.RespRequestDecoder;
-import io.switchboard.routing.CommandTable;
 import io.switchboard.routing.SentinelWatcher;
 import io.switchboard.routing.Topology;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -39,7 +44,8 @@ public final class SwitchboardServer implements AutoCloseable {
   private final DnsAddressResolverGroup resolver;
   private final Map<EventExecutor, LoopBackends> loops = new IdentityHashMap<>();
   private final SentinelWatcher sentinels;
-  private Channel serverChannel;
+  private final ReplicationMonitor replication;
+  private final List<Channel> serverChannels = new ArrayList<>();
 
   public SwitchboardServer(SwitchboardConfig config) {
     this.config = config;
@@ -65,21 +71,84 @@ public final class SwitchboardServer implements AutoCloseable {
             .option(
                 ChannelOption.CONNECT_TIMEOUT_MILLIS,
                 (int) config.redis().connectTimeout().toMillis());
-    ServerFacts facts = new ServerFacts();
+    ServerFacts facts;
+    try {
+      facts = new ServerFacts(config.routing());
+    } catch (IllegalArgumentException e) {
+      group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+      throw new InvalidConfigException("switchboard.routing.deny: " + e.getMessage());
+    }
+    ExclusiveBudget budget = new ExclusiveBudget(config.limits().maxExclusiveConnections());
     Topology initial =
         Topology.unknown(config.sentinel().master(), "still asking the Sentinels for the primary");
+    LoopBackends home = null;
     for (EventExecutor executor : group) {
       EventLoop loop = (EventLoop) executor;
-      loops.put(
-          loop,
-          new LoopBackends(loop, config, facts, backendTemplate.clone().group(loop), initial));
+      LoopBackends backends =
+          new LoopBackends(
+              loop, config, facts, budget, backendTemplate.clone().group(loop), initial);
+      loops.put(loop, backends);
+      if (home == null) {
+        home = backends;
+      }
     }
+    this.replication = new ReplicationMonitor(home, loops.values(), config.routing(), facts);
     this.sentinels = new SentinelWatcher(config.sentinel(), this::publish);
   }
 
-  /** Binds the client port and starts following Sentinel; returns the bound port. */
+  /**
+   * Binds every client port and starts following Sentinel; returns the main port's bound number
+   * (the others are in {@link #ports()}).
+   */
   public int start() throws InterruptedException {
-    CommandTable commands = CommandTable.builtIn();
+    for (ListenerConfig listener : config.allListeners()) {
+      serverChannels.add(bind(listener));
+    }
+    log.info(
+        "Switchboard listening on {} ({} transport, {} event loops), master '{}' via Sentinels {}",
+        describeListeners(),
+        transport.name(),
+        loops.size(),
+        config.sentinel().master(),
+        config.sentinel().hosts());
+    replication.start();
+    sentinels.start();
+    return ports().get(0);
+  }
+
+  /** The bound port of each listener, the main one first. */
+  public List<Integer> ports() {
+    List<Integer> ports = new ArrayList<>();
+    for (Channel channel : serverChannels) {
+      ports.add(((InetSocketAddress) channel.localAddress()).getPort());
+    }
+    return ports;
+  }
+
+  private String describeListeners() {
+    List<String> parts = new ArrayList<>();
+    List<ListenerConfig> listeners = config.allListeners();
+    List<Integer> ports = ports();
+    for (int i = 0; i < listeners.size(); i++) {
+      ListenerConfig listener = listeners.get(i);
+      parts.add(
+          listener.endpoint().host()
+              + ":"
+              + ports.get(i)
+              + " (read-from "
+              + kebab(listener.readFrom())
+              + ", "
+              + kebab(listener.consistency())
+              + ")");
+    }
+    return String.join(", ", parts);
+  }
+
+  private static String kebab(Enum<?> value) {
+    return value.name().toLowerCase(Locale.ROOT).replace('_', '-');
+  }
+
+  private Channel bind(ListenerConfig listener) throws InterruptedException {
     ServerBootstrap bootstrap =
         new ServerBootstrap()
             .group(group)
@@ -100,37 +169,25 @@ public final class SwitchboardServer implements AutoCloseable {
                                 limits.maxMultibulk(),
                                 limits.maxInlineBytes(),
                                 limits.maxRequestBytes()))
-                        .addLast(new ClientSession(loop, commands));
+                        .addLast(new ClientSession(loop, listener));
                   }
                 });
-    serverChannel =
-        bootstrap
-            .bind(new InetSocketAddress(config.listen().host(), config.listen().port()))
-            .sync()
-            .channel();
-    int port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
-    log.info(
-        "Switchboard listening on {}:{} ({} transport, {} event loops), master '{}' via Sentinels {}",
-        config.listen().host(),
-        port,
-        transport.name(),
-        loops.size(),
-        config.sentinel().master(),
-        config.sentinel().hosts());
-    sentinels.start();
-    return port;
+    Endpoint endpoint = listener.endpoint();
+    return bootstrap.bind(new InetSocketAddress(endpoint.host(), endpoint.port())).sync().channel();
   }
 
   private void publish(Topology topology) {
     loops.forEach((executor, loop) -> executor.execute(() -> loop.onTopology(topology)));
+    replication.home().eventLoop().execute(() -> replication.onTopology(topology));
   }
 
   @Override
   public void close() {
-    if (serverChannel != null) {
-      serverChannel.close().syncUninterruptibly();
+    for (Channel channel : serverChannels) {
+      channel.close().syncUninterruptibly();
     }
     sentinels.close();
+    replication.stop();
     group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     resolver.close();
   }

@@ -83,6 +83,22 @@ public final class RespClient implements Closeable {
     }
   }
 
+  /**
+   * Reads one reply if it arrives within {@code wait}, else returns null; a frame that arrived
+   * partly stays buffered for the next read.
+   */
+  public Object readWithin(Duration wait) throws IOException {
+    int previous = socket.getSoTimeout();
+    socket.setSoTimeout((int) Math.max(1, wait.toMillis()));
+    try {
+      return read();
+    } catch (java.net.SocketTimeoutException e) {
+      return null;
+    } finally {
+      socket.setSoTimeout(previous);
+    }
+  }
+
   /** Reads one reply as the exact bytes the server sent. */
   public String readRaw() throws IOException {
     ByteBuf frame = readFrame();

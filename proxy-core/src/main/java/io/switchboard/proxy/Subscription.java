@@ -1,0 +1,271 @@
+package io.switchboard.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.switchboard.config.HostAndPort;
+import io.switchboard.config.RoutingConfig.Consistency;
+import io.switchboard.config.RoutingConfig.ReadFrom;
+import io.switchboard.proxy.resp.ArgCursor;
+import io.switchboard.proxy.resp.Replies;
+import io.switchboard.routing.CommandSpec;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.HashSet;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * A session's subscriptions: channels, patterns and shard channels, carried by an exclusive backend
+ * connection of their own. It goes to a replica when the session's reads may (replicas deliver what
+ * the primary publishes), else to the primary.
+ *
+ * <p>Every frame on that connection is either a confirmation (one per channel named, or one for a
+ * bare UNSUBSCRIBE) that answers the oldest subscribe-family command, or a published message that
+ * goes straight into the session's reply stream. The sets are kept as the commands are sent, which
+ * is the order the server applies them in, so a bare UNSUBSCRIBE knows how many confirmations to
+ * expect.
+ */
+final class Subscription implements SubscriptionSink {
+
+  private final ClientSession session;
+  private final LoopBackends loop;
+  private final Set<String> channels = new HashSet<>();
+  private final Set<String> patterns = new HashSet<>();
+  private final Set<String> shardChannels = new HashSet<>();
+  private final ArrayDeque<PendingCommand> awaiting = new ArrayDeque<>();
+  private BackendConnection connection;
+  private boolean resetting;
+
+  Subscription(ClientSession session, LoopBackends loop) {
+    this.session = session;
+    this.loop = loop;
+  }
+
+  /** Whether the session is in subscriber mode (as Redis counts it, once sent commands ran). */
+  boolean active() {
+    return !channels.isEmpty() || !patterns.isEmpty() || !shardChannels.isEmpty();
+  }
+
+  void command(CommandSpec spec, ByteBuf frame, ArgCursor args) {
+    String name = spec.name();
+    if (!spec.arityAccepts(args.count())) {
+      frame.release();
+      session.enqueue(
+          PendingCommand.answered(
+              session,
+              Replies.error(
+                  loop.alloc(),
+                  "ERR wrong number of arguments for '"
+                      + name.toLowerCase(Locale.ROOT)
+                      + "' command")));
+      return;
+    }
+    boolean subscribe = !name.contains("UNSUBSCRIBE");
+    Set<String> set = setFor(name);
+    if (!subscribe && (connection == null || !active())) {
+      // Not subscribed: Redis confirms each name (or one nil) with a count of 0.
+      ByteBuf reply = notSubscribedReply(name, args);
+      frame.release();
+      session.enqueue(PendingCommand.answered(session, reply));
+      return;
+    }
+    if (connection == null && !connect()) {
+      frame.release();
+      session.enqueue(
+          PendingCommand.answered(
+              session,
+              Replies.error(
+                  loop.alloc(),
+                  loop.topology().hasPrimary()
+                      ? "ERR Switchboard: all "
+                          + loop.config().limits().maxExclusiveConnections()
+                          + " exclusive backend connections are held; raise"
+                          + " limits.max-exclusive-connections"
+                      : "ERR Switchboard has no primary to send this to: "
+                          + loop.topology().problem())));
+      return;
+    }
+    int expected;
+    if (args.count() == 1) {
+      expected = Math.max(1, set.size());
+      set.clear();
+    } else {
+      expected = args.count() - 1;
+      while (args.advance()) {
+        if (subscribe) {
+          set.add(key(args));
+        } else {
+          set.remove(key(args));
+        }
+      }
+    }
+    PendingCommand command = session.forwardSubscription(spec, frame, connection);
+    if (!command.isDone()) {
+      command.expectedFrames = expected;
+      awaiting.add(command);
+    }
+  }
+
+  private Set<String> setFor(String name) {
+    return switch (name) {
+      case "PSUBSCRIBE", "PUNSUBSCRIBE" -> patterns;
+      case "SSUBSCRIBE", "SUNSUBSCRIBE" -> shardChannels;
+      default -> channels;
+    };
+  }
+
+  /** Channel names are bytes; ISO-8859-1 keeps every byte distinct in a String. */
+  private static String key(ArgCursor args) {
+    return new String(args.bytes(), StandardCharsets.ISO_8859_1);
+  }
+
+  private boolean connect() {
+    if (!loop.topology().hasPrimary()) {
+      return false;
+    }
+    HostAndPort node = null;
+    ReadFrom readFrom = session.readFrom();
+    if (readFrom != ReadFrom.PRIMARY && session.consistency() != Consistency.PRIMARY) {
+      node = loop.balancer().pick(0, session.protocol, readFrom == ReadFrom.ANY, -1);
+    }
+    if (node == null) {
+      node = loop.topology().primary();
+    }
+    connection = loop.acquireExclusive(node, 0, session.protocol);
+    if (connection == null) {
+      return false;
+    }
+    connection.sink = this;
+    return true;
+  }
+
+  @Override
+  public void onFrame(BackendConnection from, ByteBuf frame) {
+    if (from != connection) {
+      frame.release();
+      return;
+    }
+    byte type = frame.getByte(frame.readerIndex());
+    if (type == '-' || type == '!') {
+      // The server refused the command as a whole (ACL, for example): one error, no frames.
+      PendingCommand head = awaiting.poll();
+      if (head != null) {
+        head.complete(frame);
+      } else {
+        frame.release();
+      }
+      return;
+    }
+    if (isMessage(frame) || awaiting.isEmpty()) {
+      session.enqueue(PendingCommand.answered(session, frame));
+      return;
+    }
+    PendingCommand head = awaiting.peek();
+    if (head.partial == null) {
+      head.partial = loop.alloc().compositeBuffer(Math.max(2, head.expectedFrames));
+    }
+    head.partial.addComponent(true, frame);
+    if (--head.expectedFrames == 0) {
+      awaiting.poll();
+      ByteBuf reply = head.partial;
+      head.partial = null;
+      head.complete(reply);
+      if (!active() && awaiting.isEmpty()) {
+        releaseConnection();
+      }
+    }
+  }
+
+  /** Published messages, as opposed to confirmations: message, pmessage, smessage. */
+  private static boolean isMessage(ByteBuf frame) {
+    ArgCursor first = new ArgCursor().reset(frame);
+    return first.is("MESSAGE") || first.is("PMESSAGE") || first.is("SMESSAGE");
+  }
+
+  @Override
+  public void onLost(BackendConnection from, String reason) {
+    if (from != connection) {
+      return;
+    }
+    failAwaiting("ERR Switchboard lost the subscription connection (" + reason + ")");
+    channels.clear();
+    patterns.clear();
+    shardChannels.clear();
+    loop.release(connection);
+    connection = null;
+    if (!resetting) {
+      // The subscriptions are gone with the server connection; closing the client makes its
+      // library reconnect and subscribe again, where silence would lose messages unnoticed.
+      session.channel().close();
+    }
+  }
+
+  private void failAwaiting(String error) {
+    PendingCommand command;
+    while ((command = awaiting.poll()) != null) {
+      if (command.partial != null) {
+        command.partial.release();
+        command.partial = null;
+      }
+      command.complete(Replies.error(loop.alloc(), error));
+    }
+  }
+
+  private void releaseConnection() {
+    BackendConnection done = connection;
+    connection = null;
+    done.sink = null;
+    done.tainted = true;
+    loop.release(done);
+  }
+
+  /** RESET: the server connection goes, without closing the client. */
+  void reset() {
+    if (connection != null) {
+      resetting = true;
+      BackendConnection done = connection;
+      connection = null;
+      failAwaiting("ERR subscription reset");
+      channels.clear();
+      patterns.clear();
+      shardChannels.clear();
+      done.close();
+      loop.release(done);
+      resetting = false;
+    }
+  }
+
+  /** The client is gone. */
+  void close() {
+    reset();
+  }
+
+  /** PING in RESP2 subscriber mode answers ["pong", argument or ""], as Redis does. */
+  ByteBuf pingReply(ArgCursor args) {
+    byte[] message = args.count() > 1 ? args.seek(1).bytes() : new byte[0];
+    ByteBuf buf = loop.alloc().buffer(32 + message.length);
+    Replies.writeHeader(buf, '*', 2);
+    Replies.writeBulk(buf, "pong");
+    Replies.writeBulk(buf, message);
+    return buf;
+  }
+
+  private ByteBuf notSubscribedReply(String name, ArgCursor args) {
+    String kind = name.toLowerCase(Locale.ROOT);
+    int protocol = session.protocol;
+    ByteBuf buf = loop.alloc().buffer(64);
+    if (args.count() == 1) {
+      Replies.writeHeader(buf, protocol == 3 ? '>' : '*', 3);
+      Replies.writeBulk(buf, kind);
+      buf.writeBytes(Replies.nil(protocol));
+      Replies.writeHeader(buf, ':', 0);
+      return buf;
+    }
+    while (args.advance()) {
+      Replies.writeHeader(buf, protocol == 3 ? '>' : '*', 3);
+      Replies.writeBulk(buf, kind);
+      Replies.writeBulk(buf, args.bytes());
+      Replies.writeHeader(buf, ':', 0);
+    }
+    return buf;
+  }
+}
