@@ -81,6 +81,12 @@ final class BackendConnection {
     return pool;
   }
 
+  /** How long the oldest unanswered request has waited for its reply, in nanoseconds; 0 if none. */
+  long oldestWaitNanos(long now) {
+    PendingCommand oldest = inflight.peek();
+    return oldest == null ? 0 : now - oldest.heldSinceNanos;
+  }
+
   int load() {
     return inflight.size() + unsent.size();
   }
@@ -112,6 +118,7 @@ final class BackendConnection {
     command.request = null;
     if (sink == null || command.internal != null) {
       // A subscription's commands are answered by its sink, from the frames that follow.
+      command.heldSinceNanos = System.nanoTime();
       inflight.add(command);
     }
     channel.write(request, channel.voidPromise());

@@ -23,6 +23,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Everything one event loop owns on the backend side: the topology it currently acts on, its
@@ -30,6 +32,8 @@ import java.util.concurrent.TimeUnit;
  * Only that loop's thread touches it; topology snapshots arrive through {@code execute}.
  */
 final class LoopBackends {
+
+  private static final Logger log = LoggerFactory.getLogger(LoopBackends.class);
 
   private record PoolKey(HostAndPort node, int db, int protocol) {}
 
@@ -82,6 +86,36 @@ final class LoopBackends {
 
   void onReplication(ReplicationSnapshot snapshot) {
     replication = snapshot;
+  }
+
+  /** Starts this loop's outlier check: replicas slow to answer stop getting reads for a while. */
+  void startOutlierDetection() {
+    long latency = config.routing().outlierLatency().toNanos();
+    long every = Math.max(20, config.routing().outlierLatency().toMillis() / 4);
+    eventLoop.scheduleAtFixedRate(
+        () -> {
+          long now = System.nanoTime();
+          for (BackendPool pool : pools.values()) {
+            if (!pool.primary() && !balancer.ejected(pool.node(), now)) {
+              pool.forEach(
+                  connection -> {
+                    if (connection.oldestWaitNanos(now) > latency
+                        && !balancer.ejected(pool.node(), now)) {
+                      log.warn(
+                          "Replica {} has left a read unanswered for over {} ms; no reads to it"
+                              + " for {} ms",
+                          pool.node(),
+                          config.routing().outlierLatency().toMillis(),
+                          config.routing().outlierEjection().toMillis());
+                      balancer.eject(pool.node());
+                    }
+                  });
+            }
+          }
+        },
+        every,
+        every,
+        TimeUnit.MILLISECONDS);
   }
 
   SwitchboardConfig config() {

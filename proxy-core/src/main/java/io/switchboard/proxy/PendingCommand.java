@@ -26,7 +26,10 @@ final class PendingCommand {
   /** The reply, once known; written to the client in request order. */
   ByteBuf reply;
 
-  /** When it started waiting for a backend connection, for the reconnect-wait bound. */
+  /**
+   * When it started waiting: for a backend connection while unsent (the reconnect-wait bound), then
+   * for its reply once written (outlier detection).
+   */
   long heldSinceNanos;
 
   /** The session gave up on this command (it closed); a late reply is released, not written. */

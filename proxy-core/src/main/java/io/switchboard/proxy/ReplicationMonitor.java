@@ -1,6 +1,8 @@
 package io.switchboard.proxy;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.switchboard.config.HostAndPort;
 import io.switchboard.config.RoutingConfig;
@@ -16,6 +18,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -56,6 +59,7 @@ final class ReplicationMonitor {
   private long primaryOffset = -1;
   private long primaryAskedAtNanos;
   private ScheduledFuture<?> task;
+  private volatile boolean stopped;
 
   ReplicationMonitor(
       LoopBackends home, Collection<LoopBackends> loops, RoutingConfig routing, ServerFacts facts) {
@@ -77,6 +81,7 @@ final class ReplicationMonitor {
   }
 
   void stop() {
+    stopped = true;
     if (task != null) {
       task.cancel(false);
     }
@@ -171,6 +176,9 @@ final class ReplicationMonitor {
   }
 
   private void publish() {
+    if (stopped) {
+      return;
+    }
     long now = System.nanoTime();
     long maxLagMillis = routing.maxReplicaLag().toMillis();
     List<ReplicaState> states = new ArrayList<>();
@@ -214,15 +222,15 @@ final class ReplicationMonitor {
     connection.sendInternal(
         Replies.command(home.alloc(), "COMMAND"),
         (ByteBuf reply) -> {
-          Object value;
-          try {
-            value = RespValue.parse(reply);
-          } finally {
-            reply.release();
-          }
-          if (value instanceof List<?> commands) {
-            facts.commandsFromServer(commands);
-          }
+          // A large reply: parse it off the event loop, which must not stall its clients.
+          byte[] bytes = ByteBufUtil.getBytes(reply);
+          reply.release();
+          CompletableFuture.runAsync(
+              () -> {
+                if (RespValue.parse(Unpooled.wrappedBuffer(bytes)) instanceof List<?> commands) {
+                  facts.commandsFromServer(commands);
+                }
+              });
         });
     home.flushAll();
   }

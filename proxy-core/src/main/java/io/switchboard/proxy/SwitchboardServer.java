@@ -112,6 +112,7 @@ public final class SwitchboardServer implements AutoCloseable {
         config.sentinel().master(),
         config.sentinel().hosts());
     replication.start();
+    loops.values().forEach(LoopBackends::startOutlierDetection);
     sentinels.start();
     return ports().get(0);
   }

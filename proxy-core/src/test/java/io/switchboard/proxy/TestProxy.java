@@ -44,6 +44,11 @@ final class TestProxy implements AutoCloseable {
     return port;
   }
 
+  /** Every listener's bound port, the main one first. */
+  List<Integer> ports() {
+    return server.ports();
+  }
+
   HostAndPort address() {
     return new HostAndPort("127.0.0.1", port);
   }

@@ -1,0 +1,186 @@
+package io.switchboard.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.switchboard.proxy.demo.LocalTopology;
+import io.switchboard.proxy.demo.RedisNode;
+import io.switchboard.proxy.demo.RespClient;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.Jedis;
+
+/**
+ * Where reads land, read from the replicas' own {@code INFO commandstats}: spread over both
+ * replicas, away from one that stops answering and back when it recovers, never on replicas through
+ * a primary-only port.
+ */
+class ReadRoutingIT {
+
+  private static final Logger log = LoggerFactory.getLogger(ReadRoutingIT.class);
+
+  private static LocalTopology topology;
+  private static TestProxy proxy;
+  private final String prefix = "it:reads:" + UUID.randomUUID() + ":";
+
+  @BeforeAll
+  static void start() throws Exception {
+    topology = SharedTopology.get();
+    proxy =
+        TestProxy.start(
+            topology,
+            """
+            switchboard.routing.consistency = eventual
+            switchboard.routing.max-replica-lag = 500ms
+            switchboard.routing.outlier-latency = 300ms
+            switchboard.routing.outlier-ejection = 2s
+            switchboard.listeners = [
+              { host = 127.0.0.1, port = 0, read-from = primary },
+              { host = 127.0.0.1, port = 0, read-from = replica }
+            ]
+            """);
+    try (Jedis jedis = proxy.jedis()) {
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .ignoreExceptions()
+          .until(() -> "OK".equals(jedis.set("it:ready", "1")));
+    }
+  }
+
+  @AfterAll
+  static void stop() {
+    proxy.close();
+  }
+
+  private static long getCalls(RedisNode node) throws IOException {
+    String stats = String.valueOf(node.call("INFO", "commandstats"));
+    for (String line : stats.split("\r\n")) {
+      if (line.startsWith("cmdstat_get:calls=")) {
+        return Long.parseLong(line.substring("cmdstat_get:calls=".length(), line.indexOf(',')));
+      }
+    }
+    return 0;
+  }
+
+  private static void resetStats() throws IOException {
+    for (RedisNode replica : topology.replicas()) {
+      replica.call("CONFIG", "RESETSTAT");
+    }
+  }
+
+  private void readMany(int port, int connections, int readsEach) throws IOException {
+    List<RespClient> clients = new ArrayList<>();
+    try {
+      for (int i = 0; i < connections; i++) {
+        clients.add(
+            RespClient.connect(
+                new io.switchboard.config.HostAndPort("127.0.0.1", port), Duration.ofSeconds(10)));
+      }
+      for (int n = 0; n < readsEach; n++) {
+        for (RespClient client : clients) {
+          assertThat(client.call("GET", prefix + "k")).isEqualTo("v");
+        }
+      }
+    } finally {
+      for (RespClient client : clients) {
+        client.close();
+      }
+    }
+  }
+
+  @Test
+  void readsSpreadOverBothReplicas() throws Exception {
+    try (Jedis jedis = proxy.jedis()) {
+      jedis.set(prefix + "k", "v");
+    }
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              resetStats();
+              readMany(proxy.port(), 8, 100);
+              for (RedisNode replica : topology.replicas()) {
+                assertThat(getCalls(replica))
+                    .as("GETs answered by %s of 800", replica.name())
+                    .isGreaterThan(100);
+              }
+            });
+    logStaleReadsUnderEventualConsistency();
+  }
+
+  /** Not an assertion: how often a read right after a write misses it when reads may lag. */
+  private void logStaleReadsUnderEventualConsistency() {
+    int stale = 0;
+    int rounds = 2000;
+    try (Jedis jedis = proxy.jedis()) {
+      for (int i = 0; i < rounds; i++) {
+        jedis.set(prefix + "ev", Integer.toString(i));
+        if (!Integer.toString(i).equals(jedis.get(prefix + "ev"))) {
+          stale++;
+        }
+      }
+    }
+    log.info(
+        "consistency = eventual: {} of {} reads right after the session's own write missed it"
+            + " (read-your-writes, the default, misses none: see SemanticsThroughProxyIT)",
+        stale,
+        rounds);
+  }
+
+  @Test
+  void aPrimaryOnlyPortNeverReadsFromReplicasAndAReplicaOnlyPortAlwaysDoes() throws Exception {
+    try (Jedis jedis = proxy.jedis()) {
+      jedis.set(prefix + "k", "v");
+    }
+    resetStats();
+    readMany(proxy.ports().get(1), 4, 50);
+    for (RedisNode replica : topology.replicas()) {
+      assertThat(getCalls(replica)).as("GETs on %s via the primary port", replica.name()).isZero();
+    }
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> {
+              resetStats();
+              readMany(proxy.ports().get(2), 4, 50);
+              long onReplicas = 0;
+              for (RedisNode replica : topology.replicas()) {
+                onReplicas += getCalls(replica);
+              }
+              assertThat(onReplicas).as("GETs on replicas via the replica port").isEqualTo(200);
+            });
+  }
+
+  @Test
+  void aSleepingReplicaStopsGettingReadsAndGetsThemBackWhenItWakes() throws Exception {
+    try (Jedis jedis = proxy.jedis()) {
+      jedis.set(prefix + "k", "v");
+    }
+    RedisNode sleeper = topology.replicas().get(0);
+    RedisNode awake = topology.replicas().get(1);
+    resetStats();
+    try (RespClient sleeping = RespClient.connect(sleeper.address(), Duration.ofSeconds(10))) {
+      sleeping.send(RespClient.encode("DEBUG", "SLEEP", "3"));
+      Thread.sleep(1200); // past routing.max-replica-lag: the monitor has seen it go silent
+      readMany(proxy.port(), 4, 100);
+      assertThat(getCalls(awake)).as("GETs answered by the awake replica").isEqualTo(400);
+      assertThat(sleeping.read()).isEqualTo("OK"); // it woke up
+    }
+    assertThat(getCalls(sleeper)).as("GETs that waited for the sleeping replica").isZero();
+    await()
+        .atMost(Duration.ofSeconds(15))
+        .untilAsserted(
+            () -> {
+              readMany(proxy.port(), 4, 50);
+              assertThat(getCalls(sleeper)).as("reads return to the replica").isPositive();
+            });
+  }
+}
