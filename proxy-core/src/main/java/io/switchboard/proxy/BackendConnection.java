@@ -58,6 +58,12 @@ final class BackendConnection {
   /** A session changed this exclusive connection's state (SELECT): close it instead of reusing. */
   boolean tainted;
 
+  /**
+   * What the connection is for, shown after the configured client name in the servers' CLIENT LIST
+   * ("switchboard:exclusive"); null for shared connections, which carry the name alone.
+   */
+  String purpose;
+
   /** Receives every frame of a subscription connection once it is ready, instead of the FIFO. */
   SubscriptionSink sink;
 
@@ -75,6 +81,12 @@ final class BackendConnection {
   /** Connected, handshake done, nothing waiting to be sent. */
   boolean idleAndReady() {
     return state == State.READY && inflight.isEmpty() && unsent.isEmpty();
+  }
+
+  private String clientName() {
+    String base = loop.config().redis().clientName();
+    String role = purpose != null ? purpose : exclusive ? "exclusive" : null;
+    return role == null ? base : base + ":" + role;
   }
 
   BackendPool pool() {
@@ -170,7 +182,8 @@ final class BackendConnection {
     channel = active;
     state = State.HANDSHAKING;
     List<ByteBuf> handshake =
-        Handshake.commands(loop.alloc(), loop.config().redis(), pool.db(), pool.protocol());
+        Handshake.commands(
+            loop.alloc(), loop.config().redis(), pool.db(), pool.protocol(), clientName());
     handshakeLeft = handshake.size();
     for (ByteBuf request : handshake) {
       write(PendingCommand.internal(request, this::onHandshakeReply));

@@ -1,5 +1,7 @@
 package io.switchboard.proxy;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -155,11 +157,40 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
       forwardPinned(spec, frame, lease).markOffsetFirst = isWait(spec);
     } else if (spec.has(CommandSpec.BLOCKING) && blocks(spec)) {
       borrowFor(spec, frame);
+    } else if (spec.name().startsWith("SCRIPT|")) {
+      scriptCommand(spec, frame);
     } else {
+      if (spec.has(CommandSpec.SCRIPT_BODY) && args.count() > 1) {
+        args.seek(1);
+        loop.scripts().remember(frame, args.offset(), args.length());
+      }
       PendingCommand command = new PendingCommand(this, spec, frame);
       command.route = spec.isRead() ? PendingCommand.TO_READ : PendingCommand.TO_PRIMARY;
       forward(command);
     }
+  }
+
+  /**
+   * Scripts are per node and not replicated: SCRIPT LOAD and SCRIPT FLUSH go to every node (the
+   * client sees the primary's reply), and the proxy remembers or forgets the bodies.
+   */
+  private void scriptCommand(CommandSpec spec, ByteBuf frame) {
+    boolean load = spec.name().equals("SCRIPT|LOAD") && args.count() == 3;
+    boolean flush = spec.name().equals("SCRIPT|FLUSH");
+    if (load) {
+      args.seek(2);
+      String sha = loop.scripts().remember(frame, args.offset(), args.length());
+      for (HostAndPort replica : loop.topology().replicas()) {
+        loop.scriptLoaded(replica, sha, true);
+      }
+    }
+    if (load || flush) {
+      loop.broadcastToReplicas(frame.retainedDuplicate());
+    }
+    if (flush) {
+      loop.scripts().flush();
+    }
+    forwardToPrimary(spec, frame);
   }
 
   /** Why the proxy refuses the command whatever the session's state, or null. */
@@ -429,17 +460,36 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   private void send(PendingCommand command, BackendConnection target) {
     lastConnection = target;
     outstanding++;
-    if (command.spec != null
-        && command.spec.has(CommandSpec.SCRIPT_SHA)
-        && !target.pool().primary()
-        && command.retryCopy == null) {
-      // Replicas have no scripts of their own (SCRIPT LOAD is not replicated).
-      command.retryCopy = command.request.retainedDuplicate();
+    command.sentTo = target;
+    if (command.spec != null && command.spec.has(CommandSpec.SCRIPT_SHA)) {
+      prepareScript(command, target);
     }
     if (command.markOffsetFirst) {
       markWriteOffset(target);
     }
     target.send(command);
+  }
+
+  /**
+   * Before EVALSHA reaches a node the proxy has not yet loaded the script on, loads it there (when
+   * the body is known) on the same connection, so it runs in order; keeps a copy of the request in
+   * case the node answers NOSCRIPT anyway (someone flushed its scripts).
+   */
+  private void prepareScript(PendingCommand command, BackendConnection target) {
+    if (command.retryCopy == null) {
+      command.retryCopy = command.request.retainedDuplicate();
+    }
+    ArgCursor sha = new ArgCursor().reset(command.request).seek(1);
+    if (sha.length() != 40) {
+      return;
+    }
+    String key = sha.string();
+    byte[] body = loop.scripts().body(key);
+    HostAndPort node = target.pool().node();
+    if (body != null && !loop.scriptLoaded(node, key)) {
+      target.sendInternal(ScriptCache.loadCommand(loop.alloc(), body), ByteBuf::release);
+      loop.scriptLoaded(node, key, true);
+    }
   }
 
   /**
@@ -613,7 +663,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
       command.releaseRetryCopy();
       return;
     }
-    if (command.retryCopy != null && retryOnPrimary(command)) {
+    if (command.retryCopy != null && retryScript(command)) {
       return;
     }
     outstanding--;
@@ -635,30 +685,46 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * EVALSHA_RO answered NOSCRIPT by a replica: the script may well exist on the primary, where
-   * SCRIPT LOAD went. Still one outstanding command; later reads of the session may already have
-   * run on the replica, which changes nothing a read can see.
+   * EVALSHA or EVALSHA_RO answered NOSCRIPT: load the remembered body on that node and run the call
+   * again there; with no body at hand, a replica's NOSCRIPT is retried on the primary (where the
+   * client's SCRIPT LOAD went). Still one outstanding command. Commands the client pipelined behind
+   * it may have run first; that is only visible if its scripts were flushed under it.
    */
-  private boolean retryOnPrimary(PendingCommand command) {
+  private boolean retryScript(PendingCommand command) {
     ByteBuf copy = command.retryCopy;
     command.retryCopy = null;
     ByteBuf reply = command.reply;
     boolean noScript =
         reply.readableBytes() > 9
-            && reply
-                .toString(reply.readerIndex(), 9, java.nio.charset.StandardCharsets.US_ASCII)
-                .equals("-NOSCRIPT");
-    BackendConnection primary = noScript ? primaryTarget() : null;
-    if (primary == null) {
+            && reply.toString(reply.readerIndex(), 9, UTF_8).equals("-NOSCRIPT");
+    if (!noScript) {
+      copy.release();
+      return false;
+    }
+    String sha = new ArgCursor().reset(copy).seek(1).string();
+    byte[] body = loop.scripts().body(sha);
+    BackendConnection again = command.sentTo;
+    if (body != null && again != null && again.usable()) {
+      // Someone flushed the node's scripts: load the body there and run the call again.
+      again.sendInternal(ScriptCache.loadCommand(loop.alloc(), body), ByteBuf::release);
+      loop.scriptLoaded(again.pool().node(), sha, true);
+    } else if (again != null && !again.pool().primary()) {
+      again = primaryTarget(); // the client loaded it where SCRIPT LOAD went: the primary
+    } else {
+      again = null;
+    }
+    if (again == null) {
       copy.release();
       return false;
     }
     reply.release();
     command.reply = null;
     command.request = copy;
-    command.route = PendingCommand.TO_PRIMARY;
-    lastConnection = primary;
-    primary.send(command);
+    command.route = PendingCommand.TO_PINNED;
+    command.pinned = again;
+    command.sentTo = again;
+    lastConnection = again;
+    again.send(command);
     return true;
   }
 

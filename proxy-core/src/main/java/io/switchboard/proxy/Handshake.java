@@ -19,7 +19,8 @@ final class Handshake {
 
   private Handshake() {}
 
-  static List<ByteBuf> commands(ByteBufAllocator alloc, RedisConfig redis, int db, int protocol) {
+  static List<ByteBuf> commands(
+      ByteBufAllocator alloc, RedisConfig redis, int db, int protocol, String clientName) {
     List<String> hello = new ArrayList<>(List.of("HELLO", Integer.toString(protocol)));
     Credentials credentials = redis.credentials();
     if (credentials.hasPassword()) {
@@ -28,7 +29,7 @@ final class Handshake {
       hello.add(credentials.password());
     }
     hello.add("SETNAME");
-    hello.add(redis.clientName());
+    hello.add(clientName);
     List<ByteBuf> commands = new ArrayList<>();
     commands.add(Replies.command(alloc, hello.toArray(String[]::new)));
     if (db != 0) {

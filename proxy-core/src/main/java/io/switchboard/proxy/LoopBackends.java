@@ -1,6 +1,7 @@
 package io.switchboard.proxy;
 
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
@@ -44,6 +45,9 @@ final class LoopBackends {
   private final SwitchboardConfig config;
   private final ServerFacts facts;
   private final ExclusiveBudget budget;
+  private final ScriptCache scripts;
+  private final Map<HostAndPort, Set<String>> loadedScripts = new HashMap<>();
+  private int scriptFlushesSeen;
   private final Bootstrap bootstrap;
   private final Map<PoolKey, BackendPool> pools = new HashMap<>();
   private final Map<PoolKey, ArrayDeque<BackendConnection>> idleExclusive = new HashMap<>();
@@ -61,12 +65,14 @@ final class LoopBackends {
       SwitchboardConfig config,
       ServerFacts facts,
       ExclusiveBudget budget,
+      ScriptCache scripts,
       Bootstrap bootstrap,
       Topology initial) {
     this.eventLoop = eventLoop;
     this.config = config;
     this.facts = facts;
     this.budget = budget;
+    this.scripts = scripts;
     this.bootstrap = bootstrap;
     this.topology = initial;
     this.balancer = new ReadBalancer(this, config.routing());
@@ -78,6 +84,36 @@ final class LoopBackends {
 
   ReadBalancer balancer() {
     return balancer;
+  }
+
+  ScriptCache scripts() {
+    return scripts;
+  }
+
+  /** Whether this loop has made sure {@code node} holds the script (SCRIPT LOAD sent there). */
+  boolean scriptLoaded(HostAndPort node, String sha) {
+    if (scriptFlushesSeen != scripts.flushes()) {
+      scriptFlushesSeen = scripts.flushes();
+      loadedScripts.clear();
+    }
+    Set<String> loaded = loadedScripts.get(node);
+    return loaded != null && loaded.contains(sha);
+  }
+
+  void scriptLoaded(HostAndPort node, String sha, boolean loaded) {
+    if (loaded) {
+      loadedScripts.computeIfAbsent(node, n -> new java.util.HashSet<>()).add(sha);
+    } else if (loadedScripts.containsKey(node)) {
+      loadedScripts.get(node).remove(sha);
+    }
+  }
+
+  /** Sends a command of the proxy's own to every replica, replies ignored (SCRIPT LOAD/FLUSH). */
+  void broadcastToReplicas(ByteBuf request) {
+    for (HostAndPort replica : topology.replicas()) {
+      pool(replica, 0, 2).pick().sendInternal(request.retainedDuplicate(), ByteBuf::release);
+    }
+    request.release();
   }
 
   ReplicationSnapshot replication() {
@@ -237,6 +273,7 @@ final class LoopBackends {
       }
     }
     retired.forEach(BackendPool::retire);
+    retired.forEach(pool -> loadedScripts.remove(pool.node()));
     for (Iterator<Map.Entry<PoolKey, ArrayDeque<BackendConnection>>> it =
             idleExclusive.entrySet().iterator();
         it.hasNext(); ) {

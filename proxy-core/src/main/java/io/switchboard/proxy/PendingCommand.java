@@ -59,8 +59,11 @@ final class PendingCommand {
 
   io.netty.buffer.CompositeByteBuf partial;
 
-  /** A read-only script call sent to a replica keeps its request, to retry on NOSCRIPT. */
+  /** EVALSHA and EVALSHA_RO keep a copy of their request, to retry after a NOSCRIPT. */
   ByteBuf retryCopy;
+
+  /** The connection it was last sent on. */
+  BackendConnection sentTo;
 
   /** An error to answer instead of the server's reply (EXEC of a transaction the proxy broke). */
   String answerInstead;

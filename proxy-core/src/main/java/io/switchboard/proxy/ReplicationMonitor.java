@@ -130,7 +130,9 @@ final class ReplicationMonitor {
         node,
         n -> {
           BackendPool descriptor = new BackendPool(home, n, 0, 2, n.equals(topology.primary()), 1);
-          return new Probe(new BackendConnection(home, descriptor, false));
+          BackendConnection connection = new BackendConnection(home, descriptor, false);
+          connection.purpose = "monitor";
+          return new Probe(connection);
         });
   }
 

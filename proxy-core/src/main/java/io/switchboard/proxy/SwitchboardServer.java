@@ -79,6 +79,7 @@ public final class SwitchboardServer implements AutoCloseable {
       throw new InvalidConfigException("switchboard.routing.deny: " + e.getMessage());
     }
     ExclusiveBudget budget = new ExclusiveBudget(config.limits().maxExclusiveConnections());
+    ScriptCache scripts = new ScriptCache(config.routing().scriptCacheSize());
     Topology initial =
         Topology.unknown(config.sentinel().master(), "still asking the Sentinels for the primary");
     LoopBackends home = null;
@@ -86,7 +87,7 @@ public final class SwitchboardServer implements AutoCloseable {
       EventLoop loop = (EventLoop) executor;
       LoopBackends backends =
           new LoopBackends(
-              loop, config, facts, budget, backendTemplate.clone().group(loop), initial);
+              loop, config, facts, budget, scripts, backendTemplate.clone().group(loop), initial);
       loops.put(loop, backends);
       if (home == null) {
         home = backends;

@@ -183,4 +183,35 @@ class ReadRoutingIT {
               assertThat(getCalls(sleeper)).as("reads return to the replica").isPositive();
             });
   }
+
+  @Test
+  void scriptsAReplicaLacksAreLoadedThereOrRunOnThePrimaryUnseen() throws Exception {
+    try (RespClient c = RespClient.connect(proxy.address(), Duration.ofSeconds(10))) {
+      assertThat(c.call("SET", prefix + "k", "v")).isEqualTo("OK");
+      // Loaded on the primary behind the proxy's back: the proxy has no body to load elsewhere.
+      String primaryOnly = "return redis.call('GET', KEYS[1]) -- " + prefix + "a";
+      Object sha = topology.primary().call("SCRIPT", "LOAD", primaryOnly);
+      for (int i = 0; i < 20; i++) {
+        assertThat(c.call("EVALSHA_RO", sha, "1", prefix + "k")).isEqualTo("v");
+      }
+      // Run through the proxy, which remembers the body, then flushed on the replicas.
+      String known = "return redis.call('GET', KEYS[1]) -- " + prefix + "b";
+      assertThat(c.call("EVAL", known, "1", prefix + "k")).isEqualTo("v");
+      Object knownSha = topology.primary().call("SCRIPT", "LOAD", known);
+      assertThat(c.call("EVALSHA_RO", knownSha, "1", prefix + "k")).isEqualTo("v");
+      for (RedisNode replica : topology.replicas()) {
+        assertThat(replica.call("SCRIPT", "FLUSH")).isEqualTo("OK");
+      }
+      for (int i = 0; i < 20; i++) {
+        assertThat(c.call("EVALSHA_RO", knownSha, "1", prefix + "k")).isEqualTo("v");
+      }
+      long loadedOnReplicas = 0;
+      for (RedisNode replica : topology.replicas()) {
+        if (List.of(1L).equals(replica.call("SCRIPT", "EXISTS", knownSha))) {
+          loadedOnReplicas++;
+        }
+      }
+      assertThat(loadedOnReplicas).as("replicas the proxy loaded the script on").isPositive();
+    }
+  }
 }

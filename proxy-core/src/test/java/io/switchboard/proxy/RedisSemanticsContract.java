@@ -262,6 +262,20 @@ abstract class RedisSemanticsContract {
   }
 
   @Test
+  void scriptFlushForgetsLoadedScripts() throws IOException {
+    try (RespClient c = client()) {
+      String body = "return '" + prefix + "'";
+      Object sha = c.call("SCRIPT", "LOAD", body);
+      assertThat(c.call("EVALSHA", sha, "0")).isEqualTo(prefix);
+      assertThat(c.call("EVALSHA_RO", sha, "0")).isEqualTo(prefix);
+      assertThat(c.call("SCRIPT", "FLUSH")).isEqualTo("OK");
+      assertThat(error(c.call("EVALSHA", sha, "0")).message()).startsWith("NOSCRIPT");
+      assertThat(error(c.call("EVALSHA_RO", sha, "0")).message()).startsWith("NOSCRIPT");
+      assertThat(c.call("EVAL", body, "0")).isEqualTo(prefix);
+    }
+  }
+
+  @Test
   void aFullScanReturnsEveryKeyExactlyAsOneServerWould() {
     try (Jedis jedis = new Jedis(target().host(), target().port(), 10_000)) {
       Set<String> written = new HashSet<>();
