@@ -29,6 +29,7 @@ public final class ConfigLoader {
           "REDIS_SENTINEL_PASSWORD",
           "REDIS_USERNAME",
           "REDIS_PASSWORD",
+          "SWITCHBOARD_PASSWORD",
           "SWITCHBOARD_PORT",
           "SWITCHBOARD_ADMIN_PORT");
 

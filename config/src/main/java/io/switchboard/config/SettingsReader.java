@@ -43,6 +43,7 @@ final class SettingsReader {
         listen,
         r.listeners(listen.host(), routing),
         new Endpoint(r.nonEmpty("admin.host"), r.listenPort("admin.port")),
+        new Credentials("default", r.string("auth.password")),
         new SentinelConfig(
             r.hostList("sentinel.hosts"),
             r.nonEmpty("sentinel.master"),

@@ -8,11 +8,13 @@ import java.util.List;
  *
  * @param listen the main client port, which applies {@code routing}'s read policy and consistency
  * @param listeners further client ports, each with its own policy
+ * @param clientAuth what clients must present to the proxy; no password means none is asked
  */
 public record SwitchboardConfig(
     Endpoint listen,
     List<ListenerConfig> listeners,
     Endpoint admin,
+    Credentials clientAuth,
     SentinelConfig sentinel,
     RedisConfig redis,
     RoutingConfig routing,
@@ -33,21 +35,21 @@ public record SwitchboardConfig(
 
   public SwitchboardConfig withListen(Endpoint newListen) {
     return new SwitchboardConfig(
-        newListen, listeners, admin, sentinel, redis, routing, limits, server);
+        newListen, listeners, admin, clientAuth, sentinel, redis, routing, limits, server);
   }
 
   public SwitchboardConfig withListeners(List<ListenerConfig> newListeners) {
     return new SwitchboardConfig(
-        listen, newListeners, admin, sentinel, redis, routing, limits, server);
+        listen, newListeners, admin, clientAuth, sentinel, redis, routing, limits, server);
   }
 
   public SwitchboardConfig withSentinel(SentinelConfig newSentinel) {
     return new SwitchboardConfig(
-        listen, listeners, admin, newSentinel, redis, routing, limits, server);
+        listen, listeners, admin, clientAuth, newSentinel, redis, routing, limits, server);
   }
 
   public SwitchboardConfig withRouting(RoutingConfig newRouting) {
     return new SwitchboardConfig(
-        listen, listeners, admin, sentinel, redis, newRouting, limits, server);
+        listen, listeners, admin, clientAuth, sentinel, redis, newRouting, limits, server);
   }
 }

@@ -181,6 +181,7 @@ final class BackendConnection {
     }
     channel = active;
     state = State.HANDSHAKING;
+    lastError = "connection closed by the server"; // unless an error on this channel says more
     List<ByteBuf> handshake =
         Handshake.commands(
             loop.alloc(), loop.config().redis(), pool.db(), pool.protocol(), clientName());

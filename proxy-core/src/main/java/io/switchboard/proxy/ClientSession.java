@@ -67,6 +67,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   boolean dirty;
 
   // Connection state the proxy owns on the client's behalf.
+  boolean authenticated;
   int db;
   int protocol = 2;
   String name;
@@ -96,6 +97,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     this.subscription = new Subscription(this, loop);
     this.maxInflight = loop.config().limits().maxInflightPerClient();
     this.maxOutputBytes = loop.config().limits().clientOutputBufferBytes();
+    this.authenticated = !loop.config().clientAuth().hasPassword();
   }
 
   Channel channel() {
@@ -141,7 +143,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
 
   private void route(CommandSpec spec, ByteBuf frame) {
     String refusal = refusal(spec);
-    if (refusal != null) {
+    if (!authenticated && !mayRunUnauthenticated(spec)) {
+      reject(frame, "NOAUTH Authentication required.");
+    } else if (refusal != null) {
       reject(frame, refusal);
     } else if (subscription.active() && protocol == 2 && !spec.has(CommandSpec.PUBSUB)) {
       subscriberModeCommand(spec, frame);
@@ -191,6 +195,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
       loop.scripts().flush();
     }
     forwardToPrimary(spec, frame);
+  }
+
+  private static boolean mayRunUnauthenticated(CommandSpec spec) {
+    String name = spec.name();
+    return name.equals("AUTH") || name.equals("HELLO") || name.equals("QUIT");
   }
 
   /** Why the proxy refuses the command whatever the session's state, or null. */

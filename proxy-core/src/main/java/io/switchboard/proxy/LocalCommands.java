@@ -2,9 +2,12 @@ package io.switchboard.proxy;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.switchboard.config.Credentials;
 import io.switchboard.proxy.resp.ArgCursor;
 import io.switchboard.proxy.resp.Replies;
 import io.switchboard.routing.CommandSpec;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.util.Locale;
 
 /**
@@ -40,6 +43,7 @@ final class LocalCommands {
       case "CLIENT" -> client(args);
       case "RESET" -> {
         session.resetServerState();
+        session.authenticated = !loop.config().clientAuth().hasPassword();
         session.db = 0;
         session.protocol = 2;
         session.name = null;
@@ -88,7 +92,7 @@ final class LocalCommands {
         int left = args.count() - i - 1;
         if (args.is("AUTH") && left >= 2) {
           String user = args.seek(i + 1).string();
-          String password = args.seek(i + 2).string();
+          byte[] password = args.seek(i + 2).bytes();
           ByteBuf refused = checkCredentials(user, password);
           if (refused != null) {
             return refused;
@@ -105,6 +109,12 @@ final class LocalCommands {
           return error("ERR Syntax error in HELLO option '" + args.string() + "'");
         }
       }
+    }
+    if (!session.authenticated) {
+      return error(
+          "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO"
+              + " <proto> AUTH <user> <pass> option can be used to authenticate the client and"
+              + " select the RESP protocol version at the same time");
     }
     session.protocol = protocol;
     session.name = newName;
@@ -132,18 +142,33 @@ final class LocalCommands {
       return error("ERR syntax error");
     }
     if (args.count() == 2) {
-      // No proxy password is configured yet: Redis's answer for a server without requirepass.
-      return error(
-          "ERR AUTH <password> called without any password configured for the default user. "
-              + "Are you sure your configuration is correct?");
+      if (!loop.config().clientAuth().hasPassword()) {
+        // Redis's answer for a server without requirepass.
+        return error(
+            "ERR AUTH <password> called without any password configured for the default user. "
+                + "Are you sure your configuration is correct?");
+      }
+      ByteBuf refused = checkCredentials("default", args.seek(1).bytes());
+      return refused != null ? refused : Replies.ok();
     }
-    ByteBuf refused = checkCredentials(args.seek(1).string(), args.seek(2).string());
+    ByteBuf refused = checkCredentials(args.seek(1).string(), args.seek(2).bytes());
     return refused != null ? refused : Replies.ok();
   }
 
-  /** With no proxy users configured, only the passwordless default user exists, as on Redis. */
-  private ByteBuf checkCredentials(String user, String password) {
-    if ("default".equals(user)) {
+  /**
+   * The proxy's own users: with {@code auth.password} set, the default user and that password (as
+   * Redis's requirepass); without it, the passwordless default user. Success authenticates the
+   * session.
+   */
+  private ByteBuf checkCredentials(String user, byte[] password) {
+    Credentials required = loop.config().clientAuth();
+    boolean ok =
+        "default".equals(user)
+            && (!required.hasPassword()
+                || MessageDigest.isEqual(
+                    password, required.password().getBytes(StandardCharsets.UTF_8)));
+    if (ok) {
+      session.authenticated = true;
       return null;
     }
     return error("WRONGPASS invalid username-password pair or user is disabled.");

@@ -3,6 +3,7 @@ package io.switchboard.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.switchboard.config.HostAndPort;
 import io.switchboard.proxy.demo.LocalTopology;
 import io.switchboard.proxy.demo.RespClient;
 import io.switchboard.proxy.resp.RespValue;
@@ -25,7 +26,13 @@ class BackendFailureIT {
   @BeforeAll
   static void start() throws Exception {
     topology = LocalTopology.start(0, 1);
-    proxy = TestProxy.start(topology, "switchboard.redis.reconnect-wait = 3s\n");
+    proxy =
+        TestProxy.start(
+            topology,
+            """
+            switchboard.redis.reconnect-wait = 3s
+            switchboard.listeners = [{ host = 127.0.0.1, port = 0, read-from = replica }]
+            """);
     try (RespClient client = connect()) {
       await()
           .atMost(Duration.ofSeconds(10))
@@ -66,12 +73,16 @@ class BackendFailureIT {
     try (RespClient client = connect()) {
       assertThat(client.call("PING")).isEqualTo("PONG");
       topology.primary().kill();
+      // Let the proxy see the connection close; a SET racing the kill would be in flight, not
+      // held, and rightly get the "may or may not have run" error instead.
+      Thread.sleep(300);
       client.send(RespClient.encode("SET", "it:held", "1"));
       Thread.sleep(1000);
       topology.primary().start();
       assertThat(client.read()).as("held while the primary was away").isEqualTo("OK");
 
       topology.primary().kill();
+      Thread.sleep(300); // as above: the proxy must have seen the close
       long started = System.nanoTime();
       Object reply = client.call("GET", "it:held");
       long waitedMs = (System.nanoTime() - started) / 1_000_000;
@@ -84,6 +95,26 @@ class BackendFailureIT {
       await()
           .atMost(Duration.ofSeconds(10))
           .until(() -> "PONG".equals(client.call("ECHO", "PONG")));
+    }
+  }
+
+  @Test
+  void readsThatMayOnlyGoToAReplicaFailClearlyWhenThereIsNone() throws Exception {
+    HostAndPort replicaOnly = new HostAndPort("127.0.0.1", proxy.ports().get(1));
+    try (RespClient client = RespClient.connect(replicaOnly, Duration.ofSeconds(20))) {
+      await()
+          .atMost(Duration.ofSeconds(15))
+          .until(() -> "OK".equals(client.call("SET", "it:replica-only", "1")));
+    }
+    // A session that has not written: read-your-writes would send its own reads to the primary.
+    try (RespClient client = RespClient.connect(replicaOnly, Duration.ofSeconds(20))) {
+      Object reply = client.call("GET", "it:replica-only");
+      assertThat(reply).isInstanceOf(RespValue.Error.class);
+      assertThat(((RespValue.Error) reply).message())
+          .isEqualTo(
+              "ERR Switchboard has no replica fit to serve reads (read-from = replica);"
+                  + " replicas must be up, synced and within routing.max-replica-lag");
+      assertThat(client.call("PING")).isEqualTo("PONG");
     }
   }
 }

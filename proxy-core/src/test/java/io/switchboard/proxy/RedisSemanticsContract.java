@@ -276,6 +276,33 @@ abstract class RedisSemanticsContract {
   }
 
   @Test
+  void serverWideCommandsAnswerAsTheServerDoes() throws IOException {
+    try (RespClient c = client()) {
+      assertThat(c.call("SET", key("dbsize"), "1")).isEqualTo("OK");
+      assertThat(String.valueOf(c.call("INFO", "replication"))).contains("role:master");
+      assertThat((Long) c.call("DBSIZE")).isPositive();
+      assertThat((List<?>) c.call("KEYS", key("dbsize"))).containsExactly(key("dbsize"));
+      assertThat(c.call("RANDOMKEY")).isNotNull();
+      assertThat((List<?>) c.call("COMMAND", "INFO", "GET")).hasSize(1);
+      assertThat(c.call("TYPE", key("dbsize"))).isEqualTo("string");
+    }
+  }
+
+  @Test
+  void resetEndsATransactionAndTheSessionsState() throws IOException {
+    try (RespClient c = client()) {
+      assertThat(c.call("SELECT", "3")).isEqualTo("OK");
+      assertThat(c.call("MULTI")).isEqualTo("OK");
+      assertThat(c.call("SET", key("reset"), "x")).isEqualTo("QUEUED");
+      assertThat(c.call("RESET")).isEqualTo("RESET");
+      assertThat(error(c.call("EXEC")).message()).isEqualTo("ERR EXEC without MULTI");
+      assertThat(c.call("GET", key("reset"))).isNull();
+      assertThat(c.call("SELECT", "3")).isEqualTo("OK");
+      assertThat(c.call("GET", key("reset"))).as("the transaction was dropped").isNull();
+    }
+  }
+
+  @Test
   void aFullScanReturnsEveryKeyExactlyAsOneServerWould() {
     try (Jedis jedis = new Jedis(target().host(), target().port(), 10_000)) {
       Set<String> written = new HashSet<>();
