@@ -93,10 +93,41 @@ final class BackendConnection {
     return pool;
   }
 
-  /** How long the oldest unanswered request has waited for its reply, in nanoseconds; 0 if none. */
+  /** How long the oldest request here has waited (to be sent or answered), in ns; 0 if none. */
   long oldestWaitNanos(long now) {
-    PendingCommand oldest = inflight.peek();
-    return oldest == null ? 0 : now - oldest.heldSinceNanos;
+    long oldest = 0;
+    if (!inflight.isEmpty()) {
+      oldest = now - inflight.peek().heldSinceNanos;
+    }
+    if (!unsent.isEmpty()) {
+      oldest = Math.max(oldest, now - unsent.peek().heldSinceNanos);
+    }
+    return oldest;
+  }
+
+  /**
+   * Moves requests that have waited longer than {@code limitNanos} off this connection: those
+   * written go to {@code retrySent} (they may still be answered here), those never sent (a
+   * handshake that does not finish) are given back to their session to route again.
+   */
+  void rerouteStuck(
+      long now, long limitNanos, java.util.function.Consumer<PendingCommand> retrySent) {
+    for (PendingCommand command : inflight) {
+      if (now - command.heldSinceNanos <= limitNanos) {
+        break; // FIFO: the rest waited less
+      }
+      if (command.awaitsReply()) {
+        retrySent.accept(command);
+      }
+    }
+    while (!unsent.isEmpty() && now - unsent.peek().heldSinceNanos > limitNanos) {
+      PendingCommand command = unsent.poll();
+      if (command.session == null) {
+        command.complete(Replies.error(loop.alloc(), "ERR " + pool.describe() + " is stuck"));
+      } else {
+        command.session.redispatch(command);
+      }
+    }
   }
 
   int load() {
@@ -126,6 +157,9 @@ final class BackendConnection {
   }
 
   private void write(PendingCommand command) {
+    if (command.request == null) {
+      return; // answered elsewhere while it waited here (a read retried on the primary)
+    }
     ByteBuf request = command.request;
     command.request = null;
     if (sink == null || command.internal != null) {

@@ -472,6 +472,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     command.sentTo = target;
     if (command.spec != null && command.spec.has(CommandSpec.SCRIPT_SHA)) {
       prepareScript(command, target);
+    } else if (command.route == PendingCommand.TO_READ
+        && !target.pool().primary()
+        && command.retryCopy == null) {
+      // Kept until the reply, to run the read on the primary if this replica stops answering.
+      command.retryCopy = command.request.retainedDuplicate();
     }
     if (command.markOffsetFirst) {
       markWriteOffset(target);
@@ -672,9 +677,12 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
       command.releaseRetryCopy();
       return;
     }
-    if (command.retryCopy != null && retryScript(command)) {
+    if (command.retryCopy != null
+        && command.spec.has(CommandSpec.SCRIPT_SHA)
+        && retryScript(command)) {
       return;
     }
+    command.releaseRetryCopy();
     outstanding--;
     afterReply(command);
     while (!parked.isEmpty()) {
@@ -735,6 +743,28 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     lastConnection = again;
     again.send(command);
     return true;
+  }
+
+  /**
+   * A read has waited on a replica past {@code routing.outlier-latency}: run it on the primary
+   * instead. Whichever node answers first answers the client; the other reply is dropped. The
+   * session's later reads on that replica are stuck too and are retried in order after it.
+   */
+  void retryStuckRead(PendingCommand command) {
+    if (command.isDone() || command.discarded || closed || command.retryCopy == null) {
+      return;
+    }
+    BackendConnection primary = primaryTarget();
+    if (primary == null) {
+      return;
+    }
+    command.request = command.retryCopy;
+    command.retryCopy = null;
+    command.route = PendingCommand.TO_PINNED;
+    command.pinned = primary;
+    command.sentTo = primary;
+    lastConnection = primary;
+    primary.send(command);
   }
 
   /** Session bookkeeping a reply settles: transaction end, database after EXEC, last write. */

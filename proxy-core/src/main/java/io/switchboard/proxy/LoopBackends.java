@@ -132,22 +132,27 @@ final class LoopBackends {
         () -> {
           long now = System.nanoTime();
           for (BackendPool pool : pools.values()) {
-            if (!pool.primary() && !balancer.ejected(pool.node(), now)) {
+            if (!pool.primary()) {
               pool.forEach(
                   connection -> {
-                    if (connection.oldestWaitNanos(now) > latency
-                        && !balancer.ejected(pool.node(), now)) {
+                    if (connection.oldestWaitNanos(now) <= latency) {
+                      return;
+                    }
+                    if (!balancer.ejected(pool.node(), now)) {
                       log.warn(
-                          "Replica {} has left a read unanswered for over {} ms; no reads to it"
-                              + " for {} ms",
+                          "Replica {} has left a read waiting for over {} ms; reads go elsewhere"
+                              + " for {} ms, and those waiting on it run on the primary",
                           pool.node(),
                           config.routing().outlierLatency().toMillis(),
                           config.routing().outlierEjection().toMillis());
                       balancer.eject(pool.node());
                     }
+                    connection.rerouteStuck(
+                        now, latency, command -> command.session.retryStuckRead(command));
                   });
             }
           }
+          flushAll();
         },
         every,
         every,

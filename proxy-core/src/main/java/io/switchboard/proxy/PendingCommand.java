@@ -59,7 +59,10 @@ final class PendingCommand {
 
   io.netty.buffer.CompositeByteBuf partial;
 
-  /** EVALSHA and EVALSHA_RO keep a copy of their request, to retry after a NOSCRIPT. */
+  /**
+   * A copy of the request kept until the reply, to send it again: EVALSHA after a NOSCRIPT, a
+   * replica read after the replica stopped answering.
+   */
   ByteBuf retryCopy;
 
   /** The connection it was last sent on. */
@@ -120,6 +123,11 @@ final class PendingCommand {
       request.release();
       request = null;
     }
+  }
+
+  /** Whether its session should still get this command's reply (not answered, not abandoned). */
+  boolean awaitsReply() {
+    return reply == null && !discarded && session != null;
   }
 
   void releaseRetryCopy() {
