@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,7 +58,7 @@ final class LoopBackends {
   private final ArrayList<ClientSession> dirtyClients = new ArrayList<>();
   private final ReadBalancer balancer;
   private Topology topology;
-  private ReplicationSnapshot replication = ReplicationSnapshot.NONE;
+  private final AtomicReference<ReplicationSnapshot> replication;
   private int generation;
 
   LoopBackends(
@@ -66,6 +67,7 @@ final class LoopBackends {
       ServerFacts facts,
       ExclusiveBudget budget,
       ScriptCache scripts,
+      AtomicReference<ReplicationSnapshot> replication,
       Bootstrap bootstrap,
       Topology initial) {
     this.eventLoop = eventLoop;
@@ -73,6 +75,7 @@ final class LoopBackends {
     this.facts = facts;
     this.budget = budget;
     this.scripts = scripts;
+    this.replication = replication;
     this.bootstrap = bootstrap;
     this.topology = initial;
     this.balancer = new ReadBalancer(this, config.routing());
@@ -116,12 +119,12 @@ final class LoopBackends {
     request.release();
   }
 
+  /**
+   * The replication monitor's latest snapshot: one volatile read, which costs less than waking
+   * every event loop at each poll to hand it over.
+   */
   ReplicationSnapshot replication() {
-    return replication;
-  }
-
-  void onReplication(ReplicationSnapshot snapshot) {
-    replication = snapshot;
+    return replication.get();
   }
 
   /** Starts this loop's outlier check: replicas slow to answer stop getting reads for a while. */

@@ -13,13 +13,13 @@ import io.switchboard.routing.ReplicaState;
 import io.switchboard.routing.ReplicationSnapshot;
 import io.switchboard.routing.Topology;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
@@ -49,7 +49,7 @@ final class ReplicationMonitor {
   }
 
   private final LoopBackends home;
-  private final Collection<LoopBackends> loops;
+  private final AtomicReference<ReplicationSnapshot> published;
   private final RoutingConfig routing;
   private final ServerFacts facts;
   private final LagTracker lag;
@@ -62,9 +62,12 @@ final class ReplicationMonitor {
   private volatile boolean stopped;
 
   ReplicationMonitor(
-      LoopBackends home, Collection<LoopBackends> loops, RoutingConfig routing, ServerFacts facts) {
+      LoopBackends home,
+      AtomicReference<ReplicationSnapshot> published,
+      RoutingConfig routing,
+      ServerFacts facts) {
     this.home = home;
-    this.loops = loops;
+    this.published = published;
     this.routing = routing;
     this.facts = facts;
     // Remember primary offsets for a few lag bounds: older lag only needs to read as "too much".
@@ -210,13 +213,7 @@ final class ReplicationMonitor {
     }
     ReplicationSnapshot snapshot =
         new ReplicationSnapshot(topology.primary(), primaryOffset, primaryAskedAtNanos, states);
-    for (LoopBackends loop : loops) {
-      if (loop == home) {
-        loop.onReplication(snapshot);
-      } else {
-        loop.eventLoop().execute(() -> loop.onReplication(snapshot));
-      }
-    }
+    published.set(snapshot);
   }
 
   private void loadCommandTable(HostAndPort primary) {

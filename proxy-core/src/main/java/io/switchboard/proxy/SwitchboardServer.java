@@ -18,6 +18,7 @@ import io.switchboard.config.InvalidConfigException;
 import io.switchboard.config.ListenerConfig;
 import io.switchboard.config.SwitchboardConfig;
 import io.switchboard.proxy.resp.RespRequestDecoder;
+import io.switchboard.routing.ReplicationSnapshot;
 import io.switchboard.routing.SentinelWatcher;
 import io.switchboard.routing.Topology;
 import java.net.InetSocketAddress;
@@ -27,6 +28,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,6 +82,8 @@ public final class SwitchboardServer implements AutoCloseable {
     }
     ExclusiveBudget budget = new ExclusiveBudget(config.limits().maxExclusiveConnections());
     ScriptCache scripts = new ScriptCache(config.routing().scriptCacheSize());
+    AtomicReference<ReplicationSnapshot> replicationView =
+        new AtomicReference<>(ReplicationSnapshot.NONE);
     Topology initial =
         Topology.unknown(config.sentinel().master(), "still asking the Sentinels for the primary");
     LoopBackends home = null;
@@ -87,13 +91,20 @@ public final class SwitchboardServer implements AutoCloseable {
       EventLoop loop = (EventLoop) executor;
       LoopBackends backends =
           new LoopBackends(
-              loop, config, facts, budget, scripts, backendTemplate.clone().group(loop), initial);
+              loop,
+              config,
+              facts,
+              budget,
+              scripts,
+              replicationView,
+              backendTemplate.clone().group(loop),
+              initial);
       loops.put(loop, backends);
       if (home == null) {
         home = backends;
       }
     }
-    this.replication = new ReplicationMonitor(home, loops.values(), config.routing(), facts);
+    this.replication = new ReplicationMonitor(home, replicationView, config.routing(), facts);
     this.sentinels = new SentinelWatcher(config.sentinel(), this::publish);
   }
 
