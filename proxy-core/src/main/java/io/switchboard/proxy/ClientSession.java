@@ -276,8 +276,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
       forwardPinned(spec, frame, lease);
       return;
     }
-    if (watching && spec.name().equals("HELLO") && args.count() > 1) {
-      reject(frame, "ERR Switchboard cannot change protocol while WATCH is active");
+    if ((watching || subscription.active()) && spec.name().equals("HELLO") && args.count() > 1) {
+      // The leased or subscription connection speaks the protocol it was opened with.
+      reject(
+          frame, "ERR Switchboard cannot change protocol while WATCH or a subscription is active");
       return;
     }
     PendingCommand answer;

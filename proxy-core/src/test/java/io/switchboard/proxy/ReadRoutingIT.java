@@ -244,4 +244,47 @@ class ReadRoutingIT {
     Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(node.pid())).start();
     assertThat(kill.waitFor()).isZero();
   }
+
+  @Test
+  void subscriptionsAreServedByAReplica() throws Exception {
+    try (RespClient sub = RespClient.connect(proxy.address(), Duration.ofSeconds(10))) {
+      assertThat(sub.call("SUBSCRIBE", prefix + "ch"))
+          .isEqualTo(List.of("subscribe", prefix + "ch", 1L));
+      long onReplicas = 0;
+      for (RedisNode replica : topology.replicas()) {
+        onReplicas +=
+            String.valueOf(replica.call("CLIENT", "LIST"))
+                .lines()
+                .filter(l -> l.contains("name=switchboard:exclusive") && l.contains(" sub=1 "))
+                .count();
+      }
+      assertThat(onReplicas).as("subscription connections on replicas").isEqualTo(1);
+    }
+  }
+
+  @Test
+  void roundRobinSplitsReadsEvenly() throws Exception {
+    try (TestProxy roundRobin =
+        TestProxy.start(
+            topology,
+            "switchboard.routing.balancing = round-robin\n"
+                + "switchboard.routing.consistency = eventual\n")) {
+      try (Jedis jedis = roundRobin.jedis()) {
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .ignoreExceptions()
+            .until(() -> "OK".equals(jedis.set(prefix + "k", "v")));
+      }
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () -> {
+                resetStats();
+                readMany(roundRobin.port(), 1, 400);
+                for (RedisNode replica : topology.replicas()) {
+                  assertThat(getCalls(replica)).as("GETs on %s", replica.name()).isEqualTo(200);
+                }
+              });
+    }
+  }
 }

@@ -303,6 +303,46 @@ abstract class RedisSemanticsContract {
   }
 
   @Test
+  void functionsAndReadOnlyFunctionCalls() throws IOException {
+    try (RespClient c = client()) {
+      String lib = "lib" + UUID.randomUUID().toString().replace("-", "");
+      String code =
+          "#!lua name="
+              + lib
+              + "\nredis.register_function{function_name='"
+              + lib
+              + "_get', callback=function(keys) return redis.call('GET', keys[1]) end,"
+              + " flags={'no-writes'}}";
+      assertThat(c.call("FUNCTION", "LOAD", code)).isEqualTo(lib);
+      assertThat(c.call("SET", key("fn"), "f")).isEqualTo("OK");
+      assertThat(c.call("FCALL_RO", lib + "_get", "1", key("fn"))).isEqualTo("f");
+      assertThat(c.call("FCALL", lib + "_get", "1", key("fn"))).isEqualTo("f");
+      assertThat(c.call("FUNCTION", "DELETE", lib)).isEqualTo("OK");
+    }
+  }
+
+  @Test
+  void shardChannelsAndUnknownCommandsBehaveAsOnTheServer() throws IOException {
+    String channel = key("shard");
+    try (RespClient sub = client();
+        RespClient pub = client()) {
+      assertThat(sub.call("SSUBSCRIBE", channel)).isEqualTo(List.of("ssubscribe", channel, 1L));
+      Object received = null;
+      for (int attempt = 0; attempt < 50 && received == null; attempt++) {
+        pub.call("SPUBLISH", channel, "s");
+        received = readWithin(sub, 200);
+      }
+      assertThat(received).isEqualTo(List.of("smessage", channel, "s"));
+      while (readWithin(sub, 300) != null) {
+        // drain later attempts
+      }
+      assertThat(sub.call("SUNSUBSCRIBE")).isEqualTo(List.of("sunsubscribe", channel, 0L));
+      assertThat(error(pub.call("NOSUCHCOMMAND", "x")).message())
+          .isEqualTo("ERR unknown command 'NOSUCHCOMMAND', with args beginning with: 'x' ");
+    }
+  }
+
+  @Test
   void aFullScanReturnsEveryKeyExactlyAsOneServerWould() {
     try (Jedis jedis = new Jedis(target().host(), target().port(), 10_000)) {
       Set<String> written = new HashSet<>();
@@ -363,6 +403,13 @@ abstract class RedisSemanticsContract {
       tx.set(key("jedis"), "1");
       tx.incr(key("jedis"));
       assertThat(tx.exec()).containsExactly("OK", 2L);
+      jedis.watch(key("jedis"));
+      Transaction watched = jedis.multi();
+      watched.incr(key("jedis"));
+      assertThat(watched.exec()).containsExactly(3L);
+      jedis.rpush(key("jedis-list"), "y");
+      assertThat(jedis.brpop(1, key("jedis-list"))).containsExactly(key("jedis-list"), "y");
+      assertThat(jedis.waitReplicas(2, 5000)).isEqualTo(2L);
     }
     RedisClient lettuce =
         RedisClient.create(RedisURI.create("redis://" + target().host() + ":" + target().port()));
@@ -375,6 +422,14 @@ abstract class RedisSemanticsContract {
       TransactionResult result = redis.exec();
       assertThat(result.wasDiscarded()).isFalse();
       assertThat(redis.get(key("lettuce"))).isEqualTo("ab");
+      String sha = redis.scriptLoad("return redis.call('GET', KEYS[1])");
+      assertThat(
+              (String)
+                  redis.evalshaReadOnly(
+                      sha, io.lettuce.core.ScriptOutputType.VALUE, new String[] {key("lettuce")}))
+          .isEqualTo("ab");
+      redis.rpush(key("lettuce-list"), "x");
+      assertThat(redis.blpop(1, key("lettuce-list")).getValue()).isEqualTo("x");
 
       LinkedBlockingQueue<String> messages = new LinkedBlockingQueue<>();
       pubsub.addListener(
