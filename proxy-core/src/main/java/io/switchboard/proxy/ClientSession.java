@@ -738,13 +738,18 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     }
     reply.release();
     command.reply = null;
+    resend(command, copy, again);
+    return true;
+  }
+
+  /** Sends an outstanding command again, from its kept copy, on {@code to}. */
+  private void resend(PendingCommand command, ByteBuf copy, BackendConnection to) {
     command.request = copy;
     command.route = PendingCommand.TO_PINNED;
-    command.pinned = again;
-    command.sentTo = again;
-    lastConnection = again;
-    again.send(command);
-    return true;
+    command.pinned = to;
+    command.sentTo = to;
+    lastConnection = to;
+    to.send(command);
   }
 
   /**
@@ -760,13 +765,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     if (primary == null) {
       return;
     }
-    command.request = command.retryCopy;
+    ByteBuf copy = command.retryCopy;
     command.retryCopy = null;
-    command.route = PendingCommand.TO_PINNED;
-    command.pinned = primary;
-    command.sentTo = primary;
-    lastConnection = primary;
-    primary.send(command);
+    resend(command, copy, primary);
   }
 
   /** Session bookkeeping a reply settles: transaction end, database after EXEC, last write. */

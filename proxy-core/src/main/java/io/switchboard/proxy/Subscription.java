@@ -48,15 +48,9 @@ final class Subscription implements SubscriptionSink {
   void command(CommandSpec spec, ByteBuf frame, ArgCursor args) {
     String name = spec.name();
     if (!spec.arityAccepts(args.count())) {
-      frame.release();
-      session.enqueue(
-          PendingCommand.answered(
-              session,
-              Replies.error(
-                  loop.alloc(),
-                  "ERR wrong number of arguments for '"
-                      + name.toLowerCase(Locale.ROOT)
-                      + "' command")));
+      refuse(
+          frame,
+          "ERR wrong number of arguments for '" + name.toLowerCase(Locale.ROOT) + "' command");
       return;
     }
     boolean subscribe = !name.contains("UNSUBSCRIBE");
@@ -69,19 +63,14 @@ final class Subscription implements SubscriptionSink {
       return;
     }
     if (connection == null && !connect()) {
-      frame.release();
-      session.enqueue(
-          PendingCommand.answered(
-              session,
-              Replies.error(
-                  loop.alloc(),
-                  loop.topology().hasPrimary()
-                      ? "ERR Switchboard: all "
-                          + loop.config().limits().maxExclusiveConnections()
-                          + " exclusive backend connections are held; raise"
-                          + " limits.max-exclusive-connections"
-                      : "ERR Switchboard has no primary to send this to: "
-                          + loop.topology().problem())));
+      refuse(
+          frame,
+          loop.topology().hasPrimary()
+              ? "ERR Switchboard: all "
+                  + loop.config().limits().maxExclusiveConnections()
+                  + " exclusive backend connections are held; raise"
+                  + " limits.max-exclusive-connections"
+              : "ERR Switchboard has no primary to send this to: " + loop.topology().problem());
       return;
     }
     int expected;
@@ -103,6 +92,11 @@ final class Subscription implements SubscriptionSink {
       command.expectedFrames = expected;
       awaiting.add(command);
     }
+  }
+
+  private void refuse(ByteBuf frame, String error) {
+    frame.release();
+    session.enqueue(PendingCommand.answered(session, Replies.error(loop.alloc(), error)));
   }
 
   private Set<String> setFor(String name) {

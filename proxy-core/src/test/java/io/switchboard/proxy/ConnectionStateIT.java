@@ -1,7 +1,6 @@
 package io.switchboard.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import io.switchboard.proxy.demo.RespClient;
 import io.switchboard.proxy.resp.RespValue;
@@ -12,7 +11,6 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import redis.clients.jedis.Jedis;
 
 /** Connection state the proxy owns, seen through raw RESP as redis-cli and telnet see it. */
 class ConnectionStateIT {
@@ -22,12 +20,7 @@ class ConnectionStateIT {
   @BeforeAll
   static void start() throws Exception {
     proxy = TestProxy.start(SharedTopology.get(), "");
-    try (Jedis jedis = proxy.jedis()) {
-      await()
-          .atMost(Duration.ofSeconds(10))
-          .ignoreExceptions()
-          .until(() -> "OK".equals(jedis.set("it:ready", "1")));
-    }
+    proxy.awaitPrimary();
   }
 
   @AfterAll

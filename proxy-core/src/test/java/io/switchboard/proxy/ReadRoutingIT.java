@@ -47,17 +47,18 @@ class ReadRoutingIT {
               { host = 127.0.0.1, port = 0, read-from = replica }
             ]
             """);
-    try (Jedis jedis = proxy.jedis()) {
-      await()
-          .atMost(Duration.ofSeconds(10))
-          .ignoreExceptions()
-          .until(() -> "OK".equals(jedis.set("it:ready", "1")));
-    }
+    proxy.awaitPrimary();
   }
 
   @AfterAll
   static void stop() {
     proxy.close();
+  }
+
+  private void writeTheKey(TestProxy through) {
+    try (Jedis jedis = through.jedis()) {
+      jedis.set(prefix + "k", "v");
+    }
   }
 
   private static long getCalls(RedisNode node) throws IOException {
@@ -98,9 +99,7 @@ class ReadRoutingIT {
 
   @Test
   void readsSpreadOverBothReplicas() throws Exception {
-    try (Jedis jedis = proxy.jedis()) {
-      jedis.set(prefix + "k", "v");
-    }
+    writeTheKey(proxy);
     await()
         .atMost(Duration.ofSeconds(10))
         .untilAsserted(
@@ -137,9 +136,7 @@ class ReadRoutingIT {
 
   @Test
   void aPrimaryOnlyPortNeverReadsFromReplicasAndAReplicaOnlyPortAlwaysDoes() throws Exception {
-    try (Jedis jedis = proxy.jedis()) {
-      jedis.set(prefix + "k", "v");
-    }
+    writeTheKey(proxy);
     resetStats();
     readMany(proxy.ports().get(1), 4, 50);
     for (RedisNode replica : topology.replicas()) {
@@ -161,9 +158,7 @@ class ReadRoutingIT {
 
   @Test
   void aSleepingReplicaStopsGettingReadsAndGetsThemBackWhenItWakes() throws Exception {
-    try (Jedis jedis = proxy.jedis()) {
-      jedis.set(prefix + "k", "v");
-    }
+    writeTheKey(proxy);
     RedisNode sleeper = topology.replicas().get(0);
     RedisNode awake = topology.replicas().get(1);
     resetStats();
@@ -217,9 +212,7 @@ class ReadRoutingIT {
 
   @Test
   void readsCaughtOnAStoppedReplicaAreAnsweredByThePrimary() throws Exception {
-    try (Jedis jedis = proxy.jedis()) {
-      jedis.set(prefix + "k", "v");
-    }
+    writeTheKey(proxy);
     RedisNode stopped = topology.replicas().get(1);
     readMany(proxy.port(), 8, 20); // connections to both replicas are open and in use
     signal("STOP", stopped);
@@ -269,12 +262,8 @@ class ReadRoutingIT {
             topology,
             "switchboard.routing.balancing = round-robin\n"
                 + "switchboard.routing.consistency = eventual\n")) {
-      try (Jedis jedis = roundRobin.jedis()) {
-        await()
-            .atMost(Duration.ofSeconds(10))
-            .ignoreExceptions()
-            .until(() -> "OK".equals(jedis.set(prefix + "k", "v")));
-      }
+      roundRobin.awaitPrimary();
+      writeTheKey(roundRobin);
       await()
           .atMost(Duration.ofSeconds(10))
           .untilAsserted(

@@ -1,8 +1,11 @@
 package io.switchboard.proxy;
 
+import static org.awaitility.Awaitility.await;
+
 import io.switchboard.config.ConfigLoader;
 import io.switchboard.config.HostAndPort;
 import io.switchboard.proxy.demo.LocalTopology;
+import java.time.Duration;
 import java.util.List;
 import java.util.stream.Collectors;
 import redis.clients.jedis.Jedis;
@@ -51,6 +54,16 @@ final class TestProxy implements AutoCloseable {
 
   HostAndPort address() {
     return new HostAndPort("127.0.0.1", port);
+  }
+
+  /** Waits until the proxy has found the primary through Sentinel and writes go through. */
+  void awaitPrimary() {
+    try (Jedis jedis = jedis()) {
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .ignoreExceptions()
+          .until(() -> "OK".equals(jedis.set("it:ready", "1")));
+    }
   }
 
   Jedis jedis() {
