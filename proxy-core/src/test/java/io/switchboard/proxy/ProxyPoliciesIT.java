@@ -124,4 +124,26 @@ class ProxyPoliciesIT {
       assertThat(third.call("BLPOP", prefix + "q3", "0.1")).isNull();
     }
   }
+
+  @Test
+  void clientsThatLeaveMidTransactionOrBlockedGiveTheirConnectionsBack() throws Exception {
+    for (int i = 0; i < 5; i++) {
+      try (RespClient watcher = authenticated();
+          RespClient blocked = authenticated()) {
+        assertThat(watcher.call("WATCH", prefix + "w")).isEqualTo("OK");
+        assertThat(watcher.call("MULTI")).isEqualTo("OK");
+        blocked.send(RespClient.encode("BLPOP", prefix + "never", "0"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> blockedClientsOnThePrimary() >= 1);
+      }
+      // Closed mid-transaction and mid-BLPOP: the server connections go with them.
+      await().atMost(Duration.ofSeconds(10)).until(() -> blockedClientsOnThePrimary() == 0);
+    }
+    // Had any of those leaked, the limit of 2 would refuse one of these.
+    try (RespClient first = authenticated();
+        RespClient second = authenticated()) {
+      assertThat(first.call("MULTI")).isEqualTo("OK");
+      assertThat(second.call("BLPOP", prefix + "none", "0.1")).isNull();
+      assertThat(first.call("DISCARD")).isEqualTo("OK");
+    }
+  }
 }

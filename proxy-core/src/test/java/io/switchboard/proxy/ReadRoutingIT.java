@@ -276,4 +276,28 @@ class ReadRoutingIT {
               });
     }
   }
+
+  @Test
+  void readYourWritesSendsReadsBackToReplicasOnceTheyHaveTheWrite() throws Exception {
+    try (TestProxy defaults = TestProxy.start(topology, "");
+        RespClient session = RespClient.connect(defaults.address(), Duration.ofSeconds(10))) {
+      defaults.awaitPrimary();
+      resetStats();
+      assertThat(session.call("SET", prefix + "ryw", "mine")).isEqualTo("OK");
+      assertThat(session.call("GET", prefix + "ryw")).isEqualTo("mine");
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .untilAsserted(
+              () -> {
+                assertThat(session.call("GET", prefix + "ryw")).isEqualTo("mine");
+                long onReplicas = 0;
+                for (RedisNode replica : topology.replicas()) {
+                  onReplicas += getCalls(replica);
+                }
+                assertThat(onReplicas)
+                    .as("reads answered by replicas after catching up")
+                    .isPositive();
+              });
+    }
+  }
 }
