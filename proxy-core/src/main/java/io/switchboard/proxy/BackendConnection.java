@@ -164,7 +164,9 @@ final class BackendConnection {
     command.request = null;
     if (sink == null || command.internal != null) {
       // A subscription's commands are answered by its sink, from the frames that follow.
-      command.heldSinceNanos = System.nanoTime();
+      if (!pool.primary()) {
+        command.heldSinceNanos = System.nanoTime(); // for outlier detection on replicas
+      }
       inflight.add(command);
     }
     channel.write(request, channel.voidPromise());

@@ -161,7 +161,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
       forwardPinned(spec, frame, lease).markOffsetFirst = isWait(spec);
     } else if (spec.has(CommandSpec.BLOCKING) && blocks(spec)) {
       borrowFor(spec, frame);
-    } else if (spec.name().startsWith("SCRIPT|")) {
+    } else if (spec.has(CommandSpec.SCRIPT_CACHE)) {
       scriptCommand(spec, frame);
     } else {
       if (spec.has(CommandSpec.SCRIPT_BODY) && args.count() > 1) {
@@ -777,12 +777,12 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
       command.reply.release();
       command.reply = Replies.error(loop.alloc(), command.answerInstead);
     }
-    if (spec != null && !spec.isRead()) {
+    if (spec != null && !spec.isRead() && listener.consistency() == Consistency.READ_YOUR_WRITES) {
       wrote = true;
       lastWriteNanos = System.nanoTime();
       readFloor = -1;
     }
-    if (spec != null && spec.name().equals("EXEC") && dbAfterExec >= 0) {
+    if (dbAfterExec >= 0 && spec != null && spec.name().equals("EXEC")) {
       byte type = command.reply.getByte(command.reply.readerIndex());
       boolean ran = type == '*' && command.reply.getByte(command.reply.readerIndex() + 1) != '-';
       if (ran && command.answerInstead == null) {

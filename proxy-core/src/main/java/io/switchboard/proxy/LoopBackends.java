@@ -105,7 +105,11 @@ final class LoopBackends {
 
   void scriptLoaded(HostAndPort node, String sha, boolean loaded) {
     if (loaded) {
-      loadedScripts.computeIfAbsent(node, n -> new java.util.HashSet<>()).add(sha);
+      Set<String> known = loadedScripts.computeIfAbsent(node, n -> new java.util.HashSet<>());
+      if (known.size() >= config.routing().scriptCacheSize()) {
+        known.clear(); // bounded like the bodies; forgetting only costs a SCRIPT LOAD again
+      }
+      known.add(sha);
     } else if (loadedScripts.containsKey(node)) {
       loadedScripts.get(node).remove(sha);
     }

@@ -34,7 +34,9 @@ class ClientsThroughProxyIT {
   @BeforeAll
   static void start() throws Exception {
     topology = SharedTopology.get();
-    proxy = TestProxy.start(topology, "");
+    // A name of its own, so CLIENT LIST tells this proxy's connections from those of proxies
+    // other test classes closed a moment ago.
+    proxy = TestProxy.start(topology, "switchboard.redis.client-name = clients-it\n");
     try (Jedis jedis = proxy.jedis()) {
       await()
           .atMost(Duration.ofSeconds(10))
@@ -154,9 +156,9 @@ class ClientsThroughProxyIT {
       pool.shutdownNow();
     }
     String clients = String.valueOf(topology.primary().call("CLIENT", "LIST"));
-    long proxyConnections = clients.lines().filter(l -> l.contains("name=switchboard ")).count();
+    long proxyConnections = clients.lines().filter(l -> l.contains("name=clients-it ")).count();
     // One shared connection per event loop (per database and protocol in use), not 32. The
-    // proxy's other connections carry a suffix: switchboard:monitor, switchboard:exclusive.
+    // proxy's other connections carry a suffix: clients-it:monitor, clients-it:exclusive.
     assertThat(proxyConnections)
         .isLessThanOrEqualTo(2L * Runtime.getRuntime().availableProcessors());
   }

@@ -72,6 +72,9 @@ final class CommandClassifier {
     if (name.equals("EVAL") || name.equals("EVAL_RO")) {
       flags |= CommandSpec.SCRIPT_BODY;
     }
+    if (name.equals("SCRIPT|LOAD") || name.equals("SCRIPT|FLUSH")) {
+      flags |= CommandSpec.SCRIPT_CACHE;
+    }
     return new CommandSpec(name, arity, flags, firstKey, lastKey, keyStep, null, null);
   }
 }

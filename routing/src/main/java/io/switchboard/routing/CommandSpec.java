@@ -52,6 +52,9 @@ public record CommandSpec(
   /** Runs a Lua script given in full, whose body the proxy remembers (EVAL, EVAL_RO). */
   public static final int SCRIPT_BODY = 1 << 10;
 
+  /** Changes the script cache of one node: SCRIPT LOAD, SCRIPT FLUSH (must reach every node). */
+  public static final int SCRIPT_CACHE = 1 << 11;
+
   /** Anything the table does not know: forwarded to the primary, as the safe default. */
   public static final CommandSpec UNKNOWN = new CommandSpec("", -1, 0, 0, 0, 0, null, null);
 

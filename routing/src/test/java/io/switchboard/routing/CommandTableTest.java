@@ -67,6 +67,8 @@ class CommandTableTest {
     CommandSpec script = table.lookup("SCRIPT");
     assertThat(script.subcommands()).isNotNull();
     assertThat(table.lookup("SCRIPT|LOAD").name()).isEqualTo("SCRIPT|LOAD");
+    assertThat(table.lookup("SCRIPT|FLUSH").has(CommandSpec.SCRIPT_CACHE)).isTrue();
+    assertThat(table.lookup("SCRIPT|EXISTS").has(CommandSpec.SCRIPT_CACHE)).isFalse();
     assertThat(table.lookup("OBJECT|ENCODING").isRead()).isTrue();
     assertThat(table.lookup("CONFIG|SET").has(CommandSpec.ADMIN)).isTrue();
     ByteBuf buf = Unpooled.copiedBuffer("encoding", StandardCharsets.US_ASCII);
