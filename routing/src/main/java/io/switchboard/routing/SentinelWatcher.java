@@ -19,14 +19,16 @@ import java.util.Objects;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Asks the configured Sentinels, in order, for the primary and replicas of the master name, and
- * publishes a new {@link Topology} whenever the answer changes. Runs on its own thread, never on a
- * proxy event loop. While no Sentinel answers it retries with exponential backoff and publishes a
- * topology whose problem names every Sentinel it tried.
+ * publishes a new {@link Topology} whenever the answer changes: every reconcile interval, and at
+ * once when a Sentinel publishes an event about the master ({@link SentinelEvents}). Runs on its
+ * own thread, never on a proxy event loop. While no Sentinel answers it retries with exponential
+ * backoff and publishes a topology whose problem names every Sentinel it tried.
  */
 public final class SentinelWatcher implements AutoCloseable {
 
@@ -37,6 +39,8 @@ public final class SentinelWatcher implements AutoCloseable {
   private final ClientResources resources;
   private final io.lettuce.core.RedisClient client;
   private final ScheduledExecutorService scheduler;
+  private final SentinelEvents events;
+  private final AtomicBoolean eventReconcilePending = new AtomicBoolean();
   // Touched only by the scheduler thread.
   private final Map<HostAndPort, StatefulRedisSentinelConnection<String, String>> connections =
       new HashMap<>();
@@ -66,6 +70,28 @@ public final class SentinelWatcher implements AutoCloseable {
               return t;
             });
     this.backoff = config.retryMin();
+    this.events = new SentinelEvents(client, config.master(), config.retryMax(), this::onEvent);
+  }
+
+  /**
+   * A Sentinel announced a change for our master (on Lettuce's thread): reconcile now rather than
+   * at the next interval. Several Sentinels send the same event; one pending reconcile covers them.
+   */
+  private void onEvent(SentinelEvent event) {
+    log.info("Sentinel {}: {} {}", event.from(), event.type(), event.payload());
+    if (!closed && eventReconcilePending.compareAndSet(false, true)) {
+      try {
+        scheduler.execute(
+            () -> {
+              eventReconcilePending.set(false);
+              if (!closed) {
+                reconcileOnce();
+              }
+            });
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        // closing: nothing to reconcile any more
+      }
+    }
   }
 
   /** Starts asking at once and then every reconcile interval. */
@@ -78,6 +104,9 @@ public final class SentinelWatcher implements AutoCloseable {
       return;
     }
     boolean answered = reconcileOnce();
+    for (HostAndPort sentinel : config.hosts()) {
+      events.ensureSubscribed(sentinel, uri(sentinel));
+    }
     Duration next;
     if (answered) {
       backoff = config.retryMin();
@@ -127,39 +156,46 @@ public final class SentinelWatcher implements AutoCloseable {
     if (primary == null) {
       throw new IllegalStateException("does not monitor a master named '" + config.master() + "'");
     }
+    InetSocketAddress address = (InetSocketAddress) primary;
+    HostAndPort primaryNode = new HostAndPort(address.getHostString(), address.getPort());
     List<HostAndPort> replicas = new ArrayList<>();
     for (Map<String, String> replica : commands.replicas(config.master())) {
       String flags = replica.getOrDefault("flags", "");
+      HostAndPort node = new HostAndPort(replica.get("ip"), Integer.parseInt(replica.get("port")));
+      // Right after a promotion Sentinel still lists the new primary among the replicas.
       if (!flags.contains("s_down")
           && !flags.contains("o_down")
-          && !flags.contains("disconnected")) {
-        replicas.add(new HostAndPort(replica.get("ip"), Integer.parseInt(replica.get("port"))));
+          && !flags.contains("disconnected")
+          && !node.equals(primaryNode)) {
+        replicas.add(node);
       }
     }
-    InetSocketAddress address = (InetSocketAddress) primary;
-    return Topology.of(
-        config.master(), new HostAndPort(address.getHostString(), address.getPort()), replicas);
+    return Topology.of(config.master(), primaryNode, replicas);
   }
 
   private StatefulRedisSentinelConnection<String, String> connection(HostAndPort sentinel) {
     StatefulRedisSentinelConnection<String, String> connection = connections.get(sentinel);
     if (connection == null || !connection.isOpen()) {
-      RedisURI.Builder uri =
-          RedisURI.builder()
-              .withHost(sentinel.host())
-              .withPort(sentinel.port())
-              .withTimeout(config.timeout());
-      if (config.credentials().hasPassword()) {
-        if (config.credentials().username().isEmpty()) {
-          uri.withPassword(config.credentials().password().toCharArray());
-        } else {
-          uri.withAuthentication(config.credentials().username(), config.credentials().password());
-        }
-      }
-      connection = client.connectSentinel(uri.build());
+      connection = client.connectSentinel(uri(sentinel));
       connections.put(sentinel, connection);
     }
     return connection;
+  }
+
+  private RedisURI uri(HostAndPort sentinel) {
+    RedisURI.Builder uri =
+        RedisURI.builder()
+            .withHost(sentinel.host())
+            .withPort(sentinel.port())
+            .withTimeout(config.timeout());
+    if (config.credentials().hasPassword()) {
+      if (config.credentials().username().isEmpty()) {
+        uri.withPassword(config.credentials().password().toCharArray());
+      } else {
+        uri.withAuthentication(config.credentials().username(), config.credentials().password());
+      }
+    }
+    return uri.build();
   }
 
   private void drop(HostAndPort sentinel) {
@@ -205,6 +241,7 @@ public final class SentinelWatcher implements AutoCloseable {
     }
     connections.values().forEach(StatefulRedisSentinelConnection::close);
     connections.clear();
+    events.close();
     client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
     resources.shutdown(0, 2, TimeUnit.SECONDS);
   }
