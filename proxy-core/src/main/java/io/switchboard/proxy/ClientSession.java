@@ -49,6 +49,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   private final LoopBackends loop;
   private final ListenerConfig listener;
   private final ArgCursor args = new ArgCursor();
+
+  /** For looking into a command again when it is sent (SCAN cursor, EVALSHA sha); reused. */
+  private final ArgCursor scratch = new ArgCursor();
+
   private final LocalCommands local;
   private final Subscription subscription;
   private final ArrayDeque<PendingCommand> replies = new ArrayDeque<>();
@@ -132,12 +136,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         spec = sub;
       }
     }
-    try {
-      route(spec, frame);
-    } catch (RuntimeException e) {
-      frame.release();
-      throw e;
-    }
+    route(spec, frame);
     updateAutoRead();
   }
 
@@ -495,7 +494,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     if (command.retryCopy == null) {
       command.retryCopy = command.request.retainedDuplicate();
     }
-    ArgCursor sha = new ArgCursor().reset(command.request).seek(1);
+    ArgCursor sha = scratch.reset(command.request).seek(1);
     if (sha.length() != 40) {
       return;
     }
@@ -599,7 +598,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
 
   /** A SCAN-family command with a cursor other than 0 continues an iteration. */
   private boolean continuesCursor(PendingCommand command) {
-    ArgCursor cursor = new ArgCursor().reset(command.request);
+    ArgCursor cursor = scratch.reset(command.request);
     cursor.seek(command.spec.name().equals("SCAN") ? 1 : 2);
     return !(cursor.length() == 1 && cursor.frame().getByte(cursor.offset()) == '0');
   }
@@ -720,7 +719,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
       copy.release();
       return false;
     }
-    String sha = new ArgCursor().reset(copy).seek(1).string();
+    String sha = scratch.reset(copy).seek(1).string();
     byte[] body = loop.scripts().body(sha);
     BackendConnection again = command.sentTo;
     if (body != null && again != null && again.usable()) {

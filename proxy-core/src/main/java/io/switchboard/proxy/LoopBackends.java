@@ -138,7 +138,8 @@ final class LoopBackends {
     eventLoop.scheduleAtFixedRate(
         () -> {
           long now = System.nanoTime();
-          for (BackendPool pool : pools.values()) {
+          // A copy: moving stuck reads elsewhere may open a pool for another node.
+          for (BackendPool pool : new ArrayList<>(pools.values())) {
             if (!pool.primary()) {
               pool.forEach(
                   connection -> {

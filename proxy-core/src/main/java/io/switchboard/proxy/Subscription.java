@@ -32,6 +32,7 @@ final class Subscription implements SubscriptionSink {
   private final Set<String> patterns = new HashSet<>();
   private final Set<String> shardChannels = new HashSet<>();
   private final ArrayDeque<PendingCommand> awaiting = new ArrayDeque<>();
+  private final ArgCursor frameKind = new ArgCursor();
   private BackendConnection connection;
   private boolean resetting;
 
@@ -170,8 +171,8 @@ final class Subscription implements SubscriptionSink {
   }
 
   /** Published messages, as opposed to confirmations: message, pmessage, smessage. */
-  private static boolean isMessage(ByteBuf frame) {
-    ArgCursor first = new ArgCursor().reset(frame);
+  private boolean isMessage(ByteBuf frame) {
+    ArgCursor first = frameKind.reset(frame);
     return first.is("MESSAGE") || first.is("PMESSAGE") || first.is("SMESSAGE");
   }
 
