@@ -60,6 +60,13 @@ final class SettingsReader {
             r.duration("redis.reconnect-wait"),
             r.nonEmpty("redis.client-name")),
         routing,
+        new FailoverConfig(
+            r.duration("failover.hold-timeout"),
+            r.bytes("failover.hold-bytes", Long.MAX_VALUE),
+            r.duration("failover.drain-timeout"),
+            r.option("failover.write-ack", FailoverConfig.WriteAck.class),
+            r.intBetween("failover.ack-replicas", 1, 1024),
+            r.duration("failover.ack-timeout")),
         new LimitsConfig(
             r.bytes("limits.max-bulk-bytes", Integer.MAX_VALUE - 1024),
             r.intBetween("limits.max-multibulk", 1, Integer.MAX_VALUE),

@@ -18,6 +18,7 @@ public record SwitchboardConfig(
     SentinelConfig sentinel,
     RedisConfig redis,
     RoutingConfig routing,
+    FailoverConfig failover,
     LimitsConfig limits,
     ServerConfig server) {
 
@@ -35,21 +36,71 @@ public record SwitchboardConfig(
 
   public SwitchboardConfig withListen(Endpoint newListen) {
     return new SwitchboardConfig(
-        newListen, listeners, admin, clientAuth, sentinel, redis, routing, limits, server);
+        newListen,
+        listeners,
+        admin,
+        clientAuth,
+        sentinel,
+        redis,
+        routing,
+        failover,
+        limits,
+        server);
   }
 
   public SwitchboardConfig withListeners(List<ListenerConfig> newListeners) {
     return new SwitchboardConfig(
-        listen, newListeners, admin, clientAuth, sentinel, redis, routing, limits, server);
+        listen,
+        newListeners,
+        admin,
+        clientAuth,
+        sentinel,
+        redis,
+        routing,
+        failover,
+        limits,
+        server);
   }
 
   public SwitchboardConfig withSentinel(SentinelConfig newSentinel) {
     return new SwitchboardConfig(
-        listen, listeners, admin, clientAuth, newSentinel, redis, routing, limits, server);
+        listen,
+        listeners,
+        admin,
+        clientAuth,
+        newSentinel,
+        redis,
+        routing,
+        failover,
+        limits,
+        server);
+  }
+
+  public SwitchboardConfig withFailover(FailoverConfig newFailover) {
+    return new SwitchboardConfig(
+        listen,
+        listeners,
+        admin,
+        clientAuth,
+        sentinel,
+        redis,
+        routing,
+        newFailover,
+        limits,
+        server);
   }
 
   public SwitchboardConfig withRouting(RoutingConfig newRouting) {
     return new SwitchboardConfig(
-        listen, listeners, admin, clientAuth, sentinel, redis, newRouting, limits, server);
+        listen,
+        listeners,
+        admin,
+        clientAuth,
+        sentinel,
+        redis,
+        newRouting,
+        failover,
+        limits,
+        server);
   }
 }

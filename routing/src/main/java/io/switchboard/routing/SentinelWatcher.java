@@ -8,8 +8,6 @@ import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.sentinel.api.StatefulRedisSentinelConnection;
 import io.switchboard.config.HostAndPort;
 import io.switchboard.config.SentinelConfig;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -46,6 +44,9 @@ public final class SentinelWatcher implements AutoCloseable {
       new HashMap<>();
   private Topology current;
   private HostAndPort lastAnswering;
+  private final Map<HostAndPort, Long> retryAfterNanos = new HashMap<>();
+  private final Map<HostAndPort, Duration> sentinelBackoff = new HashMap<>();
+  private final Map<HostAndPort, String> lastErrors = new HashMap<>();
   private Duration backoff;
   private volatile boolean closed;
 
@@ -79,6 +80,15 @@ public final class SentinelWatcher implements AutoCloseable {
    */
   private void onEvent(SentinelEvent event) {
     log.info("Sentinel {}: {} {}", event.from(), event.type(), event.payload());
+    reconcileNow();
+  }
+
+  /**
+   * Asks the Sentinels again as soon as possible, from any thread: after one of their events, or
+   * when the proxy has reason to doubt the primary (a READONLY reply). Calls that arrive while one
+   * is pending share it.
+   */
+  public void reconcileNow() {
     if (!closed && eventReconcilePending.compareAndSet(false, true)) {
       try {
         scheduler.execute(
@@ -123,54 +133,115 @@ public final class SentinelWatcher implements AutoCloseable {
     }
   }
 
-  /** One pass over the Sentinels; true when one of them answered. */
+  /** What one Sentinel said about the master. */
+  private record Answer(
+      HostAndPort from,
+      HostAndPort primary,
+      List<HostAndPort> replicas,
+      long configEpoch,
+      boolean failoverUnderway) {}
+
+  /**
+   * One pass over every Sentinel; true when at least one answered. The answer with the highest
+   * config epoch names the primary: a Sentinel that missed a failover still names the old one. A
+   * failover is under way when a Sentinel with that epoch is running one or agrees the primary is
+   * down (only the leader knows the failover has started, so every Sentinel is asked).
+   */
   private boolean reconcileOnce() {
     List<String> failures = new ArrayList<>();
+    List<Answer> answers = new ArrayList<>();
+    long now = System.nanoTime();
     for (HostAndPort sentinel : config.hosts()) {
+      Long retryAfter = retryAfterNanos.get(sentinel);
+      if (retryAfter != null && now - retryAfter < 0) {
+        failures.add(sentinel + " (" + lastErrors.get(sentinel) + ")");
+        continue;
+      }
       try {
-        Topology answer = ask(sentinel);
-        if (!sentinel.equals(lastAnswering)) {
-          log.info("Sentinel {} answers for master '{}'", sentinel, config.master());
-          lastAnswering = sentinel;
-        }
-        publish(answer);
-        return true;
+        answers.add(ask(sentinel));
+        retryAfterNanos.remove(sentinel);
+        sentinelBackoff.remove(sentinel);
       } catch (RuntimeException e) {
-        failures.add(sentinel + " (" + describe(e) + ")");
+        String error = describe(e);
+        failures.add(sentinel + " (" + error + ")");
+        lastErrors.put(sentinel, error);
         drop(sentinel);
+        // A Sentinel that is down is left alone for a while, so it does not slow every pass.
+        Duration wait = sentinelBackoff.getOrDefault(sentinel, config.retryMin());
+        retryAfterNanos.put(sentinel, System.nanoTime() + wait.toNanos());
+        Duration longer = wait.multipliedBy(2);
+        sentinelBackoff.put(
+            sentinel, longer.compareTo(config.retryMax()) > 0 ? config.retryMax() : longer);
       }
     }
-    lastAnswering = null;
-    String problem =
-        "no Sentinel answered for master '" + config.master() + "': " + String.join(", ", failures);
-    if (current == null || !current.hasPrimary()) {
-      publish(Topology.unknown(config.master(), problem));
+    if (answers.isEmpty()) {
+      lastAnswering = null;
+      String problem =
+          "no Sentinel answered for master '"
+              + config.master()
+              + "': "
+              + String.join(", ", failures);
+      if (current == null || !current.hasPrimary()) {
+        publish(Topology.unknown(config.master(), problem));
+      } else {
+        publish(current.degraded(problem));
+      }
+      log.warn("{}; retrying in {} ms", problem, backoff.toMillis());
+      return false;
     }
-    log.warn("{}; retrying in {} ms", problem, backoff.toMillis());
-    return false;
+    // The highest epoch wins; within it, a Sentinel that has already switched to the promoted
+    // replica wins over the leader, which names the old primary until its failover ends.
+    Answer best = answers.get(0);
+    for (Answer answer : answers) {
+      if (answer.configEpoch() > best.configEpoch()
+          || (answer.configEpoch() == best.configEpoch()
+              && best.failoverUnderway()
+              && !answer.failoverUnderway())) {
+        best = answer;
+      }
+    }
+    // Under way: a Sentinel of that epoch is replacing (or agrees is down) the primary chosen.
+    boolean underway = false;
+    for (Answer answer : answers) {
+      underway |=
+          answer.configEpoch() == best.configEpoch()
+              && answer.failoverUnderway()
+              && answer.primary().equals(best.primary());
+    }
+    if (!best.from().equals(lastAnswering)) {
+      log.info("Sentinel {} answers for master '{}'", best.from(), config.master());
+      lastAnswering = best.from();
+    }
+    publish(
+        new Topology(
+            config.master(), best.primary(), best.replicas(), best.configEpoch(), underway, null));
+    return true;
   }
 
-  private Topology ask(HostAndPort sentinel) {
+  private Answer ask(HostAndPort sentinel) {
     var commands = connection(sentinel).sync();
-    SocketAddress primary = commands.getMasterAddrByName(config.master());
-    if (primary == null) {
+    Map<String, String> master = commands.master(config.master());
+    if (master == null || master.get("ip") == null) {
       throw new IllegalStateException("does not monitor a master named '" + config.master() + "'");
     }
-    InetSocketAddress address = (InetSocketAddress) primary;
-    HostAndPort primaryNode = new HostAndPort(address.getHostString(), address.getPort());
+    HostAndPort primaryNode =
+        new HostAndPort(master.get("ip"), Integer.parseInt(master.get("port")));
+    String flags = master.getOrDefault("flags", "");
+    boolean underway = flags.contains("failover_in_progress") || flags.contains("o_down");
+    long epoch = Long.parseLong(master.getOrDefault("config-epoch", "-1"));
     List<HostAndPort> replicas = new ArrayList<>();
     for (Map<String, String> replica : commands.replicas(config.master())) {
-      String flags = replica.getOrDefault("flags", "");
+      String replicaFlags = replica.getOrDefault("flags", "");
       HostAndPort node = new HostAndPort(replica.get("ip"), Integer.parseInt(replica.get("port")));
       // Right after a promotion Sentinel still lists the new primary among the replicas.
-      if (!flags.contains("s_down")
-          && !flags.contains("o_down")
-          && !flags.contains("disconnected")
+      if (!replicaFlags.contains("s_down")
+          && !replicaFlags.contains("o_down")
+          && !replicaFlags.contains("disconnected")
           && !node.equals(primaryNode)) {
         replicas.add(node);
       }
     }
-    return Topology.of(config.master(), primaryNode, replicas);
+    return new Answer(sentinel, primaryNode, replicas, epoch, underway);
   }
 
   private StatefulRedisSentinelConnection<String, String> connection(HostAndPort sentinel) {
@@ -216,6 +287,14 @@ public final class SentinelWatcher implements AutoCloseable {
           topology.masterName(),
           topology.primary(),
           topology.replicas());
+    }
+    boolean wasUnderway = current != null && current.failoverUnderway();
+    if (topology.failoverUnderway() != wasUnderway) {
+      log.info(
+          topology.failoverUnderway()
+              ? "Sentinel reports a failover of '{}' under way (or the primary down): writes wait"
+              : "Sentinel reports no failover of '{}' under way",
+          topology.masterName());
     }
     current = topology;
     listener.onTopology(topology);
