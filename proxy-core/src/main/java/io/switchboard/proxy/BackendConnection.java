@@ -4,7 +4,9 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.switchboard.config.FailoverConfig;
 import io.switchboard.proxy.resp.Replies;
+import io.switchboard.routing.Topology;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -67,10 +69,18 @@ final class BackendConnection {
   /** Receives every frame of a subscription connection once it is ready, instead of the FIFO. */
   SubscriptionSink sink;
 
+  /** With failover.write-ack = replicated, on shared primary connections; else null. */
+  private final ReplicatedAcks replicatedAcks;
+
   BackendConnection(LoopBackends loop, BackendPool pool, boolean exclusive) {
     this.loop = loop;
     this.pool = pool;
     this.exclusive = exclusive;
+    FailoverConfig failover = loop.config().failover();
+    this.replicatedAcks =
+        failover.writeAck() == FailoverConfig.WriteAck.REPLICATED && pool.primary() && !exclusive
+            ? new ReplicatedAcks(this, loop, failover)
+            : null;
   }
 
   /** Whether new commands may be given to this connection (false once retired). */
@@ -121,7 +131,7 @@ final class BackendConnection {
       }
     }
     while (!unsent.isEmpty() && now - unsent.peek().heldSinceNanos > limitNanos) {
-      PendingCommand command = unsent.poll();
+      PendingCommand command = takeUnsent();
       if (command.session == null) {
         command.complete(Replies.error(loop.alloc(), "ERR " + pool.describe() + " is stuck"));
       } else {
@@ -135,10 +145,11 @@ final class BackendConnection {
   }
 
   void send(PendingCommand command) {
-    if (state == State.READY) {
+    if (state == State.READY && (command.session == null || !pool.primary() || loop.writesOpen())) {
       write(command);
     } else if (state == State.RETIRED) {
       if (exclusive || command.session == null) {
+        command.lost = PendingCommand.LOST_UNSENT;
         command.complete(Replies.error(loop.alloc(), "ERR Switchboard: " + lostState()));
       } else {
         command.session.redispatch(command);
@@ -162,19 +173,39 @@ final class BackendConnection {
     }
     ByteBuf request = command.request;
     command.request = null;
-    if (sink == null || command.internal != null) {
-      // A subscription's commands are answered by its sink, from the frames that follow.
+    command.requeued = false;
+    if (sink == null || state != State.READY) {
+      // Once ready, a subscription's frames all go to its sink, which answers its commands.
       if (!pool.primary()) {
         command.heldSinceNanos = System.nanoTime(); // for outlier detection on replicas
       }
       inflight.add(command);
+      if (replicatedAcks != null && isWrite(command)) {
+        replicatedAcks.written(command);
+      }
     }
     channel.write(request, channel.voidPromise());
     loop.markDirty(this);
   }
 
   private void hold(PendingCommand command) {
+    if (pool.primary() && command.session != null && command.request != null) {
+      int bytes = command.request.readableBytes();
+      if (!loop.holdBudget().tryAcquire(bytes)) {
+        command.complete(
+            Replies.error(
+                loop.alloc(),
+                "TRYAGAIN Switchboard holds "
+                    + loop.config().failover().holdBytes()
+                    + " bytes of commands for the primary already (failover.hold-bytes); "
+                    + waitReason()
+                    + "; the command was not sent"));
+        return;
+      }
+      command.heldBytes = bytes;
+    }
     if (unsent.size() >= loop.config().limits().maxHeldPerPool()) {
+      releaseHeldBytes(command);
       command.complete(
           Replies.error(
               loop.alloc(),
@@ -193,8 +224,96 @@ final class BackendConnection {
     scheduleExpiry();
   }
 
+  /**
+   * A write sent here came back READONLY, so it did not run: hold it again for the primary, ahead
+   * of the commands that were never sent (it came before them), behind others held again.
+   */
+  void holdAgain(PendingCommand command) {
+    if (state == State.RETIRED || !pool.primary()) {
+      send(command);
+      return;
+    }
+    if (state == State.READY && loop.writesOpen()) {
+      write(command);
+      return;
+    }
+    ArrayDeque<PendingCommand> neverSent = new ArrayDeque<>();
+    while (!unsent.isEmpty() && !unsent.peekLast().requeued) {
+      neverSent.addFirst(unsent.pollLast());
+    }
+    hold(command);
+    if (command.isDone()) {
+      unsent.addAll(neverSent); // refused by a bound: answered with an error
+      return;
+    }
+    command.requeued = true;
+    unsent.addAll(neverSent);
+  }
+
+  /** The oldest unsent command, no longer counted against the hold budget; null if none. */
+  private PendingCommand takeUnsent() {
+    PendingCommand command = unsent.poll();
+    if (command != null) {
+      releaseHeldBytes(command);
+    }
+    return command;
+  }
+
+  private void releaseHeldBytes(PendingCommand command) {
+    if (command.heldBytes > 0) {
+      loop.holdBudget().release(command.heldBytes);
+      command.heldBytes = 0;
+    }
+  }
+
+  /**
+   * Writes what waits unsent: everything, or while the write gate is closed on a primary only the
+   * proxy's own commands (a handshake, a probe).
+   */
+  private void writeUnsent() {
+    if (!pool.primary() || loop.writesOpen()) {
+      while (!unsent.isEmpty()) {
+        write(takeUnsent());
+      }
+      cancelExpiry();
+      return;
+    }
+    for (java.util.Iterator<PendingCommand> it = unsent.iterator(); it.hasNext(); ) {
+      PendingCommand command = it.next();
+      if (command.session == null) {
+        it.remove();
+        write(command);
+      }
+    }
+  }
+
+  /** The write gate opened: send what it held. */
+  void resume() {
+    if (state == State.READY) {
+      writeUnsent();
+    }
+  }
+
+  /** Why commands for this connection's node wait, for errors. */
+  private String waitReason() {
+    if (pool.primary() && !loop.writesOpen()) {
+      Topology topology = loop.topology();
+      return "a failover is in progress: "
+          + (topology.failoverUnderway()
+              ? "Sentinel is replacing the primary " + topology.primary()
+              : "no primary confirmed by ROLE (last named: " + topology.primary() + ")")
+          + " of master '"
+          + topology.masterName()
+          + "'";
+    }
+    return "cannot reach " + pool.describe() + " (" + lastError + ")";
+  }
+
   void flush() {
     if (channel != null) {
+      if (replicatedAcks != null && state == State.READY) {
+        replicatedAcks.beforeFlush();
+      }
       channel.flush();
     }
   }
@@ -244,10 +363,34 @@ final class BackendConnection {
       channel.close();
       return;
     }
-    command.complete(reply);
+    if (replicatedAcks == null || !replicatedAcks.hold(command, reply)) {
+      deliver(command, reply);
+    }
     if (state == State.RETIRED && inflight.isEmpty() && channel != null) {
       channel.close();
     }
+  }
+
+  /** Gives a command its reply, unless it is a write answered during a failover (see below). */
+  void deliver(PendingCommand command, ByteBuf reply) {
+    if (pool.primary()
+        && (!loop.writesOpen() || state == State.RETIRED)
+        && isWrite(command)
+        && !isError(reply)) {
+      // Sent before a failover began, answered after: wait to know whether it survives.
+      loop.holdAck(command, reply, pool.node());
+    } else {
+      command.complete(reply);
+    }
+  }
+
+  private static boolean isWrite(PendingCommand command) {
+    return command.session != null && command.spec != null && !command.spec.isRead();
+  }
+
+  private static boolean isError(ByteBuf reply) {
+    byte type = reply.getByte(reply.readerIndex());
+    return type == '-' || type == '!';
   }
 
   private void onHandshakeReply(ByteBuf reply) {
@@ -277,10 +420,7 @@ final class BackendConnection {
     state = State.READY;
     everReady = true;
     failures = 0;
-    cancelExpiry();
-    while (!unsent.isEmpty()) {
-      write(unsent.poll());
-    }
+    writeUnsent();
   }
 
   void onError(Throwable cause) {
@@ -297,22 +437,7 @@ final class BackendConnection {
   private void onDisconnected(String reason) {
     lastError = reason;
     channel = null;
-    PendingCommand command;
-    while ((command = inflight.poll()) != null) {
-      if (command.session == null) {
-        // The proxy's own command (a handshake step, a monitor poll) learns it failed.
-        command.complete(Replies.error(loop.alloc(), "ERR connection lost: " + reason));
-      } else {
-        command.complete(
-            Replies.error(
-                loop.alloc(),
-                "ERR Switchboard lost the connection to "
-                    + pool.describe()
-                    + " while the command was in flight ("
-                    + reason
-                    + "); it may or may not have run"));
-      }
-    }
+    failInflight(reason);
     if (sink != null) {
       sink.onLost(this, reason);
     }
@@ -341,21 +466,50 @@ final class BackendConnection {
     loop.flushAll();
   }
 
-  /** No new commands from now on; unsent ones go elsewhere, in-flight ones finish here. */
+  private void failInflight(String reason) {
+    PendingCommand command;
+    while ((command = inflight.poll()) != null) {
+      if (command.session == null) {
+        // The proxy's own command (a handshake step, a monitor poll) learns it failed.
+        command.complete(Replies.error(loop.alloc(), "ERR connection lost: " + reason));
+      } else {
+        command.lost = PendingCommand.LOST_IN_FLIGHT;
+        command.complete(
+            Replies.error(
+                loop.alloc(),
+                "ERR Switchboard lost the connection to "
+                    + pool.describe()
+                    + " while the command was in flight ("
+                    + reason
+                    + "); it may or may not have run"));
+      }
+    }
+  }
+
+  /**
+   * No new commands from now on: unsent ones go elsewhere, in-flight ones may finish here for
+   * {@code failover.drain-timeout}, then the channel closes.
+   */
   void retire() {
     // While handshaking, only the proxy's own commands are in flight: nothing to wait for.
     boolean nothingToFinish = state != State.READY || inflight.isEmpty();
     state = State.RETIRED;
     cancelExpiry();
     if (exclusive) {
-      // Its session's state (a transaction, a blocked pop) cannot move to another connection.
+      // Its session's state (a transaction, a blocked pop) cannot move to another connection:
+      // the session learns, in request order, what was lost in flight and what was never sent.
       lastError = pool.describe() + " left the topology";
+      boolean connected = channel != null;
+      failInflight(lastError);
       failUnsent();
       close();
+      if (!connected && sink != null) {
+        sink.onLost(this, lastError); // no channel will report its closing
+      }
       return;
     }
     PendingCommand command;
-    while ((command = unsent.poll()) != null) {
+    while ((command = takeUnsent()) != null) {
       if (command.session == null) {
         command.complete(Replies.error(loop.alloc(), "ERR " + pool.describe() + " retired"));
       } else {
@@ -364,6 +518,21 @@ final class BackendConnection {
     }
     if (channel != null && nothingToFinish) {
       channel.close();
+    } else if (channel != null) {
+      Channel draining = channel;
+      loop.schedule(
+          () -> {
+            if (channel == draining && !inflight.isEmpty()) {
+              log.warn(
+                  "{} left the topology; closing its connection with {} commands still unanswered"
+                      + " after failover.drain-timeout",
+                  pool.describe(),
+                  inflight.size());
+              lastError = pool.describe() + " left the topology and did not answer in time";
+              draining.close();
+            }
+          },
+          loop.config().failover().drainTimeout().toMillis());
     }
   }
 
@@ -379,7 +548,8 @@ final class BackendConnection {
 
   private void failUnsent() {
     PendingCommand command;
-    while ((command = unsent.poll()) != null) {
+    while ((command = takeUnsent()) != null) {
+      command.lost = PendingCommand.LOST_UNSENT;
       command.complete(Replies.error(loop.alloc(), "ERR Switchboard: " + lostState()));
     }
   }
@@ -393,9 +563,16 @@ final class BackendConnection {
     if (expiry != null || unsent.isEmpty()) {
       return;
     }
-    long waitNanos = loop.config().redis().reconnectWait().toNanos();
-    long delay = unsent.peek().heldSinceNanos + waitNanos - System.nanoTime();
+    long delay = unsent.peek().heldSinceNanos + waitBoundNanos() - System.nanoTime();
     expiry = loop.schedule(this::expire, TimeUnit.NANOSECONDS.toMillis(Math.max(0, delay)) + 1);
+  }
+
+  /** How long a command may wait unsent: the failover hold for the primary, else reconnect-wait. */
+  private long waitBoundNanos() {
+    return (pool.primary()
+            ? loop.config().failover().holdTimeout()
+            : loop.config().redis().reconnectWait())
+        .toNanos();
   }
 
   private void cancelExpiry() {
@@ -407,21 +584,25 @@ final class BackendConnection {
 
   private void expire() {
     expiry = null;
-    long waitNanos = loop.config().redis().reconnectWait().toNanos();
+    long waitNanos = waitBoundNanos();
     long now = System.nanoTime();
     while (!unsent.isEmpty() && now - unsent.peek().heldSinceNanos >= waitNanos) {
-      unsent
-          .poll()
-          .complete(
-              Replies.error(
-                  loop.alloc(),
-                  "ERR Switchboard cannot reach "
-                      + pool.describe()
-                      + " ("
-                      + lastError
-                      + "); gave up after "
-                      + loop.config().redis().reconnectWait().toMillis()
-                      + " ms"));
+      PendingCommand command = takeUnsent();
+      String error =
+          pool.primary()
+              ? "TRYAGAIN Switchboard: "
+                  + waitReason()
+                  + "; the command was not sent (failover.hold-timeout "
+                  + TimeUnit.NANOSECONDS.toMillis(waitNanos)
+                  + " ms)"
+              : "ERR Switchboard cannot reach "
+                  + pool.describe()
+                  + " ("
+                  + lastError
+                  + "); gave up after "
+                  + TimeUnit.NANOSECONDS.toMillis(waitNanos)
+                  + " ms";
+      command.complete(Replies.error(loop.alloc(), error));
     }
     scheduleExpiry();
     loop.flushAll();

@@ -3,6 +3,7 @@ package io.switchboard.proxy;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -86,6 +87,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   private boolean multiBroken;
   private int dbAfterExec = -1;
 
+  // Replay of a transaction whose lease was lost before its EXEC ran (a failover).
+  private final TransactionLog txLog = new TransactionLog();
+  private int leaseEpoch;
+  private int watchEpoch;
+
   // Read-your-writes: after a write, reads need a node that applied the primary's offset.
   private boolean wrote;
   private long lastWriteNanos;
@@ -157,7 +163,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     } else if (spec.has(CommandSpec.PUBSUB)) {
       subscription.command(spec, frame, args);
     } else if (watching) {
-      forwardPinned(spec, frame, lease).markOffsetFirst = isWait(spec);
+      PendingCommand command = pinned(spec, frame, lease);
+      command.markOffsetFirst = isWait(spec);
+      forwardPinned(command);
     } else if (spec.has(CommandSpec.BLOCKING) && blocks(spec)) {
       borrowFor(spec, frame);
     } else if (spec.has(CommandSpec.SCRIPT_CACHE)) {
@@ -296,15 +304,22 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     switch (name) {
       case "QUIT", "RESET" -> connectionCommand(spec, frame);
       case "EXEC" -> {
+        PendingCommand exec = pinned(spec, frame, lease);
+        if (watching) {
+          exec.watchEpoch = watchEpoch;
+          if (watchEpoch != leaseEpoch) {
+            turnIntoDiscard(exec); // the WATCH died with the lease it was on
+          }
+        }
         inMulti = false;
         watching = false;
-        PendingCommand exec = forwardPinned(spec, frame, lease);
         if (multiBroken) {
           // Redis would have flagged the transaction at the refused command; the proxy answered
           // that command itself, so the server must be told to drop the transaction instead.
           exec.answerInstead = "EXECABORT Transaction discarded because of previous errors.";
         }
         multiBroken = false;
+        forwardPinned(exec);
       }
       case "DISCARD" -> {
         inMulti = false;
@@ -358,6 +373,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
           multiBroken = false;
           dbAfterExec = -1;
         } else {
+          if (!watching) {
+            watchEpoch = leaseEpoch;
+          }
           watching = true;
         }
         forwardPinned(spec, frame, lease);
@@ -383,14 +401,101 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   }
 
   private PendingCommand forwardPinned(CommandSpec spec, ByteBuf frame, BackendConnection to) {
+    return forwardPinned(pinned(spec, frame, to));
+  }
+
+  private PendingCommand pinned(CommandSpec spec, ByteBuf frame, BackendConnection to) {
     PendingCommand command = new PendingCommand(this, spec, frame);
     command.route = PendingCommand.TO_PINNED;
     command.pinned = to;
-    if (to == lease) {
+    return command;
+  }
+
+  /** Forwards a pinned command; one for the transaction lease is counted and logged for replay. */
+  private PendingCommand forwardPinned(PendingCommand command) {
+    if (command.pinned == lease) {
       leaseUses++;
+      command.leaseCounted = true;
+      String name = command.spec.name();
+      txLog.record(command, inMulti || name.equals("EXEC") || name.equals("DISCARD"));
     }
     forward(command);
     return command;
+  }
+
+  /** EXEC of a transaction whose WATCH was lost: DISCARD it, and answer as a conflict would. */
+  private void turnIntoDiscard(PendingCommand exec) {
+    if (exec.request != null) {
+      exec.request.release();
+    }
+    exec.request = Replies.command(loop.alloc(), "DISCARD");
+    exec.answerNil = true;
+  }
+
+  /**
+   * A command of the transaction lease came back lost: the lease's connection died or its node left
+   * the topology. If the command never ran (unsent, or queued inside MULTI, which runs nothing),
+   * the transaction moves to a new lease on the current primary: the MULTI and queued commands the
+   * client already has replies for are sent there again, then the lost command itself. A
+   * transaction that used WATCH cannot keep its watch: its EXEC answers nil, as for a conflict. An
+   * EXEC lost in flight may have run, so its error goes to the client.
+   */
+  private boolean recoverOnNewLease(PendingCommand command) {
+    boolean exec = command.spec.name().equals("EXEC");
+    if (exec && command.lost == PendingCommand.LOST_IN_FLIGHT && !command.answerNil) {
+      return false;
+    }
+    if (!command.multiPart && command.lost == PendingCommand.LOST_IN_FLIGHT) {
+      return false; // outside MULTI it ran, or may have
+    }
+    if (command.pinned == lease && !moveLease(command)) {
+      return false;
+    }
+    command.reply.release();
+    command.reply = null;
+    command.lost = 0;
+    if (exec && command.watchEpoch >= 0 && command.watchEpoch != leaseEpoch) {
+      turnIntoDiscard(command);
+    } else {
+      command.request = txLog.copyOf(command);
+    }
+    command.pinned = lease;
+    command.sentTo = lease;
+    lastConnection = lease;
+    lease.send(command);
+    return true;
+  }
+
+  private boolean moveLease(PendingCommand firstLost) {
+    BackendConnection old = lease;
+    if (!loop.topology().hasPrimary()) {
+      return false;
+    }
+    BackendConnection fresh =
+        loop.acquireExclusive(loop.topology().primary(), old.pool().db(), old.pool().protocol());
+    if (fresh == null) {
+      return false;
+    }
+    fresh.tainted = old.tainted;
+    loop.release(old);
+    lease = fresh;
+    leaseEpoch++;
+    for (PendingCommand waiting : parked) {
+      if (waiting.pinned == old) {
+        waiting.pinned = fresh;
+        if (waiting.watchEpoch >= 0 && waiting.watchEpoch != leaseEpoch) {
+          turnIntoDiscard(waiting);
+        }
+      }
+    }
+    txLog.replayAnsweredBefore(firstLost, fresh);
+    log.info(
+        "Client {} (id {}): transaction moved from {} to {}",
+        channel.remoteAddress(),
+        id,
+        old.pool().node(),
+        fresh.pool().node());
+    return true;
   }
 
   /** A blocking command borrows a primary connection of its own until its reply. */
@@ -473,10 +578,12 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     command.sentTo = target;
     if (command.spec != null && command.spec.has(CommandSpec.SCRIPT_SHA)) {
       prepareScript(command, target);
-    } else if (command.route == PendingCommand.TO_READ
-        && !target.pool().primary()
-        && command.retryCopy == null) {
-      // Kept until the reply, to run the read on the primary if this replica stops answering.
+    } else if (command.retryCopy == null
+        && (command.route == PendingCommand.TO_READ
+            ? !target.pool().primary()
+            : command.route == PendingCommand.TO_PRIMARY && !command.spec.isRead())) {
+      // Kept until the reply: to run a read on the primary if this replica stops answering, or
+      // a write again on the real primary if this one answers READONLY (it was demoted).
       command.retryCopy = command.request.retainedDuplicate();
     }
     if (command.markOffsetFirst) {
@@ -534,7 +641,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
 
   private BackendConnection target(PendingCommand command) {
     return switch (command.route) {
-      case PendingCommand.TO_PINNED -> command.pinned;
+      // A shared connection a retry was pinned to may have left with its node: route afresh.
+      case PendingCommand.TO_PINNED ->
+          command.pinned.usable() || command.pinned.exclusive ? command.pinned : primaryTarget();
       case PendingCommand.TO_READ -> readTarget(command);
       default -> primaryTarget();
     };
@@ -669,7 +778,16 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     if (command.borrowed != null) {
       releaseBorrowed(command);
     }
-    if (command.pinned != null && command.pinned == lease) {
+    if (command.lost != 0
+        && command.leaseCounted
+        && txLog.holds(command)
+        && !closed
+        && !command.discarded
+        && recoverOnNewLease(command)) {
+      return;
+    }
+    if (command.leaseCounted) {
+      command.leaseCounted = false;
       leaseUses--;
     }
     if (closed || command.discarded) {
@@ -681,6 +799,18 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     if (command.retryCopy != null
         && command.spec.has(CommandSpec.SCRIPT_SHA)
         && retryScript(command)) {
+      return;
+    }
+    if (command.retryCopy != null
+        && command.route == PendingCommand.TO_PRIMARY
+        && startsWith(command.reply, READONLY)) {
+      holdWriteAgain(command);
+      return;
+    }
+    if (command.retryCopy != null
+        && command.lost == PendingCommand.LOST_IN_FLIGHT
+        && command.route == PendingCommand.TO_READ
+        && retryLostRead(command)) {
       return;
     }
     command.releaseRetryCopy();
@@ -741,6 +871,53 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     return true;
   }
 
+  private static final byte[] READONLY = "-READONLY".getBytes(UTF_8);
+  private static final byte[] NIL_ARRAY = "*-1\r\n".getBytes(UTF_8);
+  private static final byte[] NIL3 = "_\r\n".getBytes(UTF_8);
+
+  private static boolean startsWith(ByteBuf reply, byte[] prefix) {
+    if (reply.readableBytes() < prefix.length) {
+      return false;
+    }
+    for (int i = 0; i < prefix.length; i++) {
+      if (reply.getByte(reply.readerIndex() + i) != prefix[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * A write reached a primary that has been demoted (READONLY): it did not run. The client never
+   * sees that error; the write waits, with the session's later commands, for the new primary.
+   */
+  private void holdWriteAgain(PendingCommand command) {
+    command.reply.release();
+    command.reply = null;
+    BackendConnection answered = command.sentTo;
+    loop.doubtPrimary(answered.pool().node());
+    command.request = command.retryCopy.retainedDuplicate(); // the copy stays, for another round
+    answered.holdAgain(command);
+  }
+
+  /**
+   * A replica died with a read in flight. Unlike a write, a read is safe to run again: it runs on
+   * the primary, and the client never sees the replica go.
+   */
+  private boolean retryLostRead(PendingCommand command) {
+    BackendConnection primary = primaryTarget();
+    if (primary == null) {
+      return false;
+    }
+    command.reply.release();
+    command.reply = null;
+    command.lost = 0;
+    ByteBuf copy = command.retryCopy;
+    command.retryCopy = null;
+    resend(command, copy, primary);
+    return true;
+  }
+
   /** Sends an outstanding command again, from its kept copy, on {@code to}. */
   private void resend(PendingCommand command, ByteBuf copy, BackendConnection to) {
     command.request = copy;
@@ -775,7 +952,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     if (command.answerInstead != null) {
       command.reply.release();
       command.reply = Replies.error(loop.alloc(), command.answerInstead);
+    } else if (command.answerNil) {
+      command.reply.release();
+      command.reply = Unpooled.wrappedBuffer(protocol == 3 ? NIL3 : NIL_ARRAY);
     }
+    txLog.answered(command);
     if (spec != null && !spec.isRead() && listener.consistency() == Consistency.READ_YOUR_WRITES) {
       wrote = true;
       lastWriteNanos = System.nanoTime();
@@ -792,6 +973,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     if (lease != null && !inMulti && !watching && leaseUses == 0) {
       loop.release(lease);
       lease = null;
+      txLog.clear();
     }
   }
 
@@ -900,6 +1082,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
       loop.release(lease);
       lease = null;
     }
+    txLog.clear();
     subscription.close();
   }
 

@@ -45,7 +45,9 @@ final class LoopBackends {
   private final EventLoop eventLoop;
   private final SwitchboardConfig config;
   private final ServerFacts facts;
-  private final ExclusiveBudget budget;
+  private final SharedBudget budget;
+  private final SharedBudget holdBudget;
+  private final Runnable onPrimaryDoubt;
   private final ScriptCache scripts;
   private final Map<HostAndPort, Set<String>> loadedScripts = new HashMap<>();
   private int scriptFlushesSeen;
@@ -61,11 +63,19 @@ final class LoopBackends {
   private final AtomicReference<ReplicationSnapshot> replication;
   private int generation;
 
+  // The write gate: commands for the primary are sent only while it is open.
+  private HostAndPort confirmedPrimary;
+  private boolean writesOpen;
+  private long writesClosedAtNanos = System.nanoTime();
+  private final UnconfirmedAcks unconfirmedAcks = new UnconfirmedAcks(this);
+
   LoopBackends(
       EventLoop eventLoop,
       SwitchboardConfig config,
       ServerFacts facts,
-      ExclusiveBudget budget,
+      SharedBudget budget,
+      SharedBudget holdBudget,
+      Runnable onPrimaryDoubt,
       ScriptCache scripts,
       AtomicReference<ReplicationSnapshot> replication,
       Bootstrap bootstrap,
@@ -74,6 +84,8 @@ final class LoopBackends {
     this.config = config;
     this.facts = facts;
     this.budget = budget;
+    this.holdBudget = holdBudget;
+    this.onPrimaryDoubt = onPrimaryDoubt;
     this.scripts = scripts;
     this.replication = replication;
     this.bootstrap = bootstrap;
@@ -266,9 +278,88 @@ final class LoopBackends {
     return asPrimary ? node.equals(topology.primary()) : topology.replicas().contains(node);
   }
 
+  /**
+   * Whether commands may be sent to the primary now: Sentinel names it, no failover is under way,
+   * and ROLE confirmed it is a master. While closed, the primary's connections hold what sessions
+   * give them, in order, bounded by {@code failover.hold-timeout} and {@code failover.hold-bytes}.
+   */
+  boolean writesOpen() {
+    return writesOpen;
+  }
+
+  /** Request bytes held for a closed gate or an unreachable primary, for the whole proxy. */
+  SharedBudget holdBudget() {
+    return holdBudget;
+  }
+
+  /**
+   * A write the primary answered while the gate was closed: it was sent before a failover began and
+   * may not survive it. Its reply waits until every replica has it, or the outcome is known.
+   */
+  void holdAck(PendingCommand command, ByteBuf reply, HostAndPort node) {
+    unconfirmedAcks.hold(command, reply, node);
+  }
+
+  /** What the replication monitor's ROLE poll says about the named primary. */
+  void onPrimaryRole(HostAndPort node, boolean master) {
+    if (master) {
+      confirmedPrimary = node;
+    } else if (node.equals(confirmedPrimary)) {
+      confirmedPrimary = null;
+    }
+    updateGate();
+  }
+
+  /**
+   * A write came back READONLY from {@code node}: it is no primary any more, whatever the last
+   * topology says. Writes wait until Sentinel and ROLE agree on one again.
+   */
+  void doubtPrimary(HostAndPort node) {
+    if (node.equals(confirmedPrimary)) {
+      log.warn(
+          "{} answered READONLY: it is no longer a primary; writes wait for the new one", node);
+      confirmedPrimary = null;
+      updateGate();
+      onPrimaryDoubt.run();
+    }
+  }
+
+  private void updateGate() {
+    boolean open =
+        topology.hasPrimary()
+            && !topology.failoverUnderway()
+            && topology.primary().equals(confirmedPrimary);
+    if (open == writesOpen) {
+      return;
+    }
+    writesOpen = open;
+    if (!open) {
+      writesClosedAtNanos = System.nanoTime();
+      return;
+    }
+    unconfirmedAcks.check();
+    log.debug(
+        "Writes to {} resume after {} ms",
+        topology.primary(),
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - writesClosedAtNanos));
+    for (BackendPool pool : new ArrayList<>(pools.values())) {
+      if (pool.primary()) {
+        pool.forEach(BackendConnection::resume);
+      }
+    }
+    for (BackendConnection held : new ArrayList<>(heldExclusive)) {
+      if (held.pool().primary()) {
+        held.resume();
+      }
+    }
+    flushAll();
+  }
+
   void onTopology(Topology next) {
     Topology previous = topology;
     topology = next;
+    // First: what the old primary's pools give back must find the gate closed for the new one.
+    updateGate();
     if (previous == null || !Objects.equals(previous.primary(), next.primary())) {
       generation++;
     }
@@ -301,6 +392,7 @@ final class LoopBackends {
         held.retire();
       }
     }
+    unconfirmedAcks.check();
     flushAll();
   }
 

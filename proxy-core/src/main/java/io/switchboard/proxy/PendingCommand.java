@@ -68,6 +68,42 @@ final class PendingCommand {
   /** The connection it was last sent on. */
   BackendConnection sentTo;
 
+  /** Request bytes counted against {@code failover.hold-bytes} while it waits unsent. */
+  int heldBytes;
+
+  /**
+   * Set when its connection was lost before the reply: {@link #LOST_IN_FLIGHT} (it may have run) or
+   * {@link #LOST_UNSENT} (it never left the proxy). The reply is then the proxy's error.
+   */
+  byte lost;
+
+  /** Held again after a READONLY reply: it goes before the commands never sent (it came first). */
+  boolean requeued;
+
+  static final byte LOST_IN_FLIGHT = 1;
+  static final byte LOST_UNSENT = 2;
+
+  // Transaction replay (see TransactionLog): the request kept until the transaction is over.
+  ByteBuf txCopy;
+
+  /** A write whose reply waits for the WAIT that follows it (write-ack = replicated). */
+  boolean awaitsReplication;
+
+  /** Counted in its session's uses of the transaction lease until answered. */
+  boolean leaseCounted;
+
+  /** MULTI, a command queued after it, or the EXEC or DISCARD that ends it. */
+  boolean multiPart;
+
+  /** The client has its reply (the reply itself is gone once written). */
+  boolean txAnswered;
+
+  /** EXEC of a transaction that used WATCH: the session's lease epoch at that WATCH, else -1. */
+  int watchEpoch = -1;
+
+  /** Answer a nil array instead of the server's reply (an EXEC the proxy turned into DISCARD). */
+  boolean answerNil;
+
   /** An error to answer instead of the server's reply (EXEC of a transaction the proxy broke). */
   String answerInstead;
 

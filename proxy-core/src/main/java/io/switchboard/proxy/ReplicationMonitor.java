@@ -61,12 +61,25 @@ final class ReplicationMonitor {
   private ScheduledFuture<?> task;
   private volatile boolean stopped;
 
+  /** Told when ROLE shows a node named primary to be, or not to be, a master. */
+  private final PrimaryRoleListener roleListener;
+
+  private HostAndPort reportedNode;
+  private boolean reportedMaster;
+
+  /** Receives, on the monitor's loop, each change of what ROLE says about the named primary. */
+  interface PrimaryRoleListener {
+    void onPrimaryRole(HostAndPort node, boolean master);
+  }
+
   ReplicationMonitor(
       LoopBackends home,
       AtomicReference<ReplicationSnapshot> published,
       RoutingConfig routing,
-      ServerFacts facts) {
+      ServerFacts facts,
+      PrimaryRoleListener roleListener) {
     this.home = home;
+    this.roleListener = roleListener;
     this.published = published;
     this.routing = routing;
     this.facts = facts;
@@ -117,7 +130,7 @@ final class ReplicationMonitor {
     HostAndPort primary = topology.primary();
     Probe primaryProbe = probe(primary);
     if (!primaryProbe.waiting) {
-      ask(primaryProbe, reply -> onPrimaryRole(primaryProbe, reply));
+      ask(primaryProbe, reply -> onPrimaryRole(primary, primaryProbe, reply));
     }
     for (HostAndPort replica : topology.replicas()) {
       Probe probe = probe(replica);
@@ -156,16 +169,38 @@ final class ReplicationMonitor {
         });
   }
 
-  private void onPrimaryRole(Probe probe, Object value) {
+  private void onPrimaryRole(HostAndPort node, Probe probe, Object value) {
     if (value instanceof List<?> role && role.size() >= 2 && "master".equals(role.get(0))) {
       primaryOffset = ((Number) role.get(1)).longValue();
       primaryAskedAtNanos = probe.askedAtNanos;
       lag.primaryOffset(probe.askedAtNanos, primaryOffset);
       probe.error = null;
+      report(node, true);
     } else {
       probe.error = "primary ROLE answered " + value;
+      if (value instanceof List<?>) {
+        report(node, false); // a replica (or a Sentinel): writes must not go there
+      }
     }
     publish();
+  }
+
+  /** Tells the listener when the named primary's role changed from what it was last told. */
+  private void report(HostAndPort node, boolean master) {
+    if (stopped || (node.equals(reportedNode) && master == reportedMaster)) {
+      return;
+    }
+    if (!node.equals(topology.primary())) {
+      return; // an answer from before the last topology change
+    }
+    reportedNode = node;
+    reportedMaster = master;
+    roleListener.onPrimaryRole(node, master);
+  }
+
+  /** Reports the next ROLE answer even if unchanged: a loop has doubted the primary. */
+  void reconfirm() {
+    reportedNode = null;
   }
 
   private void onReplicaRole(Probe probe, Object value) {

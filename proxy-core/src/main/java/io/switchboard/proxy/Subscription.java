@@ -12,6 +12,8 @@ import java.util.ArrayDeque;
 import java.util.HashSet;
 import java.util.Locale;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A session's subscriptions: channels, patterns and shard channels, carried by an exclusive backend
@@ -26,6 +28,8 @@ import java.util.Set;
  */
 final class Subscription implements SubscriptionSink {
 
+  private static final Logger log = LoggerFactory.getLogger(Subscription.class);
+
   private final ClientSession session;
   private final LoopBackends loop;
   private final Set<String> channels = new HashSet<>();
@@ -35,6 +39,9 @@ final class Subscription implements SubscriptionSink {
   private final ArgCursor frameKind = new ArgCursor();
   private BackendConnection connection;
   private boolean resetting;
+
+  /** Confirmations of a resubscription still to arrive, dropped rather than shown. */
+  private int swallow;
 
   Subscription(ClientSession session, LoopBackends loop) {
     this.session = session;
@@ -140,6 +147,14 @@ final class Subscription implements SubscriptionSink {
       return;
     }
     byte type = frame.getByte(frame.readerIndex());
+    if (swallow > 0 && !isMessage(frame)) {
+      swallow--; // a confirmation of the proxy's own resubscription
+      if (type == '-' || type == '!') {
+        log.warn("Resubscribing refused: {}", frame.toString(StandardCharsets.UTF_8).trim());
+      }
+      frame.release();
+      return;
+    }
     if (type == '-' || type == '!') {
       // The server refused the command as a whole (ACL, for example): one error, no frames.
       PendingCommand head = awaiting.poll();
@@ -176,22 +191,55 @@ final class Subscription implements SubscriptionSink {
     return first.is("MESSAGE") || first.is("PMESSAGE") || first.is("SMESSAGE");
   }
 
+  /**
+   * The server connection carrying the subscriptions is gone (its node died or left the topology):
+   * the same channels, patterns and shard channels are subscribed again on another node, and the
+   * client connection stays open. Messages published in between are lost, as on any reconnect.
+   * Commands still awaiting confirmation get an error. Only when no connection can be had is the
+   * client closed, so its library resubscribes rather than silently hearing nothing.
+   */
   @Override
   public void onLost(BackendConnection from, String reason) {
     if (from != connection) {
       return;
     }
     failAwaiting("ERR Switchboard lost the subscription connection (" + reason + ")");
-    channels.clear();
-    patterns.clear();
-    shardChannels.clear();
     loop.release(connection);
     connection = null;
-    if (!resetting) {
-      // The subscriptions are gone with the server connection; closing the client makes its
-      // library reconnect and subscribe again, where silence would lose messages unnoticed.
-      session.channel().close();
+    swallow = 0;
+    if (resetting || !active()) {
+      return;
     }
+    if (!connect()) {
+      channels.clear();
+      patterns.clear();
+      shardChannels.clear();
+      session.channel().close();
+      return;
+    }
+    log.info(
+        "Client {}: subscriptions moved to {} ({})",
+        session.channel().remoteAddress(),
+        connection.pool().node(),
+        reason);
+    resubscribe("SUBSCRIBE", channels);
+    resubscribe("PSUBSCRIBE", patterns);
+    resubscribe("SSUBSCRIBE", shardChannels);
+    loop.flushAll();
+  }
+
+  private void resubscribe(String command, Set<String> names) {
+    if (names.isEmpty()) {
+      return;
+    }
+    ByteBuf request = loop.alloc().buffer(64 + 32 * names.size());
+    Replies.writeHeader(request, '*', names.size() + 1);
+    Replies.writeBulk(request, command);
+    for (String name : names) {
+      Replies.writeBulk(request, name.getBytes(StandardCharsets.ISO_8859_1));
+    }
+    swallow += names.size(); // one confirmation per name, which the client must not see again
+    connection.sendInternal(request, ByteBuf::release);
   }
 
   private void failAwaiting(String error) {

@@ -14,6 +14,7 @@ import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import io.switchboard.config.Endpoint;
+import io.switchboard.config.HostAndPort;
 import io.switchboard.config.InvalidConfigException;
 import io.switchboard.config.ListenerConfig;
 import io.switchboard.config.SwitchboardConfig;
@@ -80,7 +81,8 @@ public final class SwitchboardServer implements AutoCloseable {
       group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
       throw new InvalidConfigException("switchboard.routing.deny: " + e.getMessage());
     }
-    ExclusiveBudget budget = new ExclusiveBudget(config.limits().maxExclusiveConnections());
+    SharedBudget budget = new SharedBudget(config.limits().maxExclusiveConnections());
+    SharedBudget holdBudget = new SharedBudget(config.failover().holdBytes());
     ScriptCache scripts = new ScriptCache(config.routing().scriptCacheSize());
     AtomicReference<ReplicationSnapshot> replicationView =
         new AtomicReference<>(ReplicationSnapshot.NONE);
@@ -95,6 +97,8 @@ public final class SwitchboardServer implements AutoCloseable {
               config,
               facts,
               budget,
+              holdBudget,
+              this::doubtPrimary,
               scripts,
               replicationView,
               backendTemplate.clone().group(loop),
@@ -104,7 +108,8 @@ public final class SwitchboardServer implements AutoCloseable {
         home = backends;
       }
     }
-    this.replication = new ReplicationMonitor(home, replicationView, config.routing(), facts);
+    this.replication =
+        new ReplicationMonitor(home, replicationView, config.routing(), facts, this::onPrimaryRole);
     this.sentinels = new SentinelWatcher(config.sentinel(), this::publish);
   }
 
@@ -187,6 +192,23 @@ public final class SwitchboardServer implements AutoCloseable {
                 });
     Endpoint endpoint = listener.endpoint();
     return bootstrap.bind(new InetSocketAddress(endpoint.host(), endpoint.port())).sync().channel();
+  }
+
+  /** ROLE says the named primary is (or is no longer) a master: every loop's write gate learns. */
+  private void onPrimaryRole(HostAndPort node, boolean master) {
+    if (master) {
+      log.info("{} answers ROLE as master: writes go there", node);
+    } else {
+      log.warn("{} answers ROLE as a replica: writes wait for a new primary", node);
+      sentinels.reconcileNow();
+    }
+    loops.forEach((executor, loop) -> executor.execute(() -> loop.onPrimaryRole(node, master)));
+  }
+
+  /** A loop saw a READONLY reply from the primary: ask Sentinel and ROLE again now. */
+  private void doubtPrimary() {
+    sentinels.reconcileNow();
+    replication.home().eventLoop().execute(replication::reconfirm);
   }
 
   private void publish(Topology topology) {

@@ -15,8 +15,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A primary that goes away under the proxy: in-flight commands get a clear error, new ones wait for
- * it to come back within redis.reconnect-wait, then fail clearly; the client stays connected. Uses
- * its own topology (no replicas, so Sentinel cannot fail over) because it kills the primary.
+ * it to come back within failover.hold-timeout, then fail with TRYAGAIN; the client stays
+ * connected. Uses its own topology (no replicas, so Sentinel cannot fail over) because it kills the
+ * primary.
  */
 class BackendFailureIT {
 
@@ -30,7 +31,7 @@ class BackendFailureIT {
         TestProxy.start(
             topology,
             """
-            switchboard.redis.reconnect-wait = 3s
+            switchboard.failover.hold-timeout = 3s
             switchboard.listeners = [{ host = 127.0.0.1, port = 0, read-from = replica }]
             """);
     try (RespClient client = connect()) {
@@ -88,8 +89,9 @@ class BackendFailureIT {
       long waitedMs = (System.nanoTime() - started) / 1_000_000;
       assertThat(reply).isInstanceOf(RespValue.Error.class);
       assertThat(((RespValue.Error) reply).message())
-          .startsWith("ERR Switchboard cannot reach primary 127.0.0.1:")
-          .endsWith("gave up after 3000 ms");
+          .startsWith("TRYAGAIN Switchboard: ")
+          .contains("127.0.0.1:")
+          .endsWith("the command was not sent (failover.hold-timeout 3000 ms)");
       assertThat(waitedMs).as("waited for the bound, not forever").isBetween(2500L, 10_000L);
       topology.primary().start();
       await()

@@ -215,13 +215,13 @@ class ReadRoutingIT {
     writeTheKey(proxy);
     RedisNode stopped = topology.replicas().get(1);
     readMany(proxy.port(), 8, 20); // connections to both replicas are open and in use
-    signal("STOP", stopped);
+    stopped.signal("STOP");
     try {
       // Reads already on their way to it, and those picked before the monitor notices, would
       // wait for SIGCONT (past the clients' 10 s timeout) if they were not run elsewhere.
       readMany(proxy.port(), 8, 50);
     } finally {
-      signal("CONT", stopped);
+      stopped.signal("CONT");
     }
     await()
         .atMost(Duration.ofSeconds(15))
@@ -231,11 +231,6 @@ class ReadRoutingIT {
               readMany(proxy.port(), 4, 50);
               assertThat(getCalls(stopped)).as("reads return after SIGCONT").isPositive();
             });
-  }
-
-  private static void signal(String signal, RedisNode node) throws Exception {
-    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(node.pid())).start();
-    assertThat(kill.waitFor()).isZero();
   }
 
   @Test

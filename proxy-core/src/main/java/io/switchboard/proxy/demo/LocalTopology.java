@@ -123,6 +123,94 @@ public final class LocalTopology implements AutoCloseable {
     }
   }
 
+  /** The node the Sentinels name as primary now (asking each until one answers). */
+  public RedisNode currentPrimary() throws IOException {
+    IOException last = null;
+    for (RedisNode sentinel : sentinels) {
+      if (!sentinel.isAlive()) {
+        continue;
+      }
+      try {
+        if (sentinel.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER) instanceof List<?> addr) {
+          return node(Integer.parseInt(String.valueOf(addr.get(1))));
+        }
+      } catch (IOException e) {
+        last = e;
+      }
+    }
+    throw new IOException("no Sentinel named the primary", last);
+  }
+
+  private RedisNode node(int port) throws IOException {
+    if (primary.port() == port) {
+      return primary;
+    }
+    for (RedisNode replica : replicas) {
+      if (replica.port() == port) {
+        return replica;
+      }
+    }
+    throw new IOException("no data node on port " + port);
+  }
+
+  /** Every data node: the first primary and the first replicas, whatever their roles are now. */
+  public List<RedisNode> dataNodes() {
+    List<RedisNode> nodes = new ArrayList<>();
+    nodes.add(primary);
+    nodes.addAll(replicas);
+    return nodes;
+  }
+
+  /**
+   * Waits until the deployment is whole again after a failover or a restart: every live Sentinel
+   * names the same primary, which answers ROLE as master with every other data node connected as a
+   * replica in sync, and the Sentinels know them all. Returns that primary.
+   */
+  public RedisNode awaitHealthy(Duration timeout) throws IOException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    String last = "not checked";
+    while (System.nanoTime() < deadline) {
+      try {
+        last = unhealthy();
+        if (last == null) {
+          return currentPrimary();
+        }
+      } catch (IOException e) {
+        last = e.getMessage();
+      }
+      RedisNode.sleep(100);
+    }
+    throw new IOException("the topology did not heal within " + timeout + ": " + last);
+  }
+
+  private String unhealthy() throws IOException {
+    RedisNode named = currentPrimary();
+    for (RedisNode sentinel : sentinels) {
+      if (sentinel.isAlive()
+          && sentinel.call("SENTINEL", "MASTER", MASTER) instanceof List<?> fields
+          && (field(fields, "port") != named.port()
+              || field(fields, "num-slaves") < replicas.size())) {
+        return sentinel.name() + " does not see " + named.name() + " with every replica yet";
+      }
+    }
+    for (RedisNode node : dataNodes()) {
+      Object role = node.call("ROLE");
+      if (!(role instanceof List<?> fields)) {
+        return node.name() + " answers ROLE with " + role;
+      }
+      if (node == named) {
+        if (!"master".equals(fields.get(0)) || ((List<?>) fields.get(2)).size() < replicas.size()) {
+          return named.name() + " is not yet a primary with every replica: " + role;
+        }
+      } else if (!"slave".equals(fields.get(0))
+          || ((Number) fields.get(2)).intValue() != named.port()
+          || !"connected".equals(fields.get(3))) {
+        return node.name() + " is not yet a synced replica of " + named.name() + ": " + role;
+      }
+    }
+    return null;
+  }
+
   private static long field(List<?> fields, String name) {
     for (int i = 0; i + 1 < fields.size(); i += 2) {
       if (name.equals(fields.get(i))) {

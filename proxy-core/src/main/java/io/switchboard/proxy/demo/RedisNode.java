@@ -140,6 +140,14 @@ public final class RedisNode implements AutoCloseable {
     }
   }
 
+  /** Sends a signal to the process: STOP freezes it (sockets stay open, nothing answers), CONT. */
+  public void signal(String signal) throws IOException, InterruptedException {
+    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid())).start();
+    if (kill.waitFor() != 0) {
+      throw new IOException("kill -" + signal + " " + pid() + " failed");
+    }
+  }
+
   public boolean isAlive() {
     return process != null && process.isAlive();
   }

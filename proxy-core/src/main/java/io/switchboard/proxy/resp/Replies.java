@@ -1,5 +1,7 @@
 package io.switchboard.proxy.resp;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
@@ -107,5 +109,12 @@ public final class Replies {
       writeBulk(buf, arg);
     }
     return buf;
+  }
+
+  /** The text of a simple reply (+, -, :), without its type byte and line end. */
+  public static String line(ByteBuf reply) {
+    int start = reply.readerIndex() + 1;
+    int end = reply.indexOf(start, reply.writerIndex(), (byte) '\r');
+    return reply.toString(start, (end < 0 ? reply.writerIndex() : end) - start, UTF_8);
   }
 }

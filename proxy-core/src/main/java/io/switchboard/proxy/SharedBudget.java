@@ -1,0 +1,51 @@
+package io.switchboard.proxy;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A bound shared by every event loop: backend connections held by single sessions against {@code
+ * limits.max-exclusive-connections} (a flood of blocked clients must not exhaust the server's
+ * {@code maxclients}), or request bytes held during a failover against {@code failover.hold-bytes}.
+ * Touched only when such a resource is taken or given back, never per forwarded command.
+ */
+final class SharedBudget {
+
+  private final long max;
+  private final AtomicLong inUse = new AtomicLong();
+
+  SharedBudget(long max) {
+    this.max = max;
+  }
+
+  boolean tryAcquire() {
+    return tryAcquire(1);
+  }
+
+  boolean tryAcquire(long amount) {
+    while (true) {
+      long now = inUse.get();
+      if (now + amount > max) {
+        return false;
+      }
+      if (inUse.compareAndSet(now, now + amount)) {
+        return true;
+      }
+    }
+  }
+
+  void release() {
+    release(1);
+  }
+
+  void release(long amount) {
+    inUse.addAndGet(-amount);
+  }
+
+  long inUse() {
+    return inUse.get();
+  }
+
+  long max() {
+    return max;
+  }
+}

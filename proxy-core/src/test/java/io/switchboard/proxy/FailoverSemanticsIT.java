@@ -1,0 +1,163 @@
+package io.switchboard.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.switchboard.proxy.demo.LocalTopology;
+import io.switchboard.proxy.demo.RedisNode;
+import io.switchboard.proxy.demo.RespClient;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Session state that lives on a server connection survives a planned failover: a transaction begun
+ * on the old primary finishes on the new one (or, if it used WATCH, fails as a conflict would), and
+ * a subscription keeps delivering messages, all without the client reconnecting.
+ */
+class FailoverSemanticsIT {
+
+  private LocalTopology topology;
+  private TestProxy proxy;
+
+  @BeforeEach
+  void start() throws Exception {
+    topology = LocalTopology.start(1, 1);
+    proxy = TestProxy.start(topology, "");
+    proxy.awaitPrimary();
+    topology.awaitSentinelsSettled(Duration.ofSeconds(30));
+  }
+
+  @AfterEach
+  void stop() {
+    proxy.close();
+    topology.close();
+  }
+
+  private RespClient client() throws Exception {
+    return RespClient.connect(proxy.address(), Duration.ofSeconds(20));
+  }
+
+  /** Fails over and waits until writes through the proxy land on the new primary. */
+  private RedisNode failOver() throws Exception {
+    RedisNode before = topology.currentPrimary();
+    assertThat(topology.sentinels().get(0).call("SENTINEL", "FAILOVER", LocalTopology.MASTER))
+        .isEqualTo("OK");
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .ignoreExceptions()
+        .until(() -> topology.currentPrimary() != before);
+    RedisNode after = topology.currentPrimary();
+    try (RespClient probe = client()) {
+      int[] attempt = {0};
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .ignoreExceptions()
+          .until(
+              () -> {
+                String value = "v" + attempt[0]++;
+                return "OK".equals(probe.call("SET", "it:probe", value))
+                    && value.equals(after.call("GET", "it:probe"));
+              });
+    }
+    return after;
+  }
+
+  @Test
+  void aTransactionBegunBeforeAFailoverCommitsOnTheNewPrimary() throws Exception {
+    try (RespClient client = client()) {
+      assertThat(client.call("MULTI")).isEqualTo("OK");
+      assertThat(client.call("SET", "it:tx:a", "1")).isEqualTo("QUEUED");
+      assertThat(client.call("INCR", "it:tx:counter")).isEqualTo("QUEUED");
+      RedisNode newPrimary = failOver();
+      assertThat(client.call("SET", "it:tx:b", "2")).isEqualTo("QUEUED");
+      assertThat(client.call("EXEC")).isEqualTo(List.of("OK", 1L, "OK"));
+      assertThat(newPrimary.call("GET", "it:tx:a")).isEqualTo("1");
+      assertThat(newPrimary.call("GET", "it:tx:counter")).isEqualTo("1");
+      assertThat(newPrimary.call("GET", "it:tx:b")).isEqualTo("2");
+      assertThat(client.call("GET", "it:tx:b")).as("the session goes on").isEqualTo("2");
+    }
+  }
+
+  @Test
+  void aWatchedTransactionInterruptedByAFailoverFailsAsAConflictWould() throws Exception {
+    try (RespClient client = client()) {
+      assertThat(client.call("SET", "it:watched", "before")).isEqualTo("OK");
+      assertThat(client.call("WATCH", "it:watched")).isEqualTo("OK");
+      assertThat(client.call("MULTI")).isEqualTo("OK");
+      assertThat(client.call("SET", "it:watched", "inside")).isEqualTo("QUEUED");
+      RedisNode oldPrimary = topology.currentPrimary();
+      Object replicated = topology.replicas().get(0).call("GET", "it:watched");
+      RedisNode newPrimary = failOver();
+      assertThat(client.call("EXEC")).as("nil: the watch could not survive").isNull();
+      assertThat(newPrimary.call("GET", "it:watched"))
+          .as(
+              "the queued SET did not run (before the failover the replica had %s; the old"
+                  + " primary has %s now)",
+              replicated, oldPrimary.call("GET", "it:watched"))
+          .isNotEqualTo("inside")
+          .isEqualTo("before");
+      assertThat(client.call("MULTI")).isEqualTo("OK");
+      assertThat(client.call("SET", "it:watched", "again")).isEqualTo("QUEUED");
+      assertThat(client.call("EXEC")).isEqualTo(List.of("OK"));
+    }
+  }
+
+  @Test
+  void aSubscriptionKeepsDeliveringAcrossAFailover() throws Exception {
+    try (RespClient subscriber = client();
+        RespClient publisher = client()) {
+      assertThat(subscriber.call("SUBSCRIBE", "it:news"))
+          .isEqualTo(List.of("subscribe", "it:news", 1L));
+      assertThat(subscriber.call("PSUBSCRIBE", "it:pat:*"))
+          .isEqualTo(List.of("psubscribe", "it:pat:*", 2L));
+      failOver();
+      // Published until one arrives: the subscription moves right after the topology does.
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(
+              () -> {
+                publisher.call("PUBLISH", "it:news", "after");
+                return subscriber.readWithin(Duration.ofMillis(200)) != null;
+              });
+      publisher.call("PUBLISH", "it:pat:x", "patterned");
+      Object message;
+      do {
+        message = subscriber.readWithin(Duration.ofSeconds(5));
+      } while (message instanceof List<?> fields && fields.get(0).equals("message"));
+      assertThat(message).isEqualTo(List.of("pmessage", "it:pat:*", "it:pat:x", "patterned"));
+      assertThat(subscriber.call("PING")).isEqualTo(List.of("pong", ""));
+    }
+  }
+
+  @Test
+  void withReplicatedWriteAcksAWriteNoReplicaConfirmsIsNotAcknowledged() throws Exception {
+    try (TestProxy replicated =
+            TestProxy.start(
+                topology,
+                "switchboard.failover.write-ack = replicated\n"
+                    + "switchboard.failover.ack-timeout = 300ms\n");
+        RespClient client = RespClient.connect(replicated.address(), Duration.ofSeconds(20))) {
+      replicated.awaitPrimary();
+      assertThat(client.call("SET", "it:acked", "1")).isEqualTo("OK");
+      RedisNode replica = topology.replicas().get(0);
+      replica.signal("STOP");
+      try {
+        long started = System.nanoTime();
+        Object reply = client.call("SET", "it:acked", "2");
+        long waitedMs = (System.nanoTime() - started) / 1_000_000;
+        assertThat(reply).isInstanceOf(io.switchboard.proxy.resp.RespValue.Error.class);
+        assertThat(((io.switchboard.proxy.resp.RespValue.Error) reply).message())
+            .startsWith("NOREPLICAS Switchboard: the write ran on the primary, but only 0 of 1");
+        assertThat(waitedMs).as("waited for WAIT's timeout").isGreaterThanOrEqualTo(250);
+      } finally {
+        replica.signal("CONT");
+      }
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> "OK".equals(client.call("SET", "it:acked", "3")));
+    }
+  }
+}

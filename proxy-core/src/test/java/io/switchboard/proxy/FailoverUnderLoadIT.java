@@ -1,0 +1,279 @@
+package io.switchboard.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.switchboard.proxy.FailoverLoad.Outcome;
+import io.switchboard.proxy.demo.LocalTopology;
+import io.switchboard.proxy.demo.RedisNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The product's promise, under continuous load through the proxy: during planned failovers, a
+ * crashed or frozen primary, a replica that dies and a Sentinel that dies, no client is
+ * disconnected, no READONLY reaches a client, and no acknowledged write of a planned failover is
+ * lost. What clients saw is written to {@code target/failover-report.md}, the table the README
+ * shows; the pauses are reported, not asserted.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class FailoverUnderLoadIT {
+
+  private static final int SESSIONS = 8;
+  private static final Duration HEAL = Duration.ofSeconds(60);
+
+  /** Planned failovers in a row; the report profile asks for more. */
+  private static final int PLANNED = Integer.getInteger("failover.planned", 3);
+
+  private static final List<String> rows = new ArrayList<>();
+  private static LocalTopology topology;
+  private static TestProxy proxy;
+
+  @BeforeAll
+  static void start() throws Exception {
+    topology = LocalTopology.start(2, 3);
+    topology.awaitSentinelsSettled(Duration.ofSeconds(60));
+    proxy = TestProxy.start(topology, "");
+    proxy.awaitPrimary();
+  }
+
+  @AfterAll
+  static void stop() throws IOException {
+    if (proxy != null) {
+      proxy.close();
+    }
+    if (topology != null) {
+      topology.close();
+    }
+    writeReport();
+  }
+
+  @Test
+  @Order(1)
+  void plannedFailoversLoseNoAcknowledgedWrite() throws Exception {
+    Outcome outcome =
+        underLoad(
+            "planned failover (`SENTINEL FAILOVER`) ×" + PLANNED,
+            "planned",
+            () -> {
+              for (int i = 0; i < PLANNED; i++) {
+                RedisNode before = topology.currentPrimary();
+                assertThat(liveSentinel().call("SENTINEL", "FAILOVER", LocalTopology.MASTER))
+                    .isEqualTo("OK");
+                awaitPrimaryOtherThan(before);
+                topology.awaitHealthy(HEAL);
+              }
+            });
+    assertThat(outcome.lostWrites()).as("acknowledged SETs lost").isZero();
+    assertThat(outcome.lostIncrements()).as("acknowledged INCRs lost").isZero();
+  }
+
+  @Test
+  @Order(2)
+  void aCrashedPrimaryIsReplacedWithoutDisconnectingClients() throws Exception {
+    underLoad(
+        "primary killed (`kill -9`), restarted after the failover",
+        "crash",
+        () -> {
+          RedisNode crashed = topology.currentPrimary();
+          crashed.kill();
+          awaitPrimaryOtherThan(crashed);
+          crashed.start();
+        });
+  }
+
+  @Test
+  @Order(3)
+  void aFrozenPrimaryIsReplacedWithoutDisconnectingClients() throws Exception {
+    Outcome outcome =
+        underLoad(
+            "primary frozen (`SIGSTOP`) until Sentinel replaced it, then `SIGCONT`",
+            "frozen",
+            () -> {
+              RedisNode frozen = topology.currentPrimary();
+              frozen.signal("STOP");
+              try {
+                awaitPrimaryOtherThan(frozen);
+              } finally {
+                frozen.signal("CONT");
+              }
+            });
+    // Writes the frozen primary answered after its replacement are errors, not acknowledgements.
+    assertThat(outcome.lostWrites()).as("acknowledged SETs lost").isZero();
+    assertThat(outcome.lostIncrements()).as("acknowledged INCRs lost").isZero();
+  }
+
+  @Test
+  @Order(4)
+  void aReplicaThatDiesAndReturnsCostsNoClientAnything() throws Exception {
+    Outcome outcome =
+        underLoad(
+            "replica killed (`kill -9`) and restarted 3 s later",
+            "replica",
+            () -> {
+              RedisNode primary = topology.currentPrimary();
+              RedisNode replica =
+                  topology.dataNodes().stream().filter(n -> n != primary).findFirst().orElseThrow();
+              replica.kill();
+              Thread.sleep(3000);
+              replica.start();
+            });
+    assertThat(outcome.errors()).as("errors seen by clients").isEmpty();
+  }
+
+  @Test
+  @Order(5)
+  void aPlannedFailoverWithTheFirstSentinelDeadIsFollowed() throws Exception {
+    RedisNode first = topology.sentinels().get(0);
+    Outcome outcome =
+        underLoad(
+            "first configured Sentinel killed, then a planned failover",
+            "sentinel",
+            () -> {
+              first.kill();
+              RedisNode before = topology.currentPrimary();
+              assertThat(liveSentinel().call("SENTINEL", "FAILOVER", LocalTopology.MASTER))
+                  .isEqualTo("OK");
+              awaitPrimaryOtherThan(before);
+            });
+    first.start();
+    assertThat(outcome.lostWrites()).as("acknowledged SETs lost").isZero();
+  }
+
+  @Test
+  @Order(6)
+  void withReplicatedWriteAcksACrashLosesNoAcknowledgedWrite() throws Exception {
+    try (TestProxy replicated =
+        TestProxy.start(topology, "switchboard.failover.write-ack = replicated\n")) {
+      replicated.awaitPrimary();
+      Outcome outcome =
+          underLoad(
+              replicated,
+              "primary killed (`kill -9`) with `failover.write-ack = replicated`",
+              "crash-replicated",
+              () -> {
+                RedisNode crashed = topology.currentPrimary();
+                crashed.kill();
+                awaitPrimaryOtherThan(crashed);
+                crashed.start();
+              });
+      assertThat(outcome.lostWrites()).as("acknowledged SETs lost").isZero();
+      assertThat(outcome.lostIncrements()).as("acknowledged INCRs lost").isZero();
+    }
+  }
+
+  private interface Scenario {
+    void run() throws Exception;
+  }
+
+  /**
+   * Runs load, does {@code scenario}, waits for the deployment to heal and for writes to flow
+   * through the proxy again, then checks every acknowledged write on the primary.
+   */
+  private static Outcome underLoad(String title, String prefix, Scenario scenario)
+      throws Exception {
+    return underLoad(proxy, title, prefix, scenario);
+  }
+
+  private static Outcome underLoad(
+      TestProxy through, String title, String prefix, Scenario scenario) throws Exception {
+    FailoverLoad load = FailoverLoad.start(through.address(), "fo:" + prefix + ":", SESSIONS);
+    Outcome outcome;
+    try {
+      awaitMoreAcks(load, 2000);
+      scenario.run();
+      topology.awaitHealthy(HEAL);
+      awaitMoreAcks(load, 2000);
+    } finally {
+      outcome = load.stopAndVerify(topology.awaitHealthy(HEAL));
+    }
+    rows.add(row(title, outcome));
+    assertThat(outcome.disconnects()).as("client disconnects: " + outcome.errors()).isZero();
+    assertThat(outcome.errors().keySet())
+        .as("no READONLY reaches a client")
+        .noneMatch(kind -> kind.startsWith("READONLY"));
+    return outcome;
+  }
+
+  private static void awaitMoreAcks(FailoverLoad load, long more) {
+    long target = load.acknowledged() + more;
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(50))
+        .until(() -> load.acknowledged() >= target);
+  }
+
+  private static void awaitPrimaryOtherThan(RedisNode old) {
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(100))
+        .ignoreExceptions()
+        .until(() -> topology.currentPrimary() != old);
+  }
+
+  private static RedisNode liveSentinel() {
+    return topology.sentinels().stream().filter(RedisNode::isAlive).findFirst().orElseThrow();
+  }
+
+  private static String row(String title, Outcome outcome) {
+    Map<String, Long> errors = outcome.errors();
+    String kinds =
+        errors.isEmpty()
+            ? "none"
+            : errors.entrySet().stream()
+                .map(e -> e.getValue() + " " + e.getKey())
+                .collect(Collectors.joining("; "));
+    return "| "
+        + title
+        + " | "
+        + outcome.acknowledgedWrites()
+        + " | "
+        + outcome.disconnects()
+        + " | "
+        + kinds
+        + " | "
+        + (outcome.lostWrites() + outcome.lostIncrements())
+        + " | "
+        + outcome.longestWriteGapMillis()
+        + " |";
+  }
+
+  private static void writeReport() throws IOException {
+    List<String> lines = new ArrayList<>();
+    lines.add(
+        "Measured "
+            + LocalDate.now()
+            + " with `./mvnw -pl proxy-core -am verify -Pfailover-report`: "
+            + SESSIONS
+            + " sessions pipelining 8 SETs, 1 INCR and 1 GET per batch through the proxy;"
+            + " Redis "
+            + topology.binary().version()
+            + ", 1 primary, 2 replicas, 3 Sentinels (quorum 2, down-after-milliseconds 2000,"
+            + " failover-timeout 10000) on one "
+            + Runtime.getRuntime().availableProcessors()
+            + "-core machine; Switchboard defaults (failover.hold-timeout 10 s).");
+    lines.add("");
+    lines.add(
+        "| scenario | writes acknowledged | client disconnects | errors seen by clients"
+            + " | acknowledged writes lost | longest write pause (ms) |");
+    lines.add("|---|---|---|---|---|---|");
+    lines.addAll(rows);
+    Path report = Path.of("target", "failover-report.md");
+    Files.createDirectories(report.getParent());
+    Files.write(report, lines);
+    System.out.println(String.join(System.lineSeparator(), lines));
+  }
+}
