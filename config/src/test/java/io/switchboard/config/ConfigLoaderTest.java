@@ -158,6 +158,25 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void failoverDefaultsHoldWritesTenSecondsAndAcknowledgeAsRedisDoes() {
+    FailoverConfig failover = ConfigLoader.parse("").failover();
+    assertThat(failover.holdTimeout()).isEqualTo(java.time.Duration.ofSeconds(10));
+    assertThat(failover.holdBytes()).isEqualTo(64L << 20);
+    assertThat(failover.drainTimeout()).isEqualTo(java.time.Duration.ofSeconds(2));
+    assertThat(failover.writeAck()).isEqualTo(FailoverConfig.WriteAck.ASYNC);
+    FailoverConfig replicated =
+        ConfigLoader.parse(
+                "switchboard.failover { write-ack = replicated, ack-replicas = 2, ack-timeout = 50ms }")
+            .failover();
+    assertThat(replicated.writeAck()).isEqualTo(FailoverConfig.WriteAck.REPLICATED);
+    assertThat(replicated.ackReplicas()).isEqualTo(2);
+    assertThat(replicated.ackTimeout()).isEqualTo(java.time.Duration.ofMillis(50));
+    assertError(
+        "switchboard.failover.write-ack = sync",
+        "switchboard.failover.write-ack: 'sync' is not one of async, replicated");
+  }
+
+  @Test
   void badRoutingValuesNameTheChoices() {
     assertError(
         "switchboard.routing.read-from = replicas",

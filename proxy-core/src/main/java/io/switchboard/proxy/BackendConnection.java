@@ -453,6 +453,9 @@ final class BackendConnection {
     }
     if (failures++ == 0) {
       log.warn("Connection to {} failed: {}", pool.describe(), reason);
+      if (pool.primary()) {
+        loop.askAgain(); // a dead primary may mean a failover: do not wait for the next reconcile
+      }
     }
     state = State.BACKOFF;
     long delay = Math.min(MAX_BACKOFF_MS, 25L << Math.min(failures, 10));

@@ -324,6 +324,11 @@ final class LoopBackends {
     }
   }
 
+  /** Something about the primary changed (a connection to it failed): ask Sentinel and ROLE now. */
+  void askAgain() {
+    onPrimaryDoubt.run();
+  }
+
   private void updateGate() {
     boolean open =
         topology.hasPrimary()

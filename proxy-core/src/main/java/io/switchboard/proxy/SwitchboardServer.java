@@ -50,6 +50,10 @@ public final class SwitchboardServer implements AutoCloseable {
   private final ReplicationMonitor replication;
   private final List<Channel> serverChannels = new ArrayList<>();
 
+  /** When writes started waiting for a failover (0: they are not), for the log line at the end. */
+  private final java.util.concurrent.atomic.AtomicLong writesHeldSinceNanos =
+      new java.util.concurrent.atomic.AtomicLong();
+
   public SwitchboardServer(SwitchboardConfig config) {
     this.config = config;
     this.transport = Transport.choose(config.server().transport());
@@ -197,8 +201,17 @@ public final class SwitchboardServer implements AutoCloseable {
   /** ROLE says the named primary is (or is no longer) a master: every loop's write gate learns. */
   private void onPrimaryRole(HostAndPort node, boolean master) {
     if (master) {
-      log.info("{} answers ROLE as master: writes go there", node);
+      long since = writesHeldSinceNanos.getAndSet(0);
+      if (since != 0) {
+        log.info(
+            "{} answers ROLE as master: writes go there, after {} ms held",
+            node,
+            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - since));
+      } else {
+        log.info("{} answers ROLE as master: writes go there", node);
+      }
     } else {
+      writesHeldSinceNanos.compareAndSet(0, System.nanoTime());
       log.warn("{} answers ROLE as a replica: writes wait for a new primary", node);
       sentinels.reconcileNow();
     }
@@ -212,6 +225,9 @@ public final class SwitchboardServer implements AutoCloseable {
   }
 
   private void publish(Topology topology) {
+    if (topology.failoverUnderway()) {
+      writesHeldSinceNanos.compareAndSet(0, System.nanoTime());
+    }
     loops.forEach((executor, loop) -> executor.execute(() -> loop.onTopology(topology)));
     replication.home().eventLoop().execute(() -> replication.onTopology(topology));
   }

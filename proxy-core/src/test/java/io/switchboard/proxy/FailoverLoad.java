@@ -110,6 +110,9 @@ final class FailoverLoad implements AutoCloseable {
 
   /** Groups error replies by what they mean to the client. */
   static String kind(String message) {
+    if (message.contains("replication could not be confirmed")) {
+      return "ran, replication unconfirmed (connection lost before WAIT answered)";
+    }
     if (message.contains("only after Sentinel had replaced it")) {
       return "answered by a replaced primary (may be lost)";
     }

@@ -160,4 +160,27 @@ class FailoverSemanticsIT {
           .until(() -> "OK".equals(client.call("SET", "it:acked", "3")));
     }
   }
+
+  @Test
+  void aWriteThatMeetsADemotedPrimaryIsHeldNeverAnsweredReadonly() throws Exception {
+    RedisNode primary = topology.primary();
+    RedisNode replica = topology.replicas().get(0);
+    try (RespClient client = client()) {
+      assertThat(client.call("SET", "it:demoted", "0")).isEqualTo("OK");
+      // Demote the primary behind Sentinel's back: the proxy learns it only from the reply.
+      assertThat(replica.call("REPLICAOF", "NO", "ONE")).isEqualTo("OK");
+      assertThat(primary.call("REPLICAOF", "127.0.0.1", Integer.toString(replica.port())))
+          .isEqualTo("OK");
+      client.send(RespClient.encode("SET", "it:demoted", "1"));
+      assertThat(client.readWithin(Duration.ofMillis(700)))
+          .as("held while no primary is confirmed")
+          .isNull();
+      // Put the primary back; ROLE confirms it and the held write runs there.
+      assertThat(primary.call("REPLICAOF", "NO", "ONE")).isEqualTo("OK");
+      assertThat(replica.call("REPLICAOF", "127.0.0.1", Integer.toString(primary.port())))
+          .isEqualTo("OK");
+      assertThat(client.readWithin(Duration.ofSeconds(10))).isEqualTo("OK");
+      assertThat(primary.call("GET", "it:demoted")).isEqualTo("1");
+    }
+  }
 }
