@@ -32,6 +32,7 @@ class BackendFailureIT {
             topology,
             """
             switchboard.failover.hold-timeout = 3s
+            switchboard.failover.hold-bytes = 4k
             switchboard.listeners = [{ host = 127.0.0.1, port = 0, read-from = replica }]
             """);
     try (RespClient client = connect()) {
@@ -117,6 +118,36 @@ class BackendFailureIT {
               "ERR Switchboard has no replica fit to serve reads (read-from = replica);"
                   + " replicas must be up, synced and within routing.max-replica-lag");
       assertThat(client.call("PING")).isEqualTo("PONG");
+    }
+  }
+
+  @Test
+  void writesBeyondTheHoldBudgetFailAtOnceWithTryagain() throws Exception {
+    try (RespClient client = connect()) {
+      assertThat(client.call("PING")).isEqualTo("PONG");
+      topology.primary().kill();
+      Thread.sleep(300); // the proxy must have seen the close, so the SETs are held, not in flight
+      String value = "x".repeat(100);
+      for (int i = 0; i < 100; i++) {
+        client.send(RespClient.encode("SET", "it:budget:" + i, value));
+      }
+      Thread.sleep(500);
+      topology.primary().start();
+      int ok = 0;
+      for (int i = 0; i < 100; i++) {
+        Object reply = client.read();
+        if ("OK".equals(reply)) {
+          assertThat(i).as("held writes come first, in order").isEqualTo(ok);
+          ok++;
+        } else {
+          assertThat(((RespValue.Error) reply).message())
+              .startsWith(
+                  "TRYAGAIN Switchboard holds 4096 bytes of commands for the primary already")
+              .contains("failover.hold-bytes");
+        }
+      }
+      // About 130 bytes per SET: some 31 fit in 4 KiB.
+      assertThat(ok).isBetween(20, 40);
     }
   }
 }

@@ -3,6 +3,9 @@ package io.switchboard.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.api.StatefulRedisConnection;
 import io.switchboard.proxy.demo.LocalTopology;
 import io.switchboard.proxy.demo.RedisNode;
 import io.switchboard.proxy.demo.RespClient;
@@ -11,6 +14,7 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import redis.clients.jedis.Jedis;
 
 /**
  * Session state that lives on a server connection survives a planned failover: a transaction begun
@@ -181,6 +185,64 @@ class FailoverSemanticsIT {
           .isEqualTo("OK");
       assertThat(client.readWithin(Duration.ofSeconds(10))).isEqualTo("OK");
       assertThat(primary.call("GET", "it:demoted")).isEqualTo("1");
+    }
+  }
+
+  @Test
+  void jedisAndLettuceKeepWorkingThroughAFailoverWithoutAnError() throws Exception {
+    RedisClient lettuce =
+        RedisClient.create(
+            RedisURI.builder()
+                .withHost("127.0.0.1")
+                .withPort(proxy.port())
+                .withTimeout(Duration.ofSeconds(20))
+                .build());
+    java.util.concurrent.atomic.AtomicBoolean running =
+        new java.util.concurrent.atomic.AtomicBoolean(true);
+    java.util.List<Throwable> failures =
+        java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    long[] jedisCount = {0};
+    long[] lettuceCount = {0};
+    try (Jedis jedis = new Jedis("127.0.0.1", proxy.port(), 20_000);
+        StatefulRedisConnection<String, String> connection = lettuce.connect()) {
+      Thread jedisLoop =
+          new Thread(
+              () -> {
+                try {
+                  while (running.get()) {
+                    jedisCount[0] = jedis.incr("it:clients:jedis");
+                  }
+                } catch (RuntimeException e) {
+                  failures.add(e);
+                }
+              });
+      Thread lettuceLoop =
+          new Thread(
+              () -> {
+                try {
+                  while (running.get()) {
+                    lettuceCount[0] = connection.sync().incr("it:clients:lettuce");
+                  }
+                } catch (RuntimeException e) {
+                  failures.add(e);
+                }
+              });
+      jedisLoop.start();
+      lettuceLoop.start();
+      RedisNode newPrimary = failOver();
+      Thread.sleep(200);
+      running.set(false);
+      jedisLoop.join(30_000);
+      lettuceLoop.join(30_000);
+      assertThat(failures).as("exceptions seen by the clients").isEmpty();
+      assertThat(newPrimary.call("GET", "it:clients:jedis"))
+          .isEqualTo(Long.toString(jedisCount[0]));
+      assertThat(newPrimary.call("GET", "it:clients:lettuce"))
+          .isEqualTo(Long.toString(lettuceCount[0]));
+      assertThat(jedisCount[0]).isPositive();
+      assertThat(lettuceCount[0]).isPositive();
+    } finally {
+      lettuce.shutdown();
     }
   }
 }
