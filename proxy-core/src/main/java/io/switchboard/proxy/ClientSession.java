@@ -3,7 +3,6 @@ package io.switchboard.proxy;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -79,18 +78,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   String libName = "";
   String libVersion = "";
 
-  // Transaction: a primary connection leased from MULTI or WATCH until EXEC, DISCARD or UNWATCH.
-  private BackendConnection lease;
-  private int leaseUses;
-  private boolean inMulti;
-  private boolean watching;
-  private boolean multiBroken;
-  private int dbAfterExec = -1;
-
-  // Replay of a transaction whose lease was lost before its EXEC ran (a failover).
-  private final TransactionLog txLog = new TransactionLog();
-  private int leaseEpoch;
-  private int watchEpoch;
+  /** MULTI/WATCH and the primary connection leased for them. */
+  private final Transaction transaction;
 
   // Read-your-writes: after a write, reads need a node that applied the primary's offset.
   private boolean wrote;
@@ -104,6 +93,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     this.loop = loop;
     this.listener = listener;
     this.local = new LocalCommands(this, loop);
+    this.transaction = new Transaction(this, loop, local);
     this.subscription = new Subscription(this, loop);
     this.maxInflight = loop.config().limits().maxInflightPerClient();
     this.maxOutputBytes = loop.config().limits().clientOutputBufferBytes();
@@ -154,18 +144,16 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
       reject(frame, refusal);
     } else if (subscription.active() && protocol == 2 && !spec.has(CommandSpec.PUBSUB)) {
       subscriberModeCommand(spec, frame);
-    } else if (inMulti) {
-      queueInTransaction(spec, frame);
+    } else if (transaction.inMulti()) {
+      transaction.queue(spec, frame, args);
     } else if (spec.has(CommandSpec.CONNECTION)) {
       connectionCommand(spec, frame);
     } else if (spec.has(CommandSpec.TRANSACTION)) {
-      transactionCommand(spec, frame);
+      transaction.command(spec, frame, args);
     } else if (spec.has(CommandSpec.PUBSUB)) {
       subscription.command(spec, frame, args);
-    } else if (watching) {
-      PendingCommand command = pinned(spec, frame, lease);
-      command.markOffsetFirst = isWait(spec);
-      forwardPinned(command);
+    } else if (transaction.watching()) {
+      transaction.whileWatching(spec, frame, isWait(spec));
     } else if (spec.has(CommandSpec.BLOCKING) && blocks(spec)) {
       borrowFor(spec, frame);
     } else if (spec.has(CommandSpec.SCRIPT_CACHE)) {
@@ -223,16 +211,14 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     return null;
   }
 
-  private static String display(CommandSpec spec) {
+  static String display(CommandSpec spec) {
     return spec.name().replace('|', ' ').toLowerCase(Locale.ROOT);
   }
 
   /** Answers an error; inside MULTI it also dooms the transaction, as Redis does. */
-  private void reject(ByteBuf frame, String error) {
+  void reject(ByteBuf frame, String error) {
     frame.release();
-    if (inMulti) {
-      multiBroken = true;
-    }
+    transaction.refusedInMulti();
     enqueue(PendingCommand.answered(this, Replies.error(loop.alloc(), error)));
   }
 
@@ -259,31 +245,24 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     }
   }
 
-  private void connectionCommand(CommandSpec spec, ByteBuf frame) {
-    if (lease != null && spec.name().equals("RESET")) {
-      // Let the server drop the transaction state in order; the connection is not reused.
-      lease.tainted = true;
+  void connectionCommand(CommandSpec spec, ByteBuf frame) {
+    if (transaction.hasLease() && spec.name().equals("RESET")) {
       local.answer(spec, args).reply.release();
-      inMulti = false;
-      watching = false;
-      multiBroken = false;
-      dbAfterExec = -1;
-      forwardPinned(spec, frame, lease);
+      transaction.reset(spec, frame);
       return;
     }
-    if (watching && spec.name().equals("SELECT") && spec.arityAccepts(args.count())) {
-      // WATCH is per database on the leased connection: it must change database itself.
+    if (transaction.watching() && spec.name().equals("SELECT") && spec.arityAccepts(args.count())) {
       int index = local.databaseIndex(args.seek(1));
       if (index < 0) {
         reject(frame, local.databaseError(args));
-        return;
+      } else {
+        transaction.selectWhileWatching(spec, frame, index);
       }
-      lease.tainted = true;
-      db = index;
-      forwardPinned(spec, frame, lease);
       return;
     }
-    if ((watching || subscription.active()) && spec.name().equals("HELLO") && args.count() > 1) {
+    if ((transaction.watching() || subscription.active())
+        && spec.name().equals("HELLO")
+        && args.count() > 1) {
       // The leased or subscription connection speaks the protocol it was opened with.
       reject(
           frame, "ERR Switchboard cannot change protocol while WATCH or a subscription is active");
@@ -298,204 +277,37 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     enqueue(answer);
   }
 
-  /** Inside MULTI everything queues on the leased connection, except what Redis runs at once. */
-  private void queueInTransaction(CommandSpec spec, ByteBuf frame) {
-    String name = spec.name();
-    switch (name) {
-      case "QUIT", "RESET" -> connectionCommand(spec, frame);
-      case "EXEC" -> {
-        PendingCommand exec = pinned(spec, frame, lease);
-        if (watching) {
-          exec.watchEpoch = watchEpoch;
-          if (watchEpoch != leaseEpoch) {
-            turnIntoDiscard(exec); // the WATCH died with the lease it was on
-          }
-        }
-        inMulti = false;
-        watching = false;
-        if (multiBroken) {
-          // Redis would have flagged the transaction at the refused command; the proxy answered
-          // that command itself, so the server must be told to drop the transaction instead.
-          exec.answerInstead = "EXECABORT Transaction discarded because of previous errors.";
-        }
-        multiBroken = false;
-        forwardPinned(exec);
-      }
-      case "DISCARD" -> {
-        inMulti = false;
-        watching = false;
-        multiBroken = false;
-        dbAfterExec = -1;
-        forwardPinned(spec, frame, lease);
-      }
-      case "SELECT" -> {
-        int index = spec.arityAccepts(args.count()) ? local.databaseIndex(args.seek(1)) : -1;
-        if (index < 0) {
-          reject(frame, local.databaseError(args));
-        } else {
-          dbAfterExec = index;
-          lease.tainted = true;
-          forwardPinned(spec, frame, lease);
-        }
-      }
-      case "HELLO", "AUTH", "CLIENT" ->
-          reject(frame, "ERR '" + display(spec) + "' inside MULTI is not supported by Switchboard");
-      default -> {
-        if (spec.has(CommandSpec.PUBSUB)) {
-          reject(frame, "ERR '" + display(spec) + "' inside MULTI is not supported by Switchboard");
-        } else {
-          forwardPinned(spec, frame, lease);
-        }
-      }
-    }
-  }
-
-  private void transactionCommand(CommandSpec spec, ByteBuf frame) {
-    switch (spec.name()) {
-      case "MULTI", "WATCH" -> {
-        if (!spec.arityAccepts(args.count())) {
-          forwardToPrimary(spec, frame); // Redis answers the arity error
-          return;
-        }
-        if (lease == null) {
-          if (!loop.topology().hasPrimary()) {
-            reject(frame, noPrimaryText());
-            return;
-          }
-          lease = loop.acquireExclusive(loop.topology().primary(), db, protocol);
-          if (lease == null) {
-            reject(frame, exclusiveLimitText());
-            return;
-          }
-        }
-        if (spec.name().equals("MULTI")) {
-          inMulti = true;
-          multiBroken = false;
-          dbAfterExec = -1;
-        } else {
-          if (!watching) {
-            watchEpoch = leaseEpoch;
-          }
-          watching = true;
-        }
-        forwardPinned(spec, frame, lease);
-      }
-      case "UNWATCH" -> {
-        if (lease == null) {
-          frame.release();
-          enqueue(PendingCommand.answered(this, Replies.ok()));
-        } else {
-          watching = false;
-          forwardPinned(spec, frame, lease);
-        }
-      }
-      case "EXEC", "DISCARD" -> reject(frame, "ERR " + spec.name() + " without MULTI");
-      default -> forwardToPrimary(spec, frame);
-    }
-  }
-
-  private void forwardToPrimary(CommandSpec spec, ByteBuf frame) {
+  void forwardToPrimary(CommandSpec spec, ByteBuf frame) {
     PendingCommand command = new PendingCommand(this, spec, frame);
     command.route = PendingCommand.TO_PRIMARY;
     forward(command);
   }
 
   private PendingCommand forwardPinned(CommandSpec spec, ByteBuf frame, BackendConnection to) {
-    return forwardPinned(pinned(spec, frame, to));
+    PendingCommand command = pinned(spec, frame, to);
+    forward(command);
+    return command;
   }
 
-  private PendingCommand pinned(CommandSpec spec, ByteBuf frame, BackendConnection to) {
+  PendingCommand pinned(CommandSpec spec, ByteBuf frame, BackendConnection to) {
     PendingCommand command = new PendingCommand(this, spec, frame);
     command.route = PendingCommand.TO_PINNED;
     command.pinned = to;
     return command;
   }
 
-  /** Forwards a pinned command; one for the transaction lease is counted and logged for replay. */
-  private PendingCommand forwardPinned(PendingCommand command) {
-    if (command.pinned == lease) {
-      leaseUses++;
-      command.leaseCounted = true;
-      String name = command.spec.name();
-      txLog.record(command, inMulti || name.equals("EXEC") || name.equals("DISCARD"));
-    }
-    forward(command);
-    return command;
+  /** Sends an outstanding command (its request set) again, on {@code to}. */
+  void sendAgain(PendingCommand command, BackendConnection to) {
+    command.route = PendingCommand.TO_PINNED;
+    command.pinned = to;
+    command.sentTo = to;
+    lastConnection = to;
+    to.send(command);
   }
 
-  /** EXEC of a transaction whose WATCH was lost: DISCARD it, and answer as a conflict would. */
-  private void turnIntoDiscard(PendingCommand exec) {
-    if (exec.request != null) {
-      exec.request.release();
-    }
-    exec.request = Replies.command(loop.alloc(), "DISCARD");
-    exec.answerNil = true;
-  }
-
-  /**
-   * A command of the transaction lease came back lost: the lease's connection died or its node left
-   * the topology. If the command never ran (unsent, or queued inside MULTI, which runs nothing),
-   * the transaction moves to a new lease on the current primary: the MULTI and queued commands the
-   * client already has replies for are sent there again, then the lost command itself. A
-   * transaction that used WATCH cannot keep its watch: its EXEC answers nil, as for a conflict. An
-   * EXEC lost in flight may have run, so its error goes to the client.
-   */
-  private boolean recoverOnNewLease(PendingCommand command) {
-    boolean exec = command.spec.name().equals("EXEC");
-    if (exec && command.lost == PendingCommand.LOST_IN_FLIGHT && !command.answerNil) {
-      return false;
-    }
-    if (!command.multiPart && command.lost == PendingCommand.LOST_IN_FLIGHT) {
-      return false; // outside MULTI it ran, or may have
-    }
-    if (command.pinned == lease && !moveLease(command)) {
-      return false;
-    }
-    command.reply.release();
-    command.reply = null;
-    command.lost = 0;
-    if (exec && command.watchEpoch >= 0 && command.watchEpoch != leaseEpoch) {
-      turnIntoDiscard(command);
-    } else {
-      command.request = txLog.copyOf(command);
-    }
-    command.pinned = lease;
-    command.sentTo = lease;
-    lastConnection = lease;
-    lease.send(command);
-    return true;
-  }
-
-  private boolean moveLease(PendingCommand firstLost) {
-    BackendConnection old = lease;
-    if (!loop.topology().hasPrimary()) {
-      return false;
-    }
-    BackendConnection fresh =
-        loop.acquireExclusive(loop.topology().primary(), old.pool().db(), old.pool().protocol());
-    if (fresh == null) {
-      return false;
-    }
-    fresh.tainted = old.tainted;
-    loop.release(old);
-    lease = fresh;
-    leaseEpoch++;
-    for (PendingCommand waiting : parked) {
-      if (waiting.pinned == old) {
-        waiting.pinned = fresh;
-        if (waiting.watchEpoch >= 0 && waiting.watchEpoch != leaseEpoch) {
-          turnIntoDiscard(waiting);
-        }
-      }
-    }
-    txLog.replayAnsweredBefore(firstLost, fresh);
-    log.info(
-        "Client {} (id {}): transaction moved from {} to {}",
-        channel.remoteAddress(),
-        id,
-        old.pool().node(),
-        fresh.pool().node());
-    return true;
+  /** Commands waiting for the ordering barrier, oldest first. */
+  void forEachParked(java.util.function.Consumer<PendingCommand> action) {
+    parked.forEach(action);
   }
 
   /** A blocking command borrows a primary connection of its own until its reply. */
@@ -534,7 +346,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     return false;
   }
 
-  private String exclusiveLimitText() {
+  String exclusiveLimitText() {
     return "ERR Switchboard: all "
         + loop.config().limits().maxExclusiveConnections()
         + " exclusive backend connections are held (transactions, blocking commands,"
@@ -549,7 +361,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     writeCompleted();
   }
 
-  private void forward(PendingCommand command) {
+  void forward(PendingCommand command) {
     replies.add(command);
     dispatch(command);
     if (command.isDone()) {
@@ -769,7 +581,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     return Replies.error(loop.alloc(), noPrimaryText());
   }
 
-  private String noPrimaryText() {
+  String noPrimaryText() {
     return "ERR Switchboard has no primary to send this to: " + loop.topology().problem();
   }
 
@@ -778,19 +590,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     if (command.borrowed != null) {
       releaseBorrowed(command);
     }
-    if (command.lost != 0
-        && command.leaseCounted
-        && txLog.holds(command)
-        && !closed
-        && !command.discarded
-        && recoverOnNewLease(command)) {
+    if (!closed && !command.discarded && transaction.recover(command)) {
       return;
     }
-    if (command.leaseCounted) {
-      command.leaseCounted = false;
-      leaseUses--;
-    }
     if (closed || command.discarded) {
+      transaction.forget(command);
       command.reply.release();
       command.reply = null;
       command.releaseRetryCopy();
@@ -872,8 +676,6 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   }
 
   private static final byte[] READONLY = "-READONLY".getBytes(UTF_8);
-  private static final byte[] NIL_ARRAY = "*-1\r\n".getBytes(UTF_8);
-  private static final byte[] NIL3 = "_\r\n".getBytes(UTF_8);
 
   private static boolean startsWith(ByteBuf reply, byte[] prefix) {
     if (reply.readableBytes() < prefix.length) {
@@ -921,11 +723,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   /** Sends an outstanding command again, from its kept copy, on {@code to}. */
   private void resend(PendingCommand command, ByteBuf copy, BackendConnection to) {
     command.request = copy;
-    command.route = PendingCommand.TO_PINNED;
-    command.pinned = to;
-    command.sentTo = to;
-    lastConnection = to;
-    to.send(command);
+    sendAgain(command, to);
   }
 
   /**
@@ -948,32 +746,12 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
 
   /** Session bookkeeping a reply settles: transaction end, database after EXEC, last write. */
   private void afterReply(PendingCommand command) {
+    transaction.answered(command);
     CommandSpec spec = command.spec;
-    if (command.answerInstead != null) {
-      command.reply.release();
-      command.reply = Replies.error(loop.alloc(), command.answerInstead);
-    } else if (command.answerNil) {
-      command.reply.release();
-      command.reply = Unpooled.wrappedBuffer(protocol == 3 ? NIL3 : NIL_ARRAY);
-    }
-    txLog.answered(command);
     if (spec != null && !spec.isRead() && listener.consistency() == Consistency.READ_YOUR_WRITES) {
       wrote = true;
       lastWriteNanos = System.nanoTime();
       readFloor = -1;
-    }
-    if (dbAfterExec >= 0 && spec != null && spec.name().equals("EXEC")) {
-      byte type = command.reply.getByte(command.reply.readerIndex());
-      boolean ran = type == '*' && command.reply.getByte(command.reply.readerIndex() + 1) != '-';
-      if (ran && command.answerInstead == null) {
-        db = dbAfterExec; // the SELECT queued in the transaction ran
-      }
-      dbAfterExec = -1;
-    }
-    if (lease != null && !inMulti && !watching && leaseUses == 0) {
-      loop.release(lease);
-      lease = null;
-      txLog.clear();
     }
   }
 
@@ -1077,12 +855,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     }
     parked.clear();
     replies.clear();
-    if (lease != null) {
-      lease.close(); // a half-built transaction or WATCH dies with its client
-      loop.release(lease);
-      lease = null;
-    }
-    txLog.clear();
+    transaction.close();
     subscription.close();
   }
 

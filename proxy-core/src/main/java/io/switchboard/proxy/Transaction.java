@@ -1,0 +1,342 @@
+package io.switchboard.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.switchboard.proxy.resp.ArgCursor;
+import io.switchboard.proxy.resp.Replies;
+import io.switchboard.routing.CommandSpec;
+import java.nio.charset.StandardCharsets;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A session's transaction: a primary connection leased from MULTI or WATCH until EXEC, DISCARD or
+ * UNWATCH is answered, what is queued on it, and how it survives the loss of that connection.
+ *
+ * <p>Inside MULTI every command queues on the lease, except what Redis runs at once. When the lease
+ * is lost before EXEC ran (its primary died or left the topology), the transaction moves to a new
+ * lease on the current primary: the MULTI and queued commands the client already has replies for
+ * are sent there again (Redis queues them without running anything), then the lost commands
+ * themselves. A WATCH cannot move: that transaction's EXEC becomes a DISCARD answered with nil, as
+ * for a conflict. An EXEC lost in flight may have run, so its error goes to the client.
+ */
+final class Transaction {
+
+  private static final Logger log = LoggerFactory.getLogger(Transaction.class);
+  private static final byte[] NIL_ARRAY = "*-1\r\n".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] NIL3 = "_\r\n".getBytes(StandardCharsets.US_ASCII);
+
+  private final ClientSession session;
+  private final LoopBackends loop;
+  private final LocalCommands local;
+  private final TransactionLog replayLog = new TransactionLog();
+  private BackendConnection lease;
+  private int leaseUses;
+  private boolean inMulti;
+  private boolean watching;
+  private boolean multiBroken;
+  private int dbAfterExec = -1;
+
+  /** Counts lease replacements; a WATCH made under an earlier count has been lost. */
+  private int leaseEpoch;
+
+  private int watchEpoch;
+
+  Transaction(ClientSession session, LoopBackends loop, LocalCommands local) {
+    this.session = session;
+    this.loop = loop;
+    this.local = local;
+  }
+
+  boolean inMulti() {
+    return inMulti;
+  }
+
+  boolean watching() {
+    return watching;
+  }
+
+  boolean hasLease() {
+    return lease != null;
+  }
+
+  /** A command the proxy refused while queueing: Redis would doom the transaction. */
+  void refusedInMulti() {
+    if (inMulti) {
+      multiBroken = true;
+    }
+  }
+
+  /** MULTI, WATCH, UNWATCH, or EXEC/DISCARD outside MULTI. */
+  void command(CommandSpec spec, ByteBuf frame, ArgCursor args) {
+    switch (spec.name()) {
+      case "MULTI", "WATCH" -> {
+        if (!spec.arityAccepts(args.count())) {
+          session.forwardToPrimary(spec, frame); // Redis answers the arity error
+          return;
+        }
+        if (lease == null && !acquireLease(frame)) {
+          return;
+        }
+        if (spec.name().equals("MULTI")) {
+          inMulti = true;
+          multiBroken = false;
+          dbAfterExec = -1;
+        } else {
+          if (!watching) {
+            watchEpoch = leaseEpoch;
+          }
+          watching = true;
+        }
+        forwardOnLease(spec, frame);
+      }
+      case "UNWATCH" -> {
+        if (lease == null) {
+          frame.release();
+          session.enqueue(PendingCommand.answered(session, Replies.ok()));
+        } else {
+          watching = false;
+          forwardOnLease(spec, frame);
+        }
+      }
+      case "EXEC", "DISCARD" -> session.reject(frame, "ERR " + spec.name() + " without MULTI");
+      default -> session.forwardToPrimary(spec, frame);
+    }
+  }
+
+  private boolean acquireLease(ByteBuf frame) {
+    if (!loop.topology().hasPrimary()) {
+      session.reject(frame, session.noPrimaryText());
+      return false;
+    }
+    lease = loop.acquireExclusive(loop.topology().primary(), session.db, session.protocol);
+    if (lease == null) {
+      session.reject(frame, session.exclusiveLimitText());
+      return false;
+    }
+    return true;
+  }
+
+  /** Inside MULTI everything queues on the lease, except what Redis runs at once. */
+  void queue(CommandSpec spec, ByteBuf frame, ArgCursor args) {
+    String name = spec.name();
+    switch (name) {
+      case "QUIT", "RESET" -> session.connectionCommand(spec, frame);
+      case "EXEC" -> {
+        PendingCommand exec = pinned(spec, frame);
+        if (watching) {
+          exec.watchEpoch = watchEpoch;
+          if (watchEpoch != leaseEpoch) {
+            turnIntoDiscard(exec); // the WATCH died with the lease it was on
+          }
+        }
+        inMulti = false;
+        watching = false;
+        if (multiBroken) {
+          // Redis would have flagged the transaction at the refused command; the proxy answered
+          // that command itself, so the server must be told to drop the transaction instead.
+          exec.answerInstead = "EXECABORT Transaction discarded because of previous errors.";
+        }
+        multiBroken = false;
+        forwardOnLease(exec);
+      }
+      case "DISCARD" -> {
+        inMulti = false;
+        watching = false;
+        multiBroken = false;
+        dbAfterExec = -1;
+        forwardOnLease(spec, frame);
+      }
+      case "SELECT" -> {
+        int index = spec.arityAccepts(args.count()) ? local.databaseIndex(args.seek(1)) : -1;
+        if (index < 0) {
+          session.reject(frame, local.databaseError(args));
+        } else {
+          dbAfterExec = index;
+          lease.tainted = true;
+          forwardOnLease(spec, frame);
+        }
+      }
+      case "HELLO", "AUTH", "CLIENT" -> session.reject(frame, notInMulti(spec));
+      default -> {
+        if (spec.has(CommandSpec.PUBSUB)) {
+          session.reject(frame, notInMulti(spec));
+        } else {
+          forwardOnLease(spec, frame);
+        }
+      }
+    }
+  }
+
+  private static String notInMulti(CommandSpec spec) {
+    return "ERR '" + ClientSession.display(spec) + "' inside MULTI is not supported by Switchboard";
+  }
+
+  /** While WATCH is active every command goes to the lease, so reads are never stale. */
+  void whileWatching(CommandSpec spec, ByteBuf frame, boolean markOffsetFirst) {
+    PendingCommand command = pinned(spec, frame);
+    command.markOffsetFirst = markOffsetFirst;
+    forwardOnLease(command);
+  }
+
+  /** SELECT while watching: WATCH is per database, so the leased connection must change too. */
+  void selectWhileWatching(CommandSpec spec, ByteBuf frame, int index) {
+    lease.tainted = true;
+    session.db = index;
+    forwardOnLease(spec, frame);
+  }
+
+  /** RESET with a lease: the server drops the transaction in order; the lease is not reused. */
+  void reset(CommandSpec spec, ByteBuf frame) {
+    lease.tainted = true;
+    inMulti = false;
+    watching = false;
+    multiBroken = false;
+    dbAfterExec = -1;
+    forwardOnLease(spec, frame);
+  }
+
+  private PendingCommand pinned(CommandSpec spec, ByteBuf frame) {
+    return session.pinned(spec, frame, lease);
+  }
+
+  private void forwardOnLease(CommandSpec spec, ByteBuf frame) {
+    forwardOnLease(pinned(spec, frame));
+  }
+
+  /** Counts the command as a use of the lease and keeps a copy for replay, then forwards it. */
+  private void forwardOnLease(PendingCommand command) {
+    leaseUses++;
+    command.leaseCounted = true;
+    String name = command.spec.name();
+    replayLog.record(command, inMulti || name.equals("EXEC") || name.equals("DISCARD"));
+    session.forward(command);
+  }
+
+  /** EXEC of a transaction whose WATCH was lost: DISCARD it, and answer as a conflict would. */
+  private void turnIntoDiscard(PendingCommand exec) {
+    if (exec.request != null) {
+      exec.request.release();
+    }
+    exec.request = Replies.command(loop.alloc(), "DISCARD");
+    exec.answerNil = true;
+  }
+
+  /**
+   * A command of this transaction came back lost (see the class comment): true when it was sent
+   * again on a new lease and stays outstanding, false when its error goes to the client.
+   */
+  boolean recover(PendingCommand command) {
+    if (command.lost == 0 || !command.leaseCounted || !replayLog.holds(command)) {
+      return false;
+    }
+    boolean exec = command.spec.name().equals("EXEC");
+    if (exec && command.lost == PendingCommand.LOST_IN_FLIGHT && !command.answerNil) {
+      return false;
+    }
+    if (!command.multiPart && command.lost == PendingCommand.LOST_IN_FLIGHT) {
+      return false; // outside MULTI it ran, or may have
+    }
+    if (command.pinned == lease && !moveLease(command)) {
+      return false;
+    }
+    command.reply.release();
+    command.reply = null;
+    command.lost = 0;
+    if (exec && command.watchEpoch >= 0 && command.watchEpoch != leaseEpoch) {
+      turnIntoDiscard(command);
+    } else {
+      command.request = replayLog.copyOf(command);
+    }
+    session.sendAgain(command, lease);
+    return true;
+  }
+
+  private boolean moveLease(PendingCommand firstLost) {
+    BackendConnection old = lease;
+    if (!loop.topology().hasPrimary()) {
+      return false;
+    }
+    BackendConnection fresh =
+        loop.acquireExclusive(loop.topology().primary(), old.pool().db(), old.pool().protocol());
+    if (fresh == null) {
+      return false;
+    }
+    fresh.tainted = old.tainted;
+    loop.release(old);
+    lease = fresh;
+    leaseEpoch++;
+    session.forEachParked(
+        waiting -> {
+          if (waiting.pinned == old) {
+            waiting.pinned = fresh;
+            if (waiting.watchEpoch >= 0 && waiting.watchEpoch != leaseEpoch) {
+              turnIntoDiscard(waiting);
+            }
+          }
+        });
+    replayLog.replayAnsweredBefore(firstLost, fresh);
+    log.info(
+        "Client {} (id {}): transaction moved from {} to {}",
+        session.channel().remoteAddress(),
+        session.id,
+        old.pool().node(),
+        fresh.pool().node());
+    return true;
+  }
+
+  /**
+   * A command of the lease is answered: settles what the reply decides (the answer the proxy
+   * substitutes, the database after EXEC) and gives the lease back once the transaction is over.
+   */
+  void answered(PendingCommand command) {
+    if (!command.leaseCounted) {
+      return;
+    }
+    command.leaseCounted = false;
+    leaseUses--;
+    if (command.answerInstead != null) {
+      command.reply.release();
+      command.reply = Replies.error(loop.alloc(), command.answerInstead);
+    } else if (command.answerNil) {
+      command.reply.release();
+      command.reply = Unpooled.wrappedBuffer(session.protocol == 3 ? NIL3 : NIL_ARRAY);
+    }
+    if (dbAfterExec >= 0 && command.spec.name().equals("EXEC")) {
+      byte type = command.reply.getByte(command.reply.readerIndex());
+      boolean ran = type == '*' && command.reply.getByte(command.reply.readerIndex() + 1) != '-';
+      if (ran && command.answerInstead == null) {
+        session.db = dbAfterExec; // the SELECT queued in the transaction ran
+      }
+      dbAfterExec = -1;
+    }
+    replayLog.answered(command);
+    releaseIfOver();
+  }
+
+  /** A lease command the session discards unanswered (it is closing): stop counting it. */
+  void forget(PendingCommand command) {
+    if (command.leaseCounted) {
+      command.leaseCounted = false;
+      leaseUses--;
+    }
+  }
+
+  private void releaseIfOver() {
+    if (lease != null && !inMulti && !watching && leaseUses == 0) {
+      loop.release(lease);
+      lease = null;
+      replayLog.clear();
+    }
+  }
+
+  /** The client is gone: a half-built transaction or WATCH dies with it. */
+  void close() {
+    if (lease != null) {
+      lease.close();
+      loop.release(lease);
+      lease = null;
+    }
+    replayLog.clear();
+  }
+}
