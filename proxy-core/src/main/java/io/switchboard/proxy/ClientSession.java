@@ -326,7 +326,37 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     command.pinned = borrowed;
     command.borrowed = borrowed;
     command.markOffsetFirst = isWait(spec);
+    // Kept until the reply: if a failover retires the connection before the command left the
+    // proxy, it runs on a connection to the new primary instead.
+    command.retryCopy = frame.retainedDuplicate();
     forward(command);
+  }
+
+  /**
+   * A blocking command that never left the proxy (held while the primary was replaced) borrows a
+   * connection to the new primary and runs there. One lost in flight may have run: its error
+   * stands.
+   */
+  private boolean borrowAgain(PendingCommand command) {
+    BackendConnection old = command.borrowed;
+    releaseBorrowed(command);
+    if (command.lost != PendingCommand.LOST_UNSENT
+        || command.retryCopy == null
+        || !loop.topology().hasPrimary()) {
+      return false;
+    }
+    BackendConnection fresh =
+        loop.acquireExclusive(loop.topology().primary(), old.pool().db(), old.pool().protocol());
+    if (fresh == null) {
+      return false;
+    }
+    command.reply.release();
+    command.reply = null;
+    command.lost = 0;
+    command.borrowed = fresh;
+    command.request = command.retryCopy.retainedDuplicate();
+    sendAgain(command, fresh);
+    return true;
   }
 
   private static boolean isWait(CommandSpec spec) {
@@ -588,7 +618,12 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   /** Called by a backend connection (same event loop) when a forwarded command is answered. */
   void onReply(PendingCommand command) {
     if (command.borrowed != null) {
-      releaseBorrowed(command);
+      if (!closed && !command.discarded && borrowAgain(command)) {
+        return; // sent again, on a connection to the new primary
+      }
+      if (command.borrowed != null) {
+        releaseBorrowed(command);
+      }
     }
     if (!closed && !command.discarded && transaction.recover(command)) {
       return;

@@ -245,4 +245,44 @@ class FailoverSemanticsIT {
       lettuce.shutdown();
     }
   }
+
+  @Test
+  void aBlockingPopHeldDuringAFailoverBlocksOnTheNewPrimary() throws Exception {
+    RedisNode frozen = topology.primary();
+    try (RespClient popper = client();
+        RespClient pusher = client()) {
+      assertThat(popper.call("PING")).isEqualTo("PONG");
+      frozen.signal("STOP");
+      try {
+        // Its connection's handshake cannot finish on a frozen primary: the pop waits unsent.
+        popper.send(RespClient.encode("BLPOP", "it:jobs", "0"));
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .ignoreExceptions()
+            .until(() -> topology.currentPrimary() != frozen);
+      } finally {
+        frozen.signal("CONT");
+      }
+      RedisNode newPrimary = topology.currentPrimary();
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(
+              () ->
+                  Long.valueOf(1)
+                      .equals(
+                          newPrimary
+                              .call("INFO", "clients")
+                              .toString()
+                              .lines()
+                              .filter(line -> line.startsWith("blocked_clients:"))
+                              .map(
+                                  line ->
+                                      Long.valueOf(
+                                          line.substring("blocked_clients:".length()).trim()))
+                              .findFirst()
+                              .orElse(0L)));
+      assertThat(pusher.call("RPUSH", "it:jobs", "job-1")).isEqualTo(1L);
+      assertThat(popper.readWithin(Duration.ofSeconds(10))).isEqualTo(List.of("it:jobs", "job-1"));
+    }
+  }
 }
