@@ -25,26 +25,47 @@ public final class LocalTopology implements AutoCloseable {
   private final List<RedisNode> replicas = new ArrayList<>();
   private final List<RedisNode> sentinels = new ArrayList<>();
 
-  private LocalTopology(Path dir, RedisBinary binary, int replicaCount, int sentinelCount)
+  private LocalTopology(
+      Path dir, RedisBinary binary, int replicaCount, int sentinelCount, Security security)
       throws IOException {
     this.dir = dir;
     this.binary = binary;
-    this.primary = new RedisNode("primary", binary, dir, false, dataNodeConfig());
+    String host = security.hostnames() ? "localhost" : "127.0.0.1";
+    String password = security.password();
+    this.primary = new RedisNode("primary", binary, dir, false, dataNodeConfig(security), password);
     for (int i = 1; i <= replicaCount; i++) {
-      List<String> config = dataNodeConfig();
-      config.add("replicaof 127.0.0.1 " + primary.port());
-      replicas.add(new RedisNode("replica-" + i, binary, dir, false, config));
+      List<String> config = dataNodeConfig(security);
+      config.add("replicaof " + host + " " + primary.port());
+      replicas.add(new RedisNode("replica-" + i, binary, dir, false, config, password));
     }
     for (int i = 1; i <= sentinelCount; i++) {
       int quorum = sentinelCount / 2 + 1;
-      List<String> config =
-          List.of(
-              "sentinel monitor " + MASTER + " 127.0.0.1 " + primary.port() + " " + quorum,
-              "sentinel down-after-milliseconds " + MASTER + " 2000",
-              "sentinel failover-timeout " + MASTER + " 10000",
-              "sentinel parallel-syncs " + MASTER + " 1");
-      sentinels.add(new RedisNode("sentinel-" + i, binary, dir, true, config));
+      List<String> config = new ArrayList<>();
+      if (security.hostnames()) {
+        // Before the monitor line, which names the primary by hostname.
+        config.add("sentinel resolve-hostnames yes");
+        config.add("sentinel announce-hostnames yes");
+      }
+      config.add("sentinel monitor " + MASTER + " " + host + " " + primary.port() + " " + quorum);
+      config.add("sentinel down-after-milliseconds " + MASTER + " 2000");
+      config.add("sentinel failover-timeout " + MASTER + " 10000");
+      config.add("sentinel parallel-syncs " + MASTER + " 1");
+      if (password != null) {
+        config.add("sentinel auth-pass " + MASTER + " " + password);
+        config.add("requirepass " + password);
+      }
+      sentinels.add(new RedisNode("sentinel-" + i, binary, dir, true, config, password));
     }
+  }
+
+  /**
+   * How the nodes are secured and named.
+   *
+   * @param password required by every node (data and Sentinel) when not null
+   * @param hostnames nodes announce, and Sentinels report, "localhost" instead of an IP
+   */
+  public record Security(String password, boolean hostnames) {
+    public static final Security NONE = new Security(null, false);
   }
 
   /** One primary, two replicas, three Sentinels: the shape DESIGN.md describes. */
@@ -58,8 +79,19 @@ public final class LocalTopology implements AutoCloseable {
 
   public static LocalTopology start(RedisBinary binary, int replicaCount, int sentinelCount)
       throws IOException {
+    return start(binary, replicaCount, sentinelCount, Security.NONE);
+  }
+
+  public static LocalTopology start(int replicaCount, int sentinelCount, Security security)
+      throws IOException {
+    return start(RedisBinary.locate(), replicaCount, sentinelCount, security);
+  }
+
+  private static LocalTopology start(
+      RedisBinary binary, int replicaCount, int sentinelCount, Security security)
+      throws IOException {
     Path dir = Files.createTempDirectory("switchboard-topology-");
-    LocalTopology topology = new LocalTopology(dir, binary, replicaCount, sentinelCount);
+    LocalTopology topology = new LocalTopology(dir, binary, replicaCount, sentinelCount, security);
     try {
       topology.primary.start();
       for (RedisNode replica : topology.replicas) {
@@ -78,8 +110,15 @@ public final class LocalTopology implements AutoCloseable {
     }
   }
 
-  private List<String> dataNodeConfig() {
+  private List<String> dataNodeConfig(Security security) {
     List<String> config = new ArrayList<>();
+    if (security.password() != null) {
+      config.add("requirepass " + security.password());
+      config.add("masterauth " + security.password());
+    }
+    if (security.hostnames()) {
+      config.add("replica-announce-ip localhost");
+    }
     config.add("save \"\"");
     config.add("appendonly no");
     config.add("repl-diskless-sync yes");

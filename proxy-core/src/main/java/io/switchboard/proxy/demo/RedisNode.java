@@ -34,9 +34,23 @@ public final class RedisNode implements AutoCloseable {
   private final boolean sentinel;
   private final List<String> config;
   private Process process;
+  private final String password;
 
   RedisNode(String name, RedisBinary binary, Path dir, boolean sentinel, List<String> extraConfig)
       throws IOException {
+    this(name, binary, dir, sentinel, extraConfig, null);
+  }
+
+  /** With {@code password}, the node requires it and this class's own calls give it. */
+  RedisNode(
+      String name,
+      RedisBinary binary,
+      Path dir,
+      boolean sentinel,
+      List<String> extraConfig,
+      String password)
+      throws IOException {
+    this.password = password;
     this.name = name;
     this.binary = binary;
     this.dir = Files.createDirectories(dir.resolve(name));
@@ -96,7 +110,7 @@ public final class RedisNode implements AutoCloseable {
         throw new IOException(
             name + " exited with " + process.exitValue() + "; see " + dir.resolve("output.log"));
       }
-      try (RespClient client = RespClient.connect(address(), Duration.ofSeconds(1))) {
+      try (RespClient client = connect(Duration.ofSeconds(1))) {
         if ("PONG".equals(client.call("PING"))) {
           return;
         }
@@ -110,9 +124,22 @@ public final class RedisNode implements AutoCloseable {
 
   /** Sends a command to this node on a fresh connection. */
   public Object call(Object... args) throws IOException {
-    try (RespClient client = RespClient.connect(address(), Duration.ofSeconds(5))) {
+    try (RespClient client = connect(Duration.ofSeconds(5))) {
       return client.call(args);
     }
+  }
+
+  /** A connection to this node, authenticated when the node requires a password. */
+  private RespClient connect(Duration timeout) throws IOException {
+    RespClient client = RespClient.connect(address(), timeout);
+    if (password != null) {
+      Object reply = client.call("AUTH", password);
+      if (!"OK".equals(reply)) {
+        client.close();
+        throw new IOException(name + " refused AUTH: " + reply);
+      }
+    }
+    return client;
   }
 
   /** SIGTERM, then SIGKILL if it has not exited within five seconds. */
