@@ -285,4 +285,16 @@ class FailoverSemanticsIT {
       assertThat(popper.readWithin(Duration.ofSeconds(10))).isEqualTo(List.of("it:jobs", "job-1"));
     }
   }
+
+  @Test
+  void withEverySentinelDownTheLastKnownTopologyKeepsServing() throws Exception {
+    try (RespClient client = client()) {
+      assertThat(client.call("SET", "it:degraded", "1")).isEqualTo("OK");
+      topology.sentinels().get(0).kill();
+      Thread.sleep(2500); // several reconciles find no Sentinel
+      assertThat(client.call("SET", "it:degraded", "2")).isEqualTo("OK");
+      assertThat(client.call("GET", "it:degraded")).isEqualTo("2");
+      assertThat(topology.primary().call("GET", "it:degraded")).isEqualTo("2");
+    }
+  }
 }
