@@ -42,7 +42,9 @@ final class SettingsReader {
     return new SwitchboardConfig(
         listen,
         r.listeners(listen.host(), routing),
-        new Endpoint(r.nonEmpty("admin.host"), r.listenPort("admin.port")),
+        new AdminConfig(
+            new Endpoint(r.nonEmpty("admin.host"), r.listenPort("admin.port")),
+            r.string("admin.token").trim()),
         new Credentials("default", r.string("auth.password")),
         new SentinelConfig(
             r.hostList("sentinel.hosts"),
@@ -78,7 +80,9 @@ final class SettingsReader {
             r.intBetween("limits.max-held-per-pool", 1, Integer.MAX_VALUE),
             r.intBetween("limits.max-exclusive-connections", 1, 1 << 20)),
         new ServerConfig(
-            r.intBetween("server.io-threads", 0, 1024), r.transport("server.transport")));
+            r.intBetween("server.io-threads", 0, 1024),
+            r.transport("server.transport"),
+            r.duration("server.shutdown-timeout")));
   }
 
   private RoutingConfig routing() {

@@ -13,7 +13,7 @@ import java.util.List;
 public record SwitchboardConfig(
     Endpoint listen,
     List<ListenerConfig> listeners,
-    Endpoint admin,
+    AdminConfig admin,
     Credentials clientAuth,
     SentinelConfig sentinel,
     RedisConfig redis,

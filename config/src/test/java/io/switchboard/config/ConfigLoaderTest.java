@@ -18,7 +18,7 @@ class ConfigLoaderTest {
   void defaultsDescribeALocalSentinelAndTheRedisPort() {
     SwitchboardConfig config = ConfigLoader.parse("");
     assertThat(config.listen().port()).isEqualTo(6379);
-    assertThat(config.admin().port()).isEqualTo(8080);
+    assertThat(config.admin().endpoint().port()).isEqualTo(8080);
     assertThat(config.sentinel().hosts()).containsExactly(new HostAndPort("127.0.0.1", 26379));
     assertThat(config.sentinel().master()).isEqualTo("mymaster");
     assertThat(config.sentinel().reconcileInterval()).isEqualTo(Duration.ofSeconds(1));
@@ -48,7 +48,7 @@ class ConfigLoaderTest {
         .as("Sentinel inherits the Redis password unless set separately")
         .isEqualTo("s3cret");
     assertThat(config.listen().port()).isEqualTo(7000);
-    assertThat(config.admin().port()).isEqualTo(7001);
+    assertThat(config.admin().endpoint().port()).isEqualTo(7001);
   }
 
   @Test

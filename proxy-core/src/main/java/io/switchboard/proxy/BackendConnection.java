@@ -192,6 +192,7 @@ final class BackendConnection {
     if (pool.primary() && command.session != null && command.request != null) {
       int bytes = command.request.readableBytes();
       if (!loop.holdBudget().tryAcquire(bytes)) {
+        loop.metrics().error(ProxyMetrics.ErrorKind.TRYAGAIN);
         command.complete(
             Replies.error(
                 loop.alloc(),
@@ -477,6 +478,7 @@ final class BackendConnection {
         command.complete(Replies.error(loop.alloc(), "ERR connection lost: " + reason));
       } else {
         command.lost = PendingCommand.LOST_IN_FLIGHT;
+        loop.metrics().error(ProxyMetrics.ErrorKind.LOST_IN_FLIGHT);
         command.complete(
             Replies.error(
                 loop.alloc(),
@@ -591,6 +593,9 @@ final class BackendConnection {
     long now = System.nanoTime();
     while (!unsent.isEmpty() && now - unsent.peek().heldSinceNanos >= waitNanos) {
       PendingCommand command = takeUnsent();
+      if (pool.primary()) {
+        loop.metrics().error(ProxyMetrics.ErrorKind.TRYAGAIN);
+      }
       String error =
           pool.primary()
               ? "TRYAGAIN Switchboard: "

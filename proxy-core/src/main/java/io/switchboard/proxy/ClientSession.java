@@ -20,6 +20,7 @@ import io.switchboard.routing.CommandSpec;
 import io.switchboard.routing.ReplicationSnapshot;
 import java.util.ArrayDeque;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,6 +67,13 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   private int cachedDb;
   private int cachedProtocol;
   private int outstanding;
+
+  /** When the command being routed was read, for its latency. */
+  long readAtNanos;
+
+  private long commands;
+  private boolean stopped;
+
   private boolean closing;
   private boolean closed;
   boolean dirty;
@@ -104,6 +112,42 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     return channel;
   }
 
+  /** What {@code GET /clients} shows of this session; called on its event loop. */
+  java.util.Map<String, Object> describe() {
+    java.util.Map<String, Object> out = new java.util.LinkedHashMap<>();
+    out.put("id", id);
+    out.put("address", String.valueOf(channel.remoteAddress()));
+    out.put("name", name);
+    out.put(
+        "lib", libName.isEmpty() ? null : libName + (libVersion.isEmpty() ? "" : " " + libVersion));
+    out.put("db", db);
+    out.put("protocol", protocol);
+    out.put("authenticated", authenticated);
+    out.put("state", state());
+    out.put("commands", commands);
+    out.put("waitingForReplies", replies.size());
+    out.put("ageSeconds", (System.currentTimeMillis() - connectedAtMillis) / 1000);
+    return out;
+  }
+
+  private String state() {
+    if (transaction.inMulti()) {
+      return "multi";
+    }
+    if (transaction.watching()) {
+      return "watch";
+    }
+    if (subscription.active()) {
+      return "subscribed";
+    }
+    for (PendingCommand command : replies) {
+      if (command.borrowed != null) {
+        return "blocked";
+      }
+    }
+    return "normal";
+  }
+
   ReadFrom readFrom() {
     return listener.readFrom();
   }
@@ -115,6 +159,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
     channel = ctx.channel();
+    loop.metrics().clientConnected();
+    loop.sessionOpened(this);
   }
 
   @Override
@@ -124,6 +170,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
       frame.release();
       return;
     }
+    readAtNanos = System.nanoTime();
+    commands++;
+    loop.metrics().received(frame.readableBytes());
     args.reset(frame);
     CommandSpec spec = loop.facts().commands().lookup(frame, args.offset(), args.length());
     if (spec.subcommands() != null && !spec.has(CommandSpec.CONNECTION) && args.count() > 1) {
@@ -139,8 +188,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   private void route(CommandSpec spec, ByteBuf frame) {
     String refusal = refusal(spec);
     if (!authenticated && !mayRunUnauthenticated(spec)) {
+      loop.metrics().error(ProxyMetrics.ErrorKind.AUTH);
       reject(frame, "NOAUTH Authentication required.");
     } else if (refusal != null) {
+      loop.commandTimer(spec, ProxyMetrics.Route.DENIED).record(0, TimeUnit.NANOSECONDS);
       reject(frame, refusal);
     } else if (subscription.active() && protocol == 2 && !spec.has(CommandSpec.PUBSUB)) {
       subscriberModeCommand(spec, frame);
@@ -275,6 +326,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
       frame.release();
     }
     enqueue(answer);
+    loop.commandTimer(spec, ProxyMetrics.Route.LOCAL)
+        .record(System.nanoTime() - readAtNanos, TimeUnit.NANOSECONDS);
   }
 
   void forwardToPrimary(CommandSpec spec, ByteBuf frame) {
@@ -655,6 +708,14 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     command.releaseRetryCopy();
     outstanding--;
     afterReply(command);
+    if (command.spec != null && command.sentTo != null) {
+      loop.commandTimer(
+              command.spec,
+              command.sentTo.pool().primary()
+                  ? ProxyMetrics.Route.PRIMARY
+                  : ProxyMetrics.Route.REPLICA)
+          .record(System.nanoTime() - command.startedAtNanos, TimeUnit.NANOSECONDS);
+    }
     while (!parked.isEmpty()) {
       PendingCommand next = parked.peek();
       BackendConnection target = target(next);
@@ -821,6 +882,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         releaseQueued();
         return;
       }
+      loop.metrics().sent(reply.readableBytes());
       channel.write(reply, channel.voidPromise());
       wrote = true;
     }
@@ -845,11 +907,21 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /** Shutdown: read no more commands; those already read are still answered. */
+  void stopReading() {
+    stopped = true;
+    updateAutoRead();
+  }
+
+  int pendingReplies() {
+    return replies.size();
+  }
+
   private void updateAutoRead() {
     if (closed) {
       return;
     }
-    boolean want = !closing && replies.size() < maxInflight && channel.isWritable();
+    boolean want = !closing && !stopped && replies.size() < maxInflight && channel.isWritable();
     if (channel.config().isAutoRead() != want) {
       channel.config().setAutoRead(want);
     }
@@ -868,6 +940,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     closed = true;
+    loop.metrics().clientDisconnected();
+    loop.sessionClosed(this);
     releaseQueued();
   }
 
@@ -901,6 +975,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
       protocolError = protocolError.getCause();
     }
     if (protocolError != null && !closed && !closing) {
+      loop.metrics().error(ProxyMetrics.ErrorKind.PROTOCOL);
       PendingCommand error =
           PendingCommand.answered(
               this, Replies.error(loop.alloc(), "ERR " + protocolError.getMessage()));

@@ -11,6 +11,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import io.switchboard.config.HostAndPort;
 import io.switchboard.config.SwitchboardConfig;
 import io.switchboard.proxy.resp.RespReplyDecoder;
+import io.switchboard.routing.CommandSpec;
 import io.switchboard.routing.ReplicationSnapshot;
 import io.switchboard.routing.Topology;
 import java.net.InetSocketAddress;
@@ -20,6 +21,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -47,6 +49,9 @@ final class LoopBackends {
   private final ServerFacts facts;
   private final SharedBudget budget;
   private final SharedBudget holdBudget;
+  private final ProxyMetrics metrics;
+  private final Map<CommandSpec, io.micrometer.core.instrument.Timer[]> commandTimers =
+      new IdentityHashMap<>();
   private final Runnable onPrimaryDoubt;
   private final ScriptCache scripts;
   private final Map<HostAndPort, Set<String>> loadedScripts = new HashMap<>();
@@ -56,6 +61,7 @@ final class LoopBackends {
   private final Map<PoolKey, ArrayDeque<BackendConnection>> idleExclusive = new HashMap<>();
   private final Set<BackendConnection> heldExclusive =
       Collections.newSetFromMap(new IdentityHashMap<>());
+  private final Set<ClientSession> sessions = Collections.newSetFromMap(new IdentityHashMap<>());
   private final ArrayList<BackendConnection> dirtyBackends = new ArrayList<>();
   private final ArrayList<ClientSession> dirtyClients = new ArrayList<>();
   private final ReadBalancer balancer;
@@ -75,6 +81,7 @@ final class LoopBackends {
       ServerFacts facts,
       SharedBudget budget,
       SharedBudget holdBudget,
+      ProxyMetrics metrics,
       Runnable onPrimaryDoubt,
       ScriptCache scripts,
       AtomicReference<ReplicationSnapshot> replication,
@@ -85,6 +92,7 @@ final class LoopBackends {
     this.facts = facts;
     this.budget = budget;
     this.holdBudget = holdBudget;
+    this.metrics = metrics;
     this.onPrimaryDoubt = onPrimaryDoubt;
     this.scripts = scripts;
     this.replication = replication;
@@ -285,6 +293,68 @@ final class LoopBackends {
    */
   boolean writesOpen() {
     return writesOpen;
+  }
+
+  ProxyMetrics metrics() {
+    return metrics;
+  }
+
+  void sessionOpened(ClientSession session) {
+    sessions.add(session);
+  }
+
+  void sessionClosed(ClientSession session) {
+    sessions.remove(session);
+  }
+
+  /** Shutdown: stop reading from every client; returns the replies still due. */
+  int quiesceSessions() {
+    for (ClientSession session : sessions) {
+      session.stopReading();
+    }
+    return pendingReplies();
+  }
+
+  /** Replies still due to this loop's clients. */
+  int pendingReplies() {
+    int pending = 0;
+    for (ClientSession session : sessions) {
+      pending += session.pendingReplies();
+    }
+    return pending;
+  }
+
+  /** Shutdown: disconnects every client; returns how many there were. */
+  int closeSessions() {
+    int count = sessions.size();
+    for (ClientSession session : new ArrayList<>(sessions)) {
+      session.channel().close();
+    }
+    return count;
+  }
+
+  /** This loop's client sessions as {@code GET /clients} shows them; run on this loop. */
+  List<Map<String, Object>> describeSessions() {
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (ClientSession session : sessions) {
+      out.add(session.describe());
+    }
+    return out;
+  }
+
+  /** The command's timer for {@code route}, cached on this loop (one map lookup per command). */
+  io.micrometer.core.instrument.Timer commandTimer(CommandSpec spec, ProxyMetrics.Route route) {
+    io.micrometer.core.instrument.Timer[] timers = commandTimers.get(spec);
+    if (timers == null) {
+      timers = new io.micrometer.core.instrument.Timer[ProxyMetrics.Route.values().length];
+      commandTimers.put(spec, timers);
+    }
+    io.micrometer.core.instrument.Timer timer = timers[route.ordinal()];
+    if (timer == null) {
+      timer = metrics.commandTimer(spec, route);
+      timers[route.ordinal()] = timer;
+    }
+    return timer;
   }
 
   /** Request bytes held for a closed gate or an unreachable primary, for the whole proxy. */

@@ -47,7 +47,36 @@ public final class Main {
       server.close();
       System.exit(1);
     }
+    handleTermination(server);
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, "switchboard-shutdown"));
     Thread.currentThread().join();
+  }
+
+  /**
+   * SIGTERM (and SIGINT): drain gracefully, bounded by server.shutdown-timeout, then exit 0. A
+   * second signal while draining exits at once. The JDK's own handler would run the shutdown hooks
+   * and ignore a second signal, so these are taken over (sun.misc.Signal is the only JDK API).
+   */
+  @SuppressWarnings("removal")
+  private static void handleTermination(SwitchboardServer server) {
+    java.util.concurrent.atomic.AtomicBoolean stopping =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    sun.misc.SignalHandler handler =
+        signal -> {
+          if (!stopping.compareAndSet(false, true)) {
+            System.err.println("switchboard: second SIG" + signal.getName() + ", exiting now");
+            Runtime.getRuntime().halt(0);
+          }
+          Thread drain =
+              new Thread(
+                  () -> {
+                    server.shutdownGracefully();
+                    System.exit(0);
+                  },
+                  "switchboard-drain");
+          drain.start();
+        };
+    sun.misc.Signal.handle(new sun.misc.Signal("TERM"), handler);
+    sun.misc.Signal.handle(new sun.misc.Signal("INT"), handler);
   }
 }

@@ -107,8 +107,12 @@ final class PendingCommand {
   /** An error to answer instead of the server's reply (EXEC of a transaction the proxy broke). */
   String answerInstead;
 
+  /** When the client's request was read (its session's clock), for the command's latency. */
+  long startedAtNanos;
+
   PendingCommand(ClientSession session, CommandSpec spec, ByteBuf request) {
     this.session = session;
+    this.startedAtNanos = session == null ? 0 : session.readAtNanos;
     this.spec = spec;
     this.request = request;
     this.internal = null;

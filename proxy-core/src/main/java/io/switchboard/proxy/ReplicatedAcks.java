@@ -100,6 +100,7 @@ final class ReplicatedAcks {
         connection.deliver(ack.command(), ack.reply());
       } else {
         ack.reply().release();
+        loop.metrics().error(ProxyMetrics.ErrorKind.UNCONFIRMED_WRITE);
         ack.command().complete(Replies.error(loop.alloc(), error));
       }
     }

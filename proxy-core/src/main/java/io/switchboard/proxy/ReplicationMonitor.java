@@ -67,6 +67,10 @@ final class ReplicationMonitor {
   private HostAndPort reportedNode;
   private boolean reportedMaster;
 
+  // Read by the admin thread for readiness.
+  private volatile HostAndPort lastMaster;
+  private volatile long lastMasterAtNanos;
+
   /** Receives, on the monitor's loop, each change of what ROLE says about the named primary. */
   interface PrimaryRoleListener {
     void onPrimaryRole(HostAndPort node, boolean master);
@@ -175,6 +179,8 @@ final class ReplicationMonitor {
       primaryAskedAtNanos = probe.askedAtNanos;
       lag.primaryOffset(probe.askedAtNanos, primaryOffset);
       probe.error = null;
+      lastMaster = node;
+      lastMasterAtNanos = System.nanoTime();
       report(node, true);
     } else {
       probe.error = "primary ROLE answered " + value;
@@ -196,6 +202,11 @@ final class ReplicationMonitor {
     reportedNode = node;
     reportedMaster = master;
     roleListener.onPrimaryRole(node, master);
+  }
+
+  /** Whether {@code node} answered ROLE as master within the last {@code withinNanos}. */
+  boolean masterAnswered(HostAndPort node, long withinNanos) {
+    return node.equals(lastMaster) && System.nanoTime() - lastMasterAtNanos < withinNanos;
   }
 
   /** Reports the next ROLE answer even if unchanged: a loop has doubted the primary. */

@@ -49,10 +49,13 @@ public final class SwitchboardServer implements AutoCloseable {
   private final SentinelWatcher sentinels;
   private final ReplicationMonitor replication;
   private final List<Channel> serverChannels = new ArrayList<>();
-
-  /** When writes started waiting for a failover (0: they are not), for the log line at the end. */
-  private final java.util.concurrent.atomic.AtomicLong writesHeldSinceNanos =
-      new java.util.concurrent.atomic.AtomicLong();
+  private final ProxyMetrics metrics;
+  private final ProxyStatus status;
+  private final AdminServer admin;
+  private int adminPort = -1;
+  private volatile boolean draining;
+  private final java.util.concurrent.atomic.AtomicBoolean closed =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   public SwitchboardServer(SwitchboardConfig config) {
     this.config = config;
@@ -92,6 +95,7 @@ public final class SwitchboardServer implements AutoCloseable {
         new AtomicReference<>(ReplicationSnapshot.NONE);
     Topology initial =
         Topology.unknown(config.sentinel().master(), "still asking the Sentinels for the primary");
+    this.metrics = new ProxyMetrics(replicationView, holdBudget, budget);
     LoopBackends home = null;
     for (EventExecutor executor : group) {
       EventLoop loop = (EventLoop) executor;
@@ -102,6 +106,7 @@ public final class SwitchboardServer implements AutoCloseable {
               facts,
               budget,
               holdBudget,
+              metrics,
               this::doubtPrimary,
               scripts,
               replicationView,
@@ -115,6 +120,38 @@ public final class SwitchboardServer implements AutoCloseable {
     this.replication =
         new ReplicationMonitor(home, replicationView, config.routing(), facts, this::onPrimaryRole);
     this.sentinels = new SentinelWatcher(config.sentinel(), this::publish);
+    this.status =
+        new ProxyStatus(
+            config,
+            metrics,
+            replicationView,
+            replication,
+            sentinels,
+            new ProxyStatus.Lifecycle() {
+              @Override
+              public boolean draining() {
+                return draining;
+              }
+
+              @Override
+              public int drain() {
+                return SwitchboardServer.this.drain();
+              }
+
+              @Override
+              public List<Map<String, Object>> clients() {
+                return describeClients();
+              }
+            },
+            initial);
+    for (HostAndPort sentinel : config.sentinel().hosts()) {
+      metrics.sentinel(
+          sentinel,
+          () ->
+              sentinels.status().stream()
+                  .anyMatch(s -> s.address().equals(sentinel) && s.answering()));
+    }
+    this.admin = new AdminServer(config.admin(), status, transport);
   }
 
   /**
@@ -132,10 +169,21 @@ public final class SwitchboardServer implements AutoCloseable {
         loops.size(),
         config.sentinel().master(),
         config.sentinel().hosts());
+    adminPort = admin.start();
+    log.info(
+        "Admin endpoint on {}:{}{}",
+        config.admin().endpoint().host(),
+        adminPort,
+        config.admin().actionsEnabled() ? "" : " (actions disabled: no admin.token)");
     replication.start();
     loops.values().forEach(LoopBackends::startOutlierDetection);
     sentinels.start();
     return ports().get(0);
+  }
+
+  /** The admin endpoint's bound port (after {@link #start}). */
+  public int adminPort() {
+    return adminPort;
   }
 
   /** The bound port of each listener, the main one first. */
@@ -200,22 +248,80 @@ public final class SwitchboardServer implements AutoCloseable {
 
   /** ROLE says the named primary is (or is no longer) a master: every loop's write gate learns. */
   private void onPrimaryRole(HostAndPort node, boolean master) {
-    if (master) {
-      long since = writesHeldSinceNanos.getAndSet(0);
-      if (since != 0) {
-        log.info(
-            "{} answers ROLE as master: writes go there, after {} ms held",
-            node,
-            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - since));
-      } else {
-        log.info("{} answers ROLE as master: writes go there", node);
-      }
-    } else {
-      writesHeldSinceNanos.compareAndSet(0, System.nanoTime());
-      log.warn("{} answers ROLE as a replica: writes wait for a new primary", node);
+    status.onPrimaryRole(node, master);
+    if (!master) {
       sentinels.reconcileNow();
     }
     loops.forEach((executor, loop) -> executor.execute(() -> loop.onPrimaryRole(node, master)));
+  }
+
+  /**
+   * Stops accepting clients (the listening sockets close; readiness answers 503 "draining"), for a
+   * rolling restart: connected clients are still served. Returns how many are connected.
+   */
+  public int drain() {
+    if (!draining) {
+      draining = true;
+      for (Channel channel : serverChannels) {
+        channel.close().syncUninterruptibly();
+      }
+      log.info("Draining: no new clients are accepted");
+    }
+    return describeClients().size();
+  }
+
+  /**
+   * What SIGTERM does: drain, stop reading from connected clients, give their commands in flight up
+   * to {@code server.shutdown-timeout} to be answered, then disconnect them and stop.
+   */
+  public void shutdownGracefully() {
+    drain();
+    long deadline = System.nanoTime() + config.server().shutdownTimeout().toNanos();
+    int pending = onEveryLoop(LoopBackends::quiesceSessions);
+    while (pending > 0 && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+      pending = onEveryLoop(LoopBackends::pendingReplies);
+    }
+    if (pending > 0) {
+      log.warn("Shutting down with {} commands unanswered after server.shutdown-timeout", pending);
+    }
+    int clients = onEveryLoop(LoopBackends::closeSessions);
+    log.info("Shut down: {} clients disconnected", clients);
+    close();
+  }
+
+  /** Runs {@code task} on every loop and sums the answers (2 s per loop at most). */
+  private int onEveryLoop(java.util.function.ToIntFunction<LoopBackends> task) {
+    List<io.netty.util.concurrent.Future<Integer>> parts = new ArrayList<>();
+    loops.forEach((executor, loop) -> parts.add(executor.submit(() -> task.applyAsInt(loop))));
+    int sum = 0;
+    for (var part : parts) {
+      if (part.awaitUninterruptibly(2, TimeUnit.SECONDS) && part.isSuccess()) {
+        sum += part.getNow();
+      }
+    }
+    return sum;
+  }
+
+  /**
+   * Every loop's sessions, each described on its own loop; a loop that does not answer in 2 s is
+   * skipped.
+   */
+  private List<Map<String, Object>> describeClients() {
+    List<io.netty.util.concurrent.Future<List<Map<String, Object>>>> parts = new ArrayList<>();
+    loops.forEach((executor, loop) -> parts.add(executor.submit(loop::describeSessions)));
+    List<Map<String, Object>> all = new ArrayList<>();
+    for (var part : parts) {
+      if (part.awaitUninterruptibly(2, TimeUnit.SECONDS) && part.isSuccess()) {
+        all.addAll(part.getNow());
+      }
+    }
+    return all;
   }
 
   /** A loop saw a READONLY reply from the primary: ask Sentinel and ROLE again now. */
@@ -225,18 +331,21 @@ public final class SwitchboardServer implements AutoCloseable {
   }
 
   private void publish(Topology topology) {
-    if (topology.failoverUnderway()) {
-      writesHeldSinceNanos.compareAndSet(0, System.nanoTime());
-    }
+    status.onTopology(topology);
     loops.forEach((executor, loop) -> executor.execute(() -> loop.onTopology(topology)));
     replication.home().eventLoop().execute(() -> replication.onTopology(topology));
   }
 
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     for (Channel channel : serverChannels) {
       channel.close().syncUninterruptibly();
     }
+    serverChannels.clear();
+    admin.close();
     sentinels.close();
     replication.stop();
     group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

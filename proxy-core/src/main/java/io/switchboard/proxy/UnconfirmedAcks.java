@@ -98,6 +98,7 @@ final class UnconfirmedAcks {
       } else {
         ack.reply.release();
         ack.command.lost = PendingCommand.LOST_IN_FLIGHT;
+        loop.metrics().error(ProxyMetrics.ErrorKind.UNCONFIRMED_WRITE);
         ack.command.complete(
             Replies.error(
                 loop.alloc(),

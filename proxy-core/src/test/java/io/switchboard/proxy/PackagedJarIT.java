@@ -46,6 +46,35 @@ class PackagedJarIT {
         .doesNotContain("Exception");
   }
 
+  @Test
+  void logLinesAreJsonWhenAskedFor() throws Exception {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(
+        List.of(
+            "-Dswitchboard.listen.port=0",
+            "-Dswitchboard.admin.port=0",
+            "-Dswitchboard.sentinel.hosts=127.0.0.1:1",
+            "-jar",
+            JAR.toString()));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().put("SWITCHBOARD_LOG_FORMAT", "json");
+    Process process = builder.start();
+    try (var lines =
+        new java.io.BufferedReader(
+            new java.io.InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+      String first = lines.readLine();
+      assertThat(first)
+          .startsWith("{")
+          .contains("\"level\":\"INFO\"")
+          .contains("\"loggerName\":\"io.switchboard.proxy.SwitchboardServer\"")
+          .contains("\"formattedMessage\":\"Switchboard listening on 0.0.0.0:")
+          .endsWith("}");
+    } finally {
+      process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
   private record Result(int exitCode, String output) {}
 
   private static Result run(Map<String, String> env, String... jvmArgs)

@@ -32,6 +32,8 @@ final class TestProxy implements AutoCloseable {
     String hocon =
         "switchboard.listen.host = 127.0.0.1\n"
             + "switchboard.listen.port = 0\n"
+            + "switchboard.admin.host = 127.0.0.1\n"
+            + "switchboard.admin.port = 0\n"
             + "switchboard.sentinel.hosts = "
             + hosts
             + "\n"
@@ -45,6 +47,10 @@ final class TestProxy implements AutoCloseable {
 
   int port() {
     return port;
+  }
+
+  int adminPort() {
+    return server.adminPort();
   }
 
   /** Every listener's bound port, the main one first. */

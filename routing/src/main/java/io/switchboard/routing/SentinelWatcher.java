@@ -14,8 +14,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -47,6 +47,8 @@ public final class SentinelWatcher implements AutoCloseable {
   private final Map<HostAndPort, Long> retryAfterNanos = new HashMap<>();
   private final Map<HostAndPort, Duration> sentinelBackoff = new HashMap<>();
   private final Map<HostAndPort, String> lastErrors = new HashMap<>();
+  private final Map<HostAndPort, SentinelStatus> status =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private Duration backoff;
   private volatile boolean closed;
 
@@ -64,12 +66,16 @@ public final class SentinelWatcher implements AutoCloseable {
             .timeoutOptions(TimeoutOptions.enabled(config.timeout()))
             .build());
     this.scheduler =
-        Executors.newSingleThreadScheduledExecutor(
+        new ScheduledThreadPoolExecutor(
+            1,
             r -> {
               Thread t = new Thread(r, "switchboard-sentinel");
               t.setDaemon(true);
               return t;
             });
+    // At close, the next reconcile (up to retry-max away) is dropped, not waited for.
+    ((ScheduledThreadPoolExecutor) scheduler)
+        .setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
     this.backoff = config.retryMin();
     this.events = new SentinelEvents(client, config.master(), config.retryMax(), this::onEvent);
   }
@@ -80,6 +86,15 @@ public final class SentinelWatcher implements AutoCloseable {
    */
   private void onEvent(SentinelEvent event) {
     log.info("Sentinel {}: {} {}", event.from(), event.type(), event.payload());
+    status.compute(
+        event.from(),
+        (from, old) ->
+            new SentinelStatus(
+                from,
+                old != null && old.answering(),
+                old == null ? null : old.lastError(),
+                event.type() + " " + event.payload(),
+                System.currentTimeMillis()));
     reconcileNow();
   }
 
@@ -159,12 +174,14 @@ public final class SentinelWatcher implements AutoCloseable {
       }
       try {
         answers.add(ask(sentinel));
+        updateStatus(sentinel, null);
         retryAfterNanos.remove(sentinel);
         sentinelBackoff.remove(sentinel);
       } catch (RuntimeException e) {
         String error = describe(e);
         failures.add(sentinel + " (" + error + ")");
         lastErrors.put(sentinel, error);
+        updateStatus(sentinel, error);
         drop(sentinel);
         // A Sentinel that is down is left alone for a while, so it does not slow every pass.
         Duration wait = sentinelBackoff.getOrDefault(sentinel, config.retryMin());
@@ -216,6 +233,72 @@ public final class SentinelWatcher implements AutoCloseable {
         new Topology(
             config.master(), best.primary(), best.replicas(), best.configEpoch(), underway, null));
     return true;
+  }
+
+  private void updateStatus(HostAndPort sentinel, String error) {
+    status.compute(
+        sentinel,
+        (from, old) ->
+            new SentinelStatus(
+                from,
+                error == null,
+                error,
+                old == null ? null : old.lastEvent(),
+                old == null ? 0 : old.lastEventAtMillis()));
+  }
+
+  /**
+   * Asks the Sentinels, in order, to fail the master over ({@code SENTINEL FAILOVER}); from any
+   * thread, blocking until one accepts or all refused. Returns which Sentinel accepted.
+   *
+   * @throws IllegalStateException with every Sentinel's refusal
+   */
+  public HostAndPort requestFailover() {
+    java.util.concurrent.Future<HostAndPort> asked =
+        scheduler.submit(
+            () -> {
+              List<String> refusals = new ArrayList<>();
+              for (HostAndPort sentinel : config.hosts()) {
+                try {
+                  String reply = connection(sentinel).sync().failover(config.master());
+                  if ("OK".equals(reply)) {
+                    log.info("Sentinel {} accepted a failover of '{}'", sentinel, config.master());
+                    return sentinel;
+                  }
+                  refusals.add(sentinel + " (" + reply + ")");
+                } catch (RuntimeException e) {
+                  refusals.add(sentinel + " (" + describe(e) + ")");
+                  drop(sentinel);
+                }
+              }
+              throw new IllegalStateException(
+                  "no Sentinel accepted the failover: " + String.join(", ", refusals));
+            });
+    try {
+      return asked.get(
+          config.timeout().toMillis() * (config.hosts().size() + 1), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw e.getCause() instanceof IllegalStateException refused
+          ? refused
+          : new IllegalStateException(describe(e.getCause()));
+    } catch (java.util.concurrent.TimeoutException e) {
+      asked.cancel(true);
+      throw new IllegalStateException("the Sentinels did not answer in time");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted");
+    }
+  }
+
+  /** Each configured Sentinel as last seen, in configuration order; from any thread. */
+  public List<SentinelStatus> status() {
+    List<SentinelStatus> all = new ArrayList<>();
+    for (HostAndPort sentinel : config.hosts()) {
+      all.add(
+          status.getOrDefault(
+              sentinel, new SentinelStatus(sentinel, false, "not asked yet", null, 0)));
+    }
+    return all;
   }
 
   private Answer ask(HostAndPort sentinel) {
@@ -312,16 +395,23 @@ public final class SentinelWatcher implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
-    scheduler.shutdownNow();
+    // Let a reconcile in progress finish (bounded by the Sentinel timeout): interrupting it in
+    // the middle of a connect leaves a channel Lettuce no longer tracks, and its buffers leak.
+    scheduler.shutdown();
     try {
-      scheduler.awaitTermination(5, TimeUnit.SECONDS);
+      if (!scheduler.awaitTermination(config.timeout().toMillis() + 1000, TimeUnit.MILLISECONDS)) {
+        scheduler.shutdownNow();
+        scheduler.awaitTermination(2, TimeUnit.SECONDS);
+      }
     } catch (InterruptedException e) {
+      scheduler.shutdownNow();
       Thread.currentThread().interrupt();
     }
     connections.values().forEach(StatefulRedisSentinelConnection::close);
     connections.clear();
     events.close();
-    client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    // A short quiet period lets closing channels unregister (and release) before the loops stop.
+    client.shutdown(Duration.ofMillis(100), Duration.ofSeconds(2));
     resources.shutdown(0, 2, TimeUnit.SECONDS);
   }
 }

@@ -1,0 +1,235 @@
+package io.switchboard.proxy;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.netty4.NettyAllocatorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.switchboard.config.HostAndPort;
+import io.switchboard.routing.CommandSpec;
+import io.switchboard.routing.ReplicaState;
+import io.switchboard.routing.ReplicationSnapshot;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+
+/**
+ * Every meter the proxy publishes, declared here and nowhere else; the rest of the code calls these
+ * methods and never builds a meter name. Names follow Prometheus conventions once rendered ({@code
+ * switchboard_commands_seconds_count}, {@code switchboard_errors_total}, ...); the README lists
+ * them all. Thread-safe: meters are, and per-loop caches live in {@link LoopBackends}.
+ */
+final class ProxyMetrics {
+
+  /** Where a command was answered, the {@code route} tag of {@code switchboard_commands}. */
+  enum Route {
+    PRIMARY,
+    REPLICA,
+    LOCAL,
+    DENIED;
+
+    final String tag = name().toLowerCase(Locale.ROOT);
+  }
+
+  /** Errors the proxy itself answers, the {@code kind} tag of {@code switchboard_errors}. */
+  enum ErrorKind {
+    /** A command in flight when its backend connection was lost: outcome unknown. */
+    LOST_IN_FLIGHT,
+    /** A write held past failover.hold-timeout or failover.hold-bytes. */
+    TRYAGAIN,
+    /** A write acknowledged by a primary that was being replaced, or not replicated in time. */
+    UNCONFIRMED_WRITE,
+    /** A malformed request; the client is disconnected. */
+    PROTOCOL,
+    /** No password, or a wrong one. */
+    AUTH;
+
+    final String tag = name().toLowerCase(Locale.ROOT);
+  }
+
+  /** Latency buckets: the proxy's added latency is tens of microseconds, Redis's a few more. */
+  private static final Duration[] BUCKETS = {
+    Duration.ofNanos(100_000),
+    Duration.ofNanos(250_000),
+    Duration.ofNanos(500_000),
+    Duration.ofMillis(1),
+    Duration.ofMillis(2),
+    Duration.ofMillis(5),
+    Duration.ofMillis(10),
+    Duration.ofMillis(25),
+    Duration.ofMillis(100),
+    Duration.ofMillis(1000)
+  };
+
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final AtomicInteger clients = new AtomicInteger();
+  private final Counter clientsAccepted;
+  private final Counter bytesReceived;
+  private final Counter bytesSent;
+  private final Counter failovers;
+  private final Counter[] errors = new Counter[ErrorKind.values().length];
+  private final AtomicLong writeHeldNanos = new AtomicLong();
+  private final Set<HostAndPort> replicaGauges = ConcurrentHashMap.newKeySet();
+  private final Set<HostAndPort> sentinelGauges = ConcurrentHashMap.newKeySet();
+  private final AtomicReference<ReplicationSnapshot> replication;
+
+  ProxyMetrics(
+      AtomicReference<ReplicationSnapshot> replication,
+      SharedBudget heldBytes,
+      SharedBudget exclusiveConnections) {
+    this.replication = replication;
+    Gauge.builder("switchboard.clients.connected", clients, AtomicInteger::get)
+        .description("Client connections open now")
+        .register(registry);
+    clientsAccepted =
+        Counter.builder("switchboard.clients.accepted")
+            .description("Client connections accepted since start")
+            .register(registry);
+    bytesReceived =
+        Counter.builder("switchboard.client.received")
+            .baseUnit("bytes")
+            .description("Request bytes received from clients")
+            .register(registry);
+    bytesSent =
+        Counter.builder("switchboard.client.sent")
+            .baseUnit("bytes")
+            .description("Reply bytes written to clients")
+            .register(registry);
+    failovers =
+        Counter.builder("switchboard.failovers")
+            .description("Times the primary changed")
+            .register(registry);
+    for (ErrorKind kind : ErrorKind.values()) {
+      errors[kind.ordinal()] =
+          Counter.builder("switchboard.errors")
+              .tag("kind", kind.tag)
+              .description("Errors the proxy answered itself, by kind")
+              .register(registry);
+    }
+    Gauge.builder("switchboard.writes.held", heldBytes, SharedBudget::inUse)
+        .baseUnit("bytes")
+        .description("Request bytes waiting for a usable primary (failover.hold-bytes)")
+        .register(registry);
+    FunctionCounter.builder(
+            "switchboard.write.unavailable", writeHeldNanos, nanos -> nanos.get() / 1_000_000_000.0)
+        .baseUnit("seconds")
+        .description("Time writes waited for a primary during failovers")
+        .register(registry);
+    Gauge.builder("switchboard.backend.exclusive", exclusiveConnections, SharedBudget::inUse)
+        .description("Backend connections held by one session (transactions, blocking, pub/sub)")
+        .register(registry);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmGcMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    new NettyAllocatorMetrics(PooledByteBufAllocator.DEFAULT).bindTo(registry);
+  }
+
+  /** The Prometheus text exposition of every meter. */
+  String scrape() {
+    return registry.scrape();
+  }
+
+  MeterRegistry registry() {
+    return registry;
+  }
+
+  void clientConnected() {
+    clients.incrementAndGet();
+    clientsAccepted.increment();
+  }
+
+  void clientDisconnected() {
+    clients.decrementAndGet();
+  }
+
+  void received(int bytes) {
+    bytesReceived.increment(bytes);
+  }
+
+  void sent(int bytes) {
+    bytesSent.increment(bytes);
+  }
+
+  void error(ErrorKind kind) {
+    errors[kind.ordinal()].increment();
+  }
+
+  /** The primary changed. */
+  void failover() {
+    failovers.increment();
+  }
+
+  /** Writes waited {@code nanos} for a primary (a failover, a demotion, an unconfirmed start). */
+  void writesHeld(long nanos) {
+    writeHeldNanos.addAndGet(nanos);
+  }
+
+  /**
+   * The timer for a command answered by {@code route}. Callers cache it (see {@link
+   * LoopBackends#commandTimer}): building it looks up the registry.
+   */
+  Timer commandTimer(CommandSpec spec, Route route) {
+    return Timer.builder("switchboard.commands")
+        .tag("command", spec.name().toLowerCase(Locale.ROOT))
+        .tag("route", route.tag)
+        .description("Commands answered, by command and where they were answered")
+        .serviceLevelObjectives(BUCKETS)
+        .register(registry);
+  }
+
+  /** Registers lag and eligibility gauges for replicas seen for the first time. */
+  void replicasSeen(Iterable<HostAndPort> replicas) {
+    for (HostAndPort node : replicas) {
+      if (replicaGauges.add(node)) {
+        Gauge.builder("switchboard.replica.lag", replication, r -> lagSeconds(r.get(), node))
+            .tag("replica", node.toString())
+            .baseUnit("seconds")
+            .description("How far the replica is behind the primary (NaN when unknown)")
+            .register(registry);
+        Gauge.builder("switchboard.replica.eligible", replication, r -> eligible(r.get(), node))
+            .tag("replica", node.toString())
+            .description("1 while the replica may serve reads")
+            .register(registry);
+      }
+    }
+  }
+
+  private static double lagSeconds(ReplicationSnapshot snapshot, HostAndPort node) {
+    ReplicaState state = snapshot.replica(node);
+    return state == null || state.lagMillis() == Long.MAX_VALUE
+        ? Double.NaN
+        : state.lagMillis() / 1000.0;
+  }
+
+  private static double eligible(ReplicationSnapshot snapshot, HostAndPort node) {
+    ReplicaState state = snapshot.replica(node);
+    return state != null && state.eligible() ? 1 : 0;
+  }
+
+  /** Registers a 0/1 gauge per Sentinel, reading {@code up} at each scrape. */
+  void sentinel(HostAndPort sentinel, Supplier<Boolean> up) {
+    if (sentinelGauges.add(sentinel)) {
+      Gauge.builder("switchboard.sentinel.up", up, s -> s.get() ? 1 : 0)
+          .tag("sentinel", sentinel.toString())
+          .description("1 while the Sentinel answers the proxy")
+          .register(registry);
+    }
+  }
+}

@@ -1,0 +1,18 @@
+package io.switchboard.routing;
+
+import io.switchboard.config.HostAndPort;
+
+/**
+ * What the proxy knows of one Sentinel, for the admin endpoint and metrics.
+ *
+ * @param answering its last reconcile answer came back
+ * @param lastError why it did not, or null
+ * @param lastEvent the last event it published about the master ("+switch-master ..."), or null
+ * @param lastEventAtMillis when (epoch milliseconds), 0 if never
+ */
+public record SentinelStatus(
+    HostAndPort address,
+    boolean answering,
+    String lastError,
+    String lastEvent,
+    long lastEventAtMillis) {}
