@@ -307,6 +307,35 @@ final class LoopBackends {
     sessions.remove(session);
   }
 
+  /** Backend connections of one node and role on one loop, for the metrics. */
+  record BackendLoad(HostAndPort node, boolean primary, int connections, int inflight) {}
+
+  /** This loop's backend connections per node and role (shared and held); run on this loop. */
+  List<BackendLoad> backendLoads() {
+    Map<HostAndPort, int[]> primaries = new HashMap<>();
+    Map<HostAndPort, int[]> replicas = new HashMap<>();
+    for (BackendPool pool : pools.values()) {
+      int[] totals =
+          (pool.primary() ? primaries : replicas).computeIfAbsent(pool.node(), n -> new int[2]);
+      pool.forEach(
+          connection -> {
+            totals[0]++;
+            totals[1] += connection.load();
+          });
+    }
+    for (BackendConnection held : heldExclusive) {
+      BackendPool pool = held.pool();
+      int[] totals =
+          (pool.primary() ? primaries : replicas).computeIfAbsent(pool.node(), n -> new int[2]);
+      totals[0]++;
+      totals[1] += held.load();
+    }
+    List<BackendLoad> out = new ArrayList<>();
+    primaries.forEach((node, t) -> out.add(new BackendLoad(node, true, t[0], t[1])));
+    replicas.forEach((node, t) -> out.add(new BackendLoad(node, false, t[0], t[1])));
+    return out;
+  }
+
   /** Shutdown: stop reading from every client; returns the replies still due. */
   int quiesceSessions() {
     for (ClientSession session : sessions) {

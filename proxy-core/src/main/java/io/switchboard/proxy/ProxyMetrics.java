@@ -4,6 +4,8 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -19,7 +21,11 @@ import io.switchboard.routing.CommandSpec;
 import io.switchboard.routing.ReplicaState;
 import io.switchboard.routing.ReplicationSnapshot;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -87,6 +93,8 @@ final class ProxyMetrics {
   private final Set<HostAndPort> replicaGauges = ConcurrentHashMap.newKeySet();
   private final Set<HostAndPort> sentinelGauges = ConcurrentHashMap.newKeySet();
   private final AtomicReference<ReplicationSnapshot> replication;
+  private final MultiGauge backendConnections;
+  private final MultiGauge backendInflight;
 
   ProxyMetrics(
       AtomicReference<ReplicationSnapshot> replication,
@@ -133,6 +141,15 @@ final class ProxyMetrics {
     Gauge.builder("switchboard.backend.exclusive", exclusiveConnections, SharedBudget::inUse)
         .description("Backend connections held by one session (transactions, blocking, pub/sub)")
         .register(registry);
+    backendConnections =
+        MultiGauge.builder("switchboard.backend.connections")
+            .description(
+                "Open backend connections (shared and held by one session), by node and role")
+            .register(registry);
+    backendInflight =
+        MultiGauge.builder("switchboard.backend.inflight")
+            .description("Requests sent to or waiting for a backend node, by node and role")
+            .register(registry);
     new JvmMemoryMetrics().bindTo(registry);
     new JvmGcMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
@@ -192,6 +209,31 @@ final class ProxyMetrics {
         .description("Commands answered, by command and where they were answered")
         .serviceLevelObjectives(BUCKETS)
         .register(registry);
+  }
+
+  /** Replaces the backend gauges' rows with {@code loads}, summed over the event loops. */
+  void backends(List<LoopBackends.BackendLoad> loads) {
+    Map<List<Object>, int[]> sums = new HashMap<>();
+    for (LoopBackends.BackendLoad load : loads) {
+      int[] sum = sums.computeIfAbsent(List.of(load.node(), load.primary()), k -> new int[2]);
+      sum[0] += load.connections();
+      sum[1] += load.inflight();
+    }
+    List<MultiGauge.Row<?>> connections = new ArrayList<>();
+    List<MultiGauge.Row<?>> inflight = new ArrayList<>();
+    sums.forEach(
+        (key, sum) -> {
+          Tags tags =
+              Tags.of(
+                  "node",
+                  key.get(0).toString(),
+                  "role",
+                  (Boolean) key.get(1) ? "primary" : "replica");
+          connections.add(MultiGauge.Row.of(tags, sum[0]));
+          inflight.add(MultiGauge.Row.of(tags, sum[1]));
+        });
+    backendConnections.register(connections, true);
+    backendInflight.register(inflight, true);
   }
 
   /** Registers lag and eligibility gauges for replicas seen for the first time. */

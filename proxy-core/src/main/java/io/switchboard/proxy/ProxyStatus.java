@@ -43,6 +43,9 @@ final class ProxyStatus implements AdminServer.AdminView {
 
     /** Connected client sessions, gathered from every event loop. */
     List<Map<String, Object>> clients();
+
+    /** Backend connections per node and role, from every event loop. */
+    List<LoopBackends.BackendLoad> backends();
   }
 
   private record Failover(
@@ -251,6 +254,7 @@ final class ProxyStatus implements AdminServer.AdminView {
 
   @Override
   public String metrics() {
+    metrics.backends(lifecycle.backends());
     return metrics.scrape();
   }
 

@@ -142,6 +142,13 @@ public final class SwitchboardServer implements AutoCloseable {
               public List<Map<String, Object>> clients() {
                 return describeClients();
               }
+
+              @Override
+              public List<LoopBackends.BackendLoad> backends() {
+                List<LoopBackends.BackendLoad> all = new ArrayList<>();
+                fromEveryLoop(LoopBackends::backendLoads).forEach(all::addAll);
+                return all;
+              }
             },
             initial);
     for (HostAndPort sentinel : config.sentinel().hosts()) {
@@ -295,17 +302,29 @@ public final class SwitchboardServer implements AutoCloseable {
     close();
   }
 
-  /** Runs {@code task} on every loop and sums the answers (2 s per loop at most). */
+  /** Runs {@code task} on every loop and sums the answers. */
   private int onEveryLoop(java.util.function.ToIntFunction<LoopBackends> task) {
-    List<io.netty.util.concurrent.Future<Integer>> parts = new ArrayList<>();
-    loops.forEach((executor, loop) -> parts.add(executor.submit(() -> task.applyAsInt(loop))));
     int sum = 0;
-    for (var part : parts) {
-      if (part.awaitUninterruptibly(2, TimeUnit.SECONDS) && part.isSuccess()) {
-        sum += part.getNow();
-      }
+    for (int part : fromEveryLoop(task::applyAsInt)) {
+      sum += part;
     }
     return sum;
+  }
+
+  /**
+   * Runs {@code task} on every loop (their state is only read on its own thread) and collects the
+   * answers; a loop that does not answer within 2 s is left out.
+   */
+  private <T> List<T> fromEveryLoop(java.util.function.Function<LoopBackends, T> task) {
+    List<io.netty.util.concurrent.Future<T>> parts = new ArrayList<>();
+    loops.forEach((executor, loop) -> parts.add(executor.submit(() -> task.apply(loop))));
+    List<T> answers = new ArrayList<>();
+    for (var part : parts) {
+      if (part.awaitUninterruptibly(2, TimeUnit.SECONDS) && part.isSuccess()) {
+        answers.add(part.getNow());
+      }
+    }
+    return answers;
   }
 
   /**
@@ -313,14 +332,8 @@ public final class SwitchboardServer implements AutoCloseable {
    * skipped.
    */
   private List<Map<String, Object>> describeClients() {
-    List<io.netty.util.concurrent.Future<List<Map<String, Object>>>> parts = new ArrayList<>();
-    loops.forEach((executor, loop) -> parts.add(executor.submit(loop::describeSessions)));
     List<Map<String, Object>> all = new ArrayList<>();
-    for (var part : parts) {
-      if (part.awaitUninterruptibly(2, TimeUnit.SECONDS) && part.isSuccess()) {
-        all.addAll(part.getNow());
-      }
-    }
+    fromEveryLoop(LoopBackends::describeSessions).forEach(all::addAll);
     return all;
   }
 

@@ -93,6 +93,11 @@ class AdminEndpointIT {
           .contains("switchboard_errors_total{kind=\"lost_in_flight\"} 0")
           .contains("switchboard_sentinel_up{sentinel=\"" + topology.sentinels().get(0).address())
           .contains("switchboard_replica_lag_seconds{replica=")
+          .contains(
+              "switchboard_backend_connections{node=\""
+                  + primary.address()
+                  + "\",role=\"primary\"}")
+          .contains("switchboard_backend_inflight{node=")
           .contains("jvm_memory_used_bytes")
           .contains("netty_allocator_memory_used");
 
@@ -107,6 +112,11 @@ class AdminEndpointIT {
           .contains("\"db\":3,\"protocol\":2,\"authenticated\":true,\"state\":\"multi\"")
           .contains("\"commands\":7,");
       assertThat(client.call("DISCARD")).isEqualTo("OK");
+
+      String scraped = get(proxy, "/metrics").body();
+      for (String metric : DeploymentFilesTest.dashboardMetrics()) {
+        assertThat(scraped).as("the Grafana dashboard's %s is exported", metric).contains(metric);
+      }
 
       HttpResponse<String> config = get(proxy, "/config");
       assertThat(config.statusCode()).isEqualTo(200);
