@@ -10,4 +10,5 @@ public record LimitsConfig(
     int maxInflightPerClient,
     long clientOutputBufferBytes,
     int maxHeldPerPool,
-    int maxExclusiveConnections) {}
+    int maxExclusiveConnections,
+    int maxClients) {}

@@ -78,7 +78,8 @@ final class SettingsReader {
             r.intBetween("limits.max-inflight-per-client", 1, 1 << 20),
             r.bytes("limits.client-output-buffer-bytes", Long.MAX_VALUE),
             r.intBetween("limits.max-held-per-pool", 1, Integer.MAX_VALUE),
-            r.intBetween("limits.max-exclusive-connections", 1, 1 << 20)),
+            r.intBetween("limits.max-exclusive-connections", 1, 1 << 20),
+            r.intBetween("limits.max-clients", 1, 1 << 24)),
         new ServerConfig(
             r.intBetween("server.io-threads", 0, 1024),
             r.transport("server.transport"),

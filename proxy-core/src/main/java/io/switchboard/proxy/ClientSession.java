@@ -74,6 +74,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   private long commands;
   private boolean stopped;
 
+  /** Counted among the connected clients (false: refused at limits.max-clients). */
+  private boolean admitted;
+
   private boolean closing;
   private boolean closed;
   boolean dirty;
@@ -159,7 +162,14 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
     channel = ctx.channel();
-    loop.metrics().clientConnected();
+    admitted = loop.metrics().clientConnected(loop.config().limits().maxClients());
+    if (!admitted) {
+      closing = true;
+      channel
+          .writeAndFlush(Replies.error(loop.alloc(), "ERR max number of clients reached"))
+          .addListener(ChannelFutureListener.CLOSE);
+      return;
+    }
     loop.sessionOpened(this);
   }
 
@@ -940,6 +950,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     closed = true;
+    if (!admitted) {
+      return;
+    }
     loop.metrics().clientDisconnected();
     loop.sessionClosed(this);
     releaseQueued();

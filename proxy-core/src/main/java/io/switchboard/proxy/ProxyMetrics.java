@@ -85,6 +85,7 @@ final class ProxyMetrics {
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final AtomicInteger clients = new AtomicInteger();
   private final Counter clientsAccepted;
+  private final Counter clientsRejected;
   private final Counter bytesReceived;
   private final Counter bytesSent;
   private final Counter failovers;
@@ -107,6 +108,10 @@ final class ProxyMetrics {
     clientsAccepted =
         Counter.builder("switchboard.clients.accepted")
             .description("Client connections accepted since start")
+            .register(registry);
+    clientsRejected =
+        Counter.builder("switchboard.clients.rejected")
+            .description("Client connections refused: limits.max-clients reached")
             .register(registry);
     bytesReceived =
         Counter.builder("switchboard.client.received")
@@ -167,9 +172,22 @@ final class ProxyMetrics {
     return registry;
   }
 
-  void clientConnected() {
-    clients.incrementAndGet();
-    clientsAccepted.increment();
+  /**
+   * Counts a new client connection unless {@code max} are connected already; false (and counted as
+   * rejected) when the connection must be refused.
+   */
+  boolean clientConnected(int max) {
+    while (true) {
+      int now = clients.get();
+      if (now >= max) {
+        clientsRejected.increment();
+        return false;
+      }
+      if (clients.compareAndSet(now, now + 1)) {
+        clientsAccepted.increment();
+        return true;
+      }
+    }
   }
 
   void clientDisconnected() {

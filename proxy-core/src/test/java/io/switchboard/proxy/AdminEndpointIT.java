@@ -245,4 +245,32 @@ class AdminEndpointIT {
           .isIn(202, 502);
     }
   }
+
+  @Test
+  void clientsBeyondMaxClientsAreRefusedAndCounted() throws Exception {
+    try (TestProxy proxy =
+            TestProxy.start(SharedTopology.get(), "switchboard.limits.max-clients = 2\n");
+        RespClient first = RespClient.connect(proxy.address(), Duration.ofSeconds(10));
+        RespClient second = RespClient.connect(proxy.address(), Duration.ofSeconds(10))) {
+      assertThat(first.call("PING")).isEqualTo("PONG");
+      assertThat(second.call("PING")).isEqualTo("PONG");
+      try (RespClient third = RespClient.connect(proxy.address(), Duration.ofSeconds(10))) {
+        Object refused = third.read();
+        assertThat(refused).isInstanceOf(io.switchboard.proxy.resp.RespValue.Error.class);
+        assertThat(((io.switchboard.proxy.resp.RespValue.Error) refused).message())
+            .isEqualTo("ERR max number of clients reached");
+        assertThat(third.isClosedByPeer()).isTrue();
+      }
+      assertThat(get(proxy, "/metrics").body())
+          .contains("switchboard_clients_rejected_total 1.0")
+          .contains("switchboard_clients_connected 2.0");
+      first.close();
+      await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> get(proxy, "/metrics").body().contains("switchboard_clients_connected 1.0"));
+      try (RespClient again = RespClient.connect(proxy.address(), Duration.ofSeconds(10))) {
+        assertThat(again.call("PING")).as("a freed place is taken again").isEqualTo("PONG");
+      }
+    }
+  }
 }
