@@ -222,7 +222,8 @@ final class ProxyMetrics {
    */
   Timer commandTimer(CommandSpec spec, Route route) {
     return Timer.builder("switchboard.commands")
-        .tag("command", spec.name().toLowerCase(Locale.ROOT))
+        // Bounded: the server's command table, plus "unknown" for every name it lacks.
+        .tag("command", spec.name().isEmpty() ? "unknown" : spec.name().toLowerCase(Locale.ROOT))
         .tag("route", route.tag)
         .description("Commands answered, by command and where they were answered")
         .serviceLevelObjectives(BUCKETS)
