@@ -42,7 +42,16 @@ public final class SentinelWatcher implements AutoCloseable {
   // Touched only by the scheduler thread.
   private final Map<HostAndPort, StatefulRedisSentinelConnection<String, String>> connections =
       new HashMap<>();
-  private Topology current;
+  private Topology current; // guarded by this (publish runs on the scheduler and event threads)
+
+  /**
+   * When a Sentinel last announced that it is starting to replace the primary (0: none pending).
+   * The topology says "failover under way" at once, from the event's own thread, instead of after a
+   * reconcile that may be queued behind a slow one; answers from a reconcile that began before the
+   * announcement cannot clear it.
+   */
+  private volatile long failoverAnnouncedNanos;
+
   private HostAndPort lastAnswering;
   private final Map<HostAndPort, Long> retryAfterNanos = new HashMap<>();
   private final Map<HostAndPort, Duration> sentinelBackoff = new HashMap<>();
@@ -95,7 +104,31 @@ public final class SentinelWatcher implements AutoCloseable {
                 old == null ? null : old.lastError(),
                 event.type() + " " + event.payload(),
                 System.currentTimeMillis()));
+    if (announcesFailover(event)) {
+      failoverAnnouncedNanos = System.nanoTime();
+      synchronized (this) {
+        if (current != null && current.hasPrimary() && !current.failoverUnderway()) {
+          publish(
+              new Topology(
+                  current.masterName(),
+                  current.primary(),
+                  current.replicas(),
+                  current.configEpoch(),
+                  true,
+                  current.problem()));
+        }
+      }
+    }
     reconcileNow();
+  }
+
+  /** Events that come before a promotion: writes must stop reaching the old primary now. */
+  private static boolean announcesFailover(SentinelEvent event) {
+    String type = event.type();
+    // Not +failover-state-reconf-slaves: it follows the promotion, when writes should move on.
+    return (type.startsWith("+failover-state-") && !type.equals("+failover-state-reconf-slaves"))
+        || type.equals("+selected-slave")
+        || (type.equals("+odown") && event.payload().startsWith("master "));
   }
 
   /**
@@ -163,6 +196,7 @@ public final class SentinelWatcher implements AutoCloseable {
    * down (only the leader knows the failover has started, so every Sentinel is asked).
    */
   private boolean reconcileOnce() {
+    long startedNanos = System.nanoTime();
     List<String> failures = new ArrayList<>();
     List<Answer> answers = new ArrayList<>();
     long now = System.nanoTime();
@@ -224,6 +258,14 @@ public final class SentinelWatcher implements AutoCloseable {
           answer.configEpoch() == best.configEpoch()
               && answer.failoverUnderway()
               && answer.primary().equals(best.primary());
+    }
+    long announced = failoverAnnouncedNanos;
+    if (announced != 0) {
+      if (announced - startedNanos > 0 && !underway) {
+        underway = true; // these answers may predate the announcement
+      } else if (!underway) {
+        failoverAnnouncedNanos = 0; // asked after it: the Sentinels know better now
+      }
     }
     if (!best.from().equals(lastAnswering)) {
       log.info("Sentinel {} answers for master '{}'", best.from(), config.master());
@@ -359,7 +401,7 @@ public final class SentinelWatcher implements AutoCloseable {
     }
   }
 
-  private void publish(Topology topology) {
+  private synchronized void publish(Topology topology) {
     if (Objects.equals(topology, current)) {
       return;
     }
