@@ -74,6 +74,9 @@ final class AdminServer implements AutoCloseable {
   private final AdminView view;
   private final Transport transport;
   private final EventLoopGroup group;
+  private final java.util.concurrent.ExecutorService workers =
+      java.util.concurrent.Executors.newFixedThreadPool(
+          2, new DefaultThreadFactory("switchboard-admin-work", true));
   private Channel channel;
 
   AdminServer(AdminConfig config, AdminView view, Transport transport) {
@@ -112,17 +115,29 @@ final class AdminServer implements AutoCloseable {
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
-      String path = new QueryStringDecoder(request.uri()).path();
+      // Answered off the admin event loop: some answers wait on the proxy's loops or on Sentinel
+      // (a failover request waits for its reply), and the probes must not queue behind them.
+      Request asked =
+          new Request(
+              request.method(),
+              new QueryStringDecoder(request.uri()).path(),
+              request.headers().get(HttpHeaderNames.AUTHORIZATION, ""),
+              HttpUtil.isKeepAlive(request));
+      workers.execute(() -> respond(ctx, asked));
+    }
+
+    private void respond(ChannelHandlerContext ctx, Request request) {
       FullHttpResponse response;
       try {
         response =
-            path.startsWith("/admin/") ? action(request, path) : route(request.method(), path);
+            request.path().startsWith("/admin/")
+                ? action(request)
+                : route(request.method(), request.path());
       } catch (RuntimeException e) {
         response = json(HttpResponseStatus.INTERNAL_SERVER_ERROR, error(e.toString()));
       }
-      boolean keepAlive = HttpUtil.isKeepAlive(request);
       HttpUtil.setContentLength(response, response.content().readableBytes());
-      if (keepAlive) {
+      if (request.keepAlive()) {
         response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
         ctx.writeAndFlush(response);
       } else {
@@ -165,8 +180,12 @@ final class AdminServer implements AutoCloseable {
     };
   }
 
+  /** What the handler keeps of a request once its buffer is released. */
+  private record Request(HttpMethod method, String path, String authorization, boolean keepAlive) {}
+
   /** POST /admin/...: only with the configured bearer token. */
-  private FullHttpResponse action(FullHttpRequest request, String path) {
+  private FullHttpResponse action(Request request) {
+    String path = request.path();
     boolean known =
         switch (path) {
           case "/admin/drain", "/admin/reconcile", "/admin/failover" -> true;
@@ -185,7 +204,7 @@ final class AdminServer implements AutoCloseable {
           HttpResponseStatus.FORBIDDEN,
           error("admin actions are disabled: set admin.token (SWITCHBOARD_ADMIN_TOKEN)"));
     }
-    String authorization = request.headers().get(HttpHeaderNames.AUTHORIZATION, "");
+    String authorization = request.authorization();
     byte[] given =
         authorization.startsWith("Bearer ")
             ? authorization.substring(7).trim().getBytes(StandardCharsets.UTF_8)
@@ -237,5 +256,6 @@ final class AdminServer implements AutoCloseable {
       channel.close().syncUninterruptibly();
     }
     group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    workers.shutdownNow();
   }
 }
