@@ -182,7 +182,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     }
     readAtNanos = System.nanoTime();
     commands++;
-    loop.metrics().received(frame.readableBytes());
+    loop.bytesReceived += frame.readableBytes();
     args.reset(frame);
     CommandSpec spec = loop.facts().commands().lookup(frame, args.offset(), args.length());
     if (spec.subcommands() != null && !spec.has(CommandSpec.CONNECTION) && args.count() > 1) {
@@ -892,7 +892,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         releaseQueued();
         return;
       }
-      loop.metrics().sent(reply.readableBytes());
+      loop.bytesSent += reply.readableBytes();
       channel.write(reply, channel.voidPromise());
       wrote = true;
     }

@@ -194,11 +194,11 @@ final class ProxyMetrics {
     clients.decrementAndGet();
   }
 
-  void received(int bytes) {
+  void received(long bytes) {
     bytesReceived.increment(bytes);
   }
 
-  void sent(int bytes) {
+  void sent(long bytes) {
     bytesSent.increment(bytes);
   }
 
