@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Side-by-side throughput of the same load against the primary directly, Switchboard, and, when
+# installed, HAProxy (role:master check) and twemproxy (nutcracker), all in front of the same
+# local Sentinel deployment (the demo's). Rounds are interleaved so that drift on a shared machine
+# hits every target alike; the table shows medians, ratios, and each proxy's CPU seconds per
+# million requests (from /proc/<pid>/stat).
+#
+#   bench/run.sh                 # 2 rounds after a warm-up (about 3 minutes)
+#   ROUNDS=3 bench/run.sh        # more rounds
+#   apt-get install haproxy nutcracker   # to include the peers
+#
+# Figures are reported, never asserted. Every process it starts is stopped on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS=${ROUNDS:-2}
+CLIENTS=${CLIENTS:-50}
+N_P1=${N_P1:-200000}
+N_P16=${N_P16:-1000000}
+PROXY_PORT=${PROXY_PORT:-7701}
+HAPROXY_PORT=${HAPROXY_PORT:-7702}
+TWEMPROXY_PORT=${TWEMPROXY_PORT:-7703}
+JAR=proxy-core/target/switchboard.jar
+WORK=$(mktemp -d /tmp/switchboard-bench-XXXXXX)
+PIDS=()
+
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+command -v redis-benchmark >/dev/null || { echo "redis-benchmark is needed (apt-get install redis-tools)"; exit 2; }
+[ -f "$JAR" ] || ./mvnw -B -q -DskipTests package
+
+echo "Starting the demo topology and Switchboard on port $PROXY_PORT..."
+java -Dswitchboard.listen.host=127.0.0.1 -Dswitchboard.listen.port="$PROXY_PORT" \
+  -Dswitchboard.admin.port=0 -jar "$JAR" demo >"$WORK/switchboard.log" 2>&1 &
+SWITCHBOARD_PID=$!
+PIDS+=("$SWITCHBOARD_PID")
+for _ in $(seq 1 120); do
+  grep -q "^  replicas" "$WORK/switchboard.log" 2>/dev/null && break
+  sleep 0.5
+done
+PRIMARY=$(awk '$1 == "primary" {print $2}' "$WORK/switchboard.log")
+REPLICAS=$(awk '$1 == "replicas" {gsub(",", ""); print $2, $3}' "$WORK/switchboard.log")
+[ -n "$PRIMARY" ] || { echo "the demo did not start:"; cat "$WORK/switchboard.log"; exit 1; }
+for _ in $(seq 1 60); do
+  [ "$(redis-cli -p "$PROXY_PORT" set bench:ready 1 2>/dev/null)" = "OK" ] && break
+  sleep 0.5
+done
+
+declare -A PORT PID
+TARGETS=(direct switchboard)
+PORT[direct]=${PRIMARY##*:}
+PORT[switchboard]=$PROXY_PORT
+PID[switchboard]=$SWITCHBOARD_PID
+
+if command -v haproxy >/dev/null; then
+  {
+    echo "global"
+    echo "  maxconn 8000" # two descriptors per connection; containers often cap at 20000
+    echo "defaults"
+    echo "  mode tcp"
+    echo "  timeout connect 2s"
+    echo "  timeout client 1h"
+    echo "  timeout server 1h"
+    echo "frontend redis"
+    echo "  bind 127.0.0.1:$HAPROXY_PORT"
+    echo "  default_backend primary"
+    echo "backend primary"
+    echo "  option tcp-check"
+    echo "  tcp-check connect"
+    echo "  tcp-check send PING\\r\\n"
+    echo "  tcp-check expect string +PONG"
+    echo "  tcp-check send info\\ replication\\r\\n"
+    echo "  tcp-check expect string role:master"
+    echo "  tcp-check send QUIT\\r\\n"
+    echo "  tcp-check expect string +OK"
+    i=0
+    for node in $PRIMARY $REPLICAS; do
+      echo "  server node$i $node check inter 1s"
+      i=$((i + 1))
+    done
+  } >"$WORK/haproxy.cfg"
+  haproxy -f "$WORK/haproxy.cfg" >"$WORK/haproxy.log" 2>&1 &
+  PID[haproxy]=$!
+  PIDS+=("${PID[haproxy]}")
+  PORT[haproxy]=$HAPROXY_PORT
+  TARGETS+=(haproxy)
+fi
+
+if command -v nutcracker >/dev/null; then
+  cat >"$WORK/nutcracker.yml" <<EOF
+switchboard-bench:
+  listen: 127.0.0.1:$TWEMPROXY_PORT
+  hash: fnv1a_64
+  distribution: ketama
+  redis: true
+  auto_eject_hosts: false
+  servers:
+    - $PRIMARY:1
+EOF
+  nutcracker -c "$WORK/nutcracker.yml" -o "$WORK/nutcracker.log" &
+  PID[twemproxy]=$!
+  PIDS+=("${PID[twemproxy]}")
+  PORT[twemproxy]=$TWEMPROXY_PORT
+  TARGETS+=(twemproxy)
+fi
+
+sleep 1
+for target in haproxy twemproxy; do
+  if [ -n "${PID[$target]:-}" ] && ! kill -0 "${PID[$target]}" 2>/dev/null; then
+    echo "$target did not start; left out:"
+    cat "$WORK/$( [ "$target" = haproxy ] && echo haproxy || echo nutcracker ).log"
+    unset "PID[$target]"
+    TARGETS=("${TARGETS[@]/$target/}")
+  fi
+done
+TARGETS=(${TARGETS[@]})
+for target in "${TARGETS[@]}"; do
+  for _ in $(seq 1 60); do
+    [ "$(redis-cli -p "${PORT[$target]}" set bench:ready 1 2>/dev/null)" = "OK" ] && break
+    sleep 0.5
+  done
+done
+
+TICKS=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# One run: prints "SET <rps>" and "GET <rps>" lines into the results file.
+RESULTS=$WORK/results
+: >"$RESULTS"
+run() {
+  local target=$1 pipeline=$2 n=$3 before after requests
+  [ -n "${PID[$target]:-}" ] && before=$(cpu_ticks "${PID[$target]}")
+  redis-benchmark -p "${PORT[$target]}" -c "$CLIENTS" -n "$n" -P "$pipeline" -t set,get --csv 2>/dev/null |
+    awk -F'"' -v t="$target" -v p="$pipeline" '$2 == "SET" || $2 == "GET" {print t, $2 "_P" p, $4}' >>"$RESULTS"
+  if [ -n "${PID[$target]:-}" ]; then
+    after=$(cpu_ticks "${PID[$target]}")
+    requests=$((2 * n))
+    echo "$target CPU $(awk -v d=$((after - before)) -v hz="$TICKS" -v r="$requests" 'BEGIN {printf "%.3f", d / hz / r * 1000000}')" >>"$RESULTS"
+  fi
+}
+
+echo "Targets: ${TARGETS[*]}; $ROUNDS rounds, $CLIENTS clients, -n $N_P1 at P1 and $N_P16 at P16."
+# Not measured: lets the JVM compile the hot path (and every target fill its buffers) first.
+for target in "${TARGETS[@]}"; do
+  redis-benchmark -p "${PORT[$target]}" -c "$CLIENTS" -n "${WARMUP:-300000}" -P 16 -t set,get -q >/dev/null 2>&1
+done
+for round in $(seq 1 "$ROUNDS"); do
+  for target in "${TARGETS[@]}"; do
+    echo "  round $round: $target"
+    run "$target" 1 "$N_P1"
+    run "$target" 16 "$N_P16"
+  done
+done
+
+median() { sort -g | awk '{a[NR] = $1} END {if (NR == 0) print "-"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+value() { awk -v t="$1" -v m="$2" '$1 == t && $2 == m {print $3}' "$RESULTS" | median; }
+krps() { awk -v v="$1" 'BEGIN {if (v == "-") print "-"; else printf "%.0fk", v / 1000}'; }
+
+echo
+echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(uname -m)), everything on loopback, with"
+echo "\`bench/run.sh\` (redis-benchmark -c $CLIENTS -t set,get, medians of $ROUNDS interleaved rounds):"
+echo
+echo "| target | SET P1 | GET P1 | SET P16 | GET P16 | CPU s per M requests |"
+echo "|---|---|---|---|---|---|"
+for target in "${TARGETS[@]}"; do
+  row="| $target"
+  for metric in SET_P1 GET_P1 SET_P16 GET_P16; do
+    row="$row | $(krps "$(value "$target" "$metric")")"
+  done
+  cpu=$(value "$target" CPU)
+  echo "$row | $cpu |"
+done
+echo
+for metric in SET_P1 GET_P1 SET_P16 GET_P16; do
+  ours=$(value switchboard "$metric")
+  direct=$(value direct "$metric")
+  best=0
+  for target in haproxy twemproxy; do
+    v=$(value "$target" "$metric")
+    [ "$v" != "-" ] && best=$(awk -v a="$best" -v b="$v" 'BEGIN {print (b > a) ? b : a}')
+  done
+  awk -v m="$metric" -v o="$ours" -v d="$direct" -v b="$best" 'BEGIN {
+    line = sprintf("- %s: Switchboard / direct = %.2f", m, o / d)
+    if (b > 0) line = line sprintf(", / best peer = %.2f", o / b)
+    print line
+  }'
+done
