@@ -55,16 +55,7 @@ class FailoverSemanticsIT {
         .until(() -> topology.currentPrimary() != before);
     RedisNode after = topology.currentPrimary();
     try (RespClient probe = client()) {
-      int[] attempt = {0};
-      await()
-          .atMost(Duration.ofSeconds(30))
-          .ignoreExceptions()
-          .until(
-              () -> {
-                String value = "v" + attempt[0]++;
-                return "OK".equals(probe.call("SET", "it:probe", value))
-                    && value.equals(after.call("GET", "it:probe"));
-              });
+      TestProxy.awaitWritesReach(probe, after, "it:probe");
     }
     return after;
   }

@@ -57,22 +57,28 @@ class GracefulShutdownIT {
         .start();
   }
 
+  /** Waits until the proxy on {@code port} has found the primary and accepts writes. */
+  private static HostAndPort awaitWritable(int port) {
+    HostAndPort address = new HostAndPort("127.0.0.1", port);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .ignoreExceptions()
+        .until(
+            () -> {
+              try (RespClient probe = RespClient.connect(address, Duration.ofSeconds(2))) {
+                return "OK".equals(probe.call("SET", "it:graceful", "ready"));
+              }
+            });
+    return address;
+  }
+
   @Test
   void sigtermFinishesWhatIsInFlightThenExitsZero() throws Exception {
     int port = freePort();
     int adminPort = freePort();
     Process proxy = startProxy(port, adminPort);
     try {
-      HostAndPort address = new HostAndPort("127.0.0.1", port);
-      await()
-          .atMost(Duration.ofSeconds(30))
-          .ignoreExceptions()
-          .until(
-              () -> {
-                try (RespClient probe = RespClient.connect(address, Duration.ofSeconds(2))) {
-                  return "OK".equals(probe.call("SET", "it:graceful", "1"));
-                }
-              });
+      HostAndPort address = awaitWritable(port);
       try (RespClient client = RespClient.connect(address, Duration.ofSeconds(10))) {
         client.send(RespClient.encode("DEBUG", "SLEEP", "1"));
         Thread.sleep(200); // in flight on the primary
@@ -111,16 +117,7 @@ class GracefulShutdownIT {
     int port = freePort();
     Process proxy = startProxy(port, freePort());
     try {
-      HostAndPort address = new HostAndPort("127.0.0.1", port);
-      await()
-          .atMost(Duration.ofSeconds(30))
-          .ignoreExceptions()
-          .until(
-              () -> {
-                try (RespClient probe = RespClient.connect(address, Duration.ofSeconds(2))) {
-                  return "OK".equals(probe.call("SET", "it:graceful", "2"));
-                }
-              });
+      HostAndPort address = awaitWritable(port);
       try (RespClient client = RespClient.connect(address, Duration.ofSeconds(10))) {
         client.send(RespClient.encode("BLPOP", "it:graceful:never", "0"));
         assertThat(client.readWithin(Duration.ofMillis(300))).as("blocked, no reply").isNull();

@@ -42,16 +42,7 @@ class SentinelAuthAndHostnamesIT {
         topology.awaitSentinelsSettled(Duration.ofSeconds(30));
         assertThat(sentinel.call("SENTINEL", "FAILOVER", LocalTopology.MASTER)).isEqualTo("OK");
         RedisNode promoted = topology.replicas().get(0);
-        int[] attempt = {0};
-        await()
-            .atMost(Duration.ofSeconds(30))
-            .ignoreExceptions()
-            .until(
-                () -> {
-                  String value = "v" + attempt[0]++;
-                  return "OK".equals(client.call("SET", "it:secured", value))
-                      && value.equals(promoted.call("GET", "it:secured"));
-                });
+        TestProxy.awaitWritesReach(client, promoted, "it:secured");
       }
     }
   }

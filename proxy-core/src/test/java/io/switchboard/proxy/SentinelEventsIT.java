@@ -34,16 +34,7 @@ class SentinelEventsIT {
           .until(() -> ((List<?>) replica.call("ROLE")).get(0).equals("master"));
       // A write that reaches the promoted replica went there through the proxy: the old
       // primary does not replicate to it.
-      int[] attempt = {0};
-      await()
-          .atMost(Duration.ofSeconds(30))
-          .ignoreExceptions()
-          .until(
-              () -> {
-                String value = "v" + attempt[0]++;
-                return "OK".equals(client.call("SET", "it:after-failover", value))
-                    && value.equals(replica.call("GET", "it:after-failover"));
-              });
+      TestProxy.awaitWritesReach(client, replica, "it:after-failover");
       assertThat(oldPrimary.address()).isNotEqualTo(replica.address());
     }
   }

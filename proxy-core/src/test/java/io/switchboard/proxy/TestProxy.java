@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 import io.switchboard.config.ConfigLoader;
 import io.switchboard.config.HostAndPort;
 import io.switchboard.proxy.demo.LocalTopology;
+import io.switchboard.proxy.demo.RedisNode;
+import io.switchboard.proxy.demo.RespClient;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -70,6 +72,24 @@ final class TestProxy implements AutoCloseable {
           .ignoreExceptions()
           .until(() -> "OK".equals(jedis.set("it:ready", "1")));
     }
+  }
+
+  /**
+   * Writes {@code key} through {@code client} until a value lands on {@code node}: after a
+   * failover, proof that the proxy sends writes to the new primary (the old one does not replicate
+   * to it).
+   */
+  static void awaitWritesReach(RespClient client, RedisNode node, String key) {
+    int[] attempt = {0};
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .ignoreExceptions()
+        .until(
+            () -> {
+              String value = "v" + attempt[0]++;
+              return "OK".equals(client.call("SET", key, value))
+                  && value.equals(node.call("GET", key));
+            });
   }
 
   Jedis jedis() {
