@@ -5,7 +5,8 @@
 # hits every target alike; the table shows medians, ratios, and each proxy's CPU seconds per
 # million requests (from /proc/<pid>/stat).
 #
-#   bench/run.sh                 # 2 rounds after a warm-up (about 3 minutes)
+#   bench/run.sh                 # 2 rounds after a warm-up (about 8 minutes)
+#   MORE=0 bench/run.sh          # only SET/GET at P1 and P16 (about 3 minutes)
 #   ROUNDS=3 bench/run.sh        # more rounds
 #   apt-get install haproxy nutcracker   # to include the peers
 #
@@ -152,11 +153,34 @@ echo "Targets: ${TARGETS[*]}; $ROUNDS rounds, $CLIENTS clients, -n $N_P1 at P1 a
 for target in "${TARGETS[@]}"; do
   redis-benchmark -p "${PORT[$target]}" -c "$CLIENTS" -n "${WARMUP:-300000}" -P 16 -t set,get -q >/dev/null 2>&1
 done
+# The other loads: many clients, larger values, a read-heavy mix, latency of one client.
+more() {
+  local target=$1 port=${PORT[$1]}
+  bench() { redis-benchmark -p "$port" "$@" --csv 2>/dev/null; }
+  bench -c 1000 -n 200000 -t set,get |
+    awk -F'"' -v t="$target" '$2 == "SET" || $2 == "GET" {print t, $2 "_C1000", $4}' >>"$RESULTS"
+  bench -c "$CLIENTS" -n 300000 -P 16 -d 1024 -t set,get |
+    awk -F'"' -v t="$target" '$2 == "SET" || $2 == "GET" {print t, $2 "_1K", $4}' >>"$RESULTS"
+  bench -c "$CLIENTS" -n 20000 -d 102400 -t set,get |
+    awk -F'"' -v t="$target" '$2 == "SET" || $2 == "GET" {print t, $2 "_100K", $4}' >>"$RESULTS"
+  # 80/20: two benchmarks at once, 40 clients reading and 10 writing; their rates add up.
+  bench -c 40 -n 400000 -t get >"$WORK/mix-get" &
+  local reader=$!
+  bench -c 10 -n 100000 -t set >"$WORK/mix-set"
+  wait "$reader"
+  awk -F'"' -v t="$target" '$2 == "GET" || $2 == "SET" {sum += $4} END {print t, "MIX", sum}' \
+    "$WORK/mix-get" "$WORK/mix-set" >>"$RESULTS"
+  # One client, one command at a time: latency percentiles (ms) without queueing.
+  bench -c 1 -n 50000 -t get |
+    awk -F'"' -v t="$target" '$2 == "GET" {print t, "P50", $10; print t, "P99", $14}' >>"$RESULTS"
+}
+
 for round in $(seq 1 "$ROUNDS"); do
   for target in "${TARGETS[@]}"; do
     echo "  round $round: $target"
     run "$target" 1 "$N_P1"
     run "$target" 16 "$N_P16"
+    [ "${MORE:-1}" = 1 ] && more "$target"
   done
 done
 
@@ -178,6 +202,19 @@ for target in "${TARGETS[@]}"; do
   cpu=$(value "$target" CPU)
   echo "$row | $cpu |"
 done
+if [ "${MORE:-1}" = 1 ]; then
+  echo
+  echo "| target | 1,000 clients SET / GET | 1 KB values P16 SET / GET | 100 KB values SET / GET | 80/20 GET/SET mix | one client GET p50 / p99 (ms) |"
+  echo "|---|---|---|---|---|---|"
+  for target in "${TARGETS[@]}"; do
+    echo "| $target | $(krps "$(value "$target" SET_C1000)") / $(krps "$(value "$target" GET_C1000)") |" \
+      "$(krps "$(value "$target" SET_1K)") / $(krps "$(value "$target" GET_1K)") |" \
+      "$(krps "$(value "$target" SET_100K)") / $(krps "$(value "$target" GET_100K)") |" \
+      "$(krps "$(value "$target" MIX)") | $(value "$target" P50) / $(value "$target" P99) |"
+  done
+  awk -v a="$(value switchboard P50)" -v b="$(value direct P50)" -v c="$(value switchboard P99)" \
+    -v d="$(value direct P99)" 'BEGIN {printf "\nAdded latency through Switchboard (one client): p50 %+.0f us, p99 %+.0f us\n", (a - b) * 1000, (c - d) * 1000}'
+fi
 echo
 for metric in SET_P1 GET_P1 SET_P16 GET_P16; do
   ours=$(value switchboard "$metric")
