@@ -3,7 +3,6 @@ package io.switchboard.proxy;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
@@ -166,10 +165,6 @@ final class ProxyMetrics {
   /** The Prometheus text exposition of every meter. */
   String scrape() {
     return registry.scrape();
-  }
-
-  MeterRegistry registry() {
-    return registry;
   }
 
   /**

@@ -44,8 +44,4 @@ final class SharedBudget {
   long inUse() {
     return inUse.get();
   }
-
-  long max() {
-    return max;
-  }
 }
