@@ -28,7 +28,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
-    loop.flushAll();
+    loop.flushSoon();
   }
 
   @Override

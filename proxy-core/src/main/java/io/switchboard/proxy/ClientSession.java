@@ -939,7 +939,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
-    loop.flushAll();
+    loop.flushSoon();
   }
 
   @Override

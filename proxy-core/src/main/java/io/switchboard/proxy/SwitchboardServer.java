@@ -77,6 +77,7 @@ public final class SwitchboardServer implements AutoCloseable {
             .channel(transport.socketChannel())
             .resolver(resolver)
             .option(ChannelOption.TCP_NODELAY, true)
+            .option(ChannelOption.ALLOCATOR, LoopBackends.ALLOCATOR)
             .option(ChannelOption.SO_KEEPALIVE, true)
             .option(
                 ChannelOption.CONNECT_TIMEOUT_MILLIS,
@@ -233,6 +234,7 @@ public final class SwitchboardServer implements AutoCloseable {
             .option(ChannelOption.SO_BACKLOG, 1024)
             .option(ChannelOption.SO_REUSEADDR, true)
             .childOption(ChannelOption.TCP_NODELAY, true)
+            .childOption(ChannelOption.ALLOCATOR, LoopBackends.ALLOCATOR)
             .childHandler(
                 new ChannelInitializer<SocketChannel>() {
                   @Override
