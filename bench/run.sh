@@ -8,7 +8,13 @@
 #   bench/run.sh                 # 2 rounds after a warm-up (about 8 minutes)
 #   MORE=0 bench/run.sh          # only SET/GET at P1 and P16 (about 3 minutes)
 #   ROUNDS=3 bench/run.sh        # more rounds
+#   LATENCY=0 IDLE=0 bench/run.sh  # without the fixed-rate latency and idle-connection parts
 #   apt-get install haproxy nutcracker   # to include the peers
+#
+# Also measured: heap bytes Switchboard's event loops allocate per request (its
+# switchboard_io_allocated_bytes_total), latency at a fixed 10,000 requests/s (p50/p99/p999, each
+# proxy minus direct; bench FixedRateLatency) and the resident memory with 10,000 idle clients
+# (bench IdleClients). The JMH microbenchmarks are separate: see the README.
 #
 # Figures are reported, never asserted. Every process it starts is stopped on exit.
 set -euo pipefail
@@ -21,7 +27,12 @@ N_P16=${N_P16:-1000000}
 PROXY_PORT=${PROXY_PORT:-7701}
 HAPROXY_PORT=${HAPROXY_PORT:-7702}
 TWEMPROXY_PORT=${TWEMPROXY_PORT:-7703}
+ADMIN_PORT=${ADMIN_PORT:-7704}
+LATENCY_RATE=${LATENCY_RATE:-10000}
+LATENCY_SECONDS=${LATENCY_SECONDS:-20}
+IDLE_CLIENTS=${IDLE_CLIENTS:-10000}
 JAR=proxy-core/target/switchboard.jar
+TOOLS=bench/target/benchmarks.jar
 WORK=$(mktemp -d /tmp/switchboard-bench-XXXXXX)
 PIDS=()
 
@@ -36,11 +47,12 @@ cleanup() {
 trap cleanup EXIT
 
 command -v redis-benchmark >/dev/null || { echo "redis-benchmark is needed (apt-get install redis-tools)"; exit 2; }
-[ -f "$JAR" ] || ./mvnw -B -q -DskipTests package
+[ -f "$JAR" ] && [ -f "$TOOLS" ] || ./mvnw -B -q -DskipTests package
 
 echo "Starting the demo topology and Switchboard on port $PROXY_PORT..."
 java -Dswitchboard.listen.host=127.0.0.1 -Dswitchboard.listen.port="$PROXY_PORT" \
-  -Dswitchboard.admin.port=0 -jar "$JAR" demo >"$WORK/switchboard.log" 2>&1 &
+  -Dswitchboard.admin.port="$ADMIN_PORT" -Dswitchboard.limits.max-clients=$((IDLE_CLIENTS + 100)) \
+  -jar "$JAR" demo >"$WORK/switchboard.log" 2>&1 &
 SWITCHBOARD_PID=$!
 PIDS+=("$SWITCHBOARD_PID")
 for _ in $(seq 1 120); do
@@ -132,13 +144,18 @@ done
 
 TICKS=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+allocated() {
+  curl -s "http://127.0.0.1:$ADMIN_PORT/metrics" |
+    awk '/^switchboard_io_allocated_bytes_total/ {printf "%.0f", $2}'
+}
 
 # One run: prints "SET <rps>" and "GET <rps>" lines into the results file.
 RESULTS=$WORK/results
 : >"$RESULTS"
 run() {
-  local target=$1 pipeline=$2 n=$3 before after requests
+  local target=$1 pipeline=$2 n=$3 before after requests allocated_before
   [ -n "${PID[$target]:-}" ] && before=$(cpu_ticks "${PID[$target]}")
+  [ "$target" = switchboard ] && allocated_before=$(allocated)
   redis-benchmark -p "${PORT[$target]}" -c "$CLIENTS" -n "$n" -P "$pipeline" -t set,get --csv 2>/dev/null |
     awk -F'"' -v t="$target" -v p="$pipeline" '$2 == "SET" || $2 == "GET" {print t, $2 "_P" p, $4}' >>"$RESULTS"
   if [ -n "${PID[$target]:-}" ]; then
@@ -146,6 +163,16 @@ run() {
     requests=$((2 * n))
     echo "$target CPU $(awk -v d=$((after - before)) -v hz="$TICKS" -v r="$requests" 'BEGIN {printf "%.3f", d / hz / r * 1000000}')" >>"$RESULTS"
   fi
+  if [ "$target" = switchboard ]; then
+    echo "$target ALLOC_P$pipeline $(awk -v a="$allocated_before" -v b="$(allocated)" -v r="$((2 * n))" 'BEGIN {printf "%.0f", (b - a) / r}')" >>"$RESULTS"
+  fi
+}
+
+# Latency at a fixed, moderate rate (open loop): p50, p99 and p999 in microseconds.
+latency() {
+  local target=$1
+  java -cp "$TOOLS" io.switchboard.bench.FixedRateLatency "${PORT[$target]}" "$LATENCY_RATE" "$LATENCY_SECONDS" 4 3 |
+    awk -v t="$target" '{print t, "L50", $1; print t, "L99", $2; print t, "L999", $3}' >>"$RESULTS"
 }
 
 echo "Targets: ${TARGETS[*]}; $ROUNDS rounds, $CLIENTS clients, -n $N_P1 at P1 and $N_P16 at P16."
@@ -181,8 +208,20 @@ for round in $(seq 1 "$ROUNDS"); do
     run "$target" 1 "$N_P1"
     run "$target" 16 "$N_P16"
     [ "${MORE:-1}" = 1 ] && more "$target"
+    [ "${LATENCY:-1}" = 1 ] && latency "$target"
   done
 done
+
+# Resident memory with many idle clients (HAProxy is left out: its maxconn here is 8,000).
+if [ "${IDLE:-1}" = 1 ]; then
+  for target in switchboard twemproxy; do
+    [ -n "${PID[$target]:-}" ] || continue
+    echo "  idle clients: $target"
+    java -cp "$TOOLS" io.switchboard.bench.IdleClients "${PORT[$target]}" "${PID[$target]}" "$IDLE_CLIENTS" |
+      awk -v t="$target" '{print t, "RSS0", $1; print t, "RSS1", $2}' >>"$RESULTS" || true
+    sleep 2
+  done
+fi
 
 median() { sort -g | awk '{a[NR] = $1} END {if (NR == 0) print "-"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 value() { awk -v t="$1" -v m="$2" '$1 == t && $2 == m {print $3}' "$RESULTS" | median; }
@@ -214,6 +253,27 @@ if [ "${MORE:-1}" = 1 ]; then
   done
   awk -v a="$(value switchboard P50)" -v b="$(value direct P50)" -v c="$(value switchboard P99)" \
     -v d="$(value direct P99)" 'BEGIN {printf "\nAdded latency through Switchboard (one client): p50 %+.0f us, p99 %+.0f us\n", (a - b) * 1000, (c - d) * 1000}'
+fi
+if [ "${LATENCY:-1}" = 1 ]; then
+  echo
+  echo "Latency at a fixed $LATENCY_RATE requests/s (4 connections, SET and GET of 16 B, open loop, $LATENCY_SECONDS s), microseconds:"
+  echo
+  echo "| target | p50 | p99 | p999 | added p50 | added p99 | added p999 |"
+  echo "|---|---|---|---|---|---|---|"
+  for target in "${TARGETS[@]}"; do
+    awk -v t="$target" -v a="$(value "$target" L50)" -v b="$(value "$target" L99)" -v c="$(value "$target" L999)" \
+      -v x="$(value direct L50)" -v y="$(value direct L99)" -v z="$(value direct L999)" \
+      'BEGIN {if (t == "direct") printf "| %s | %.0f | %.0f | %.0f | | | |\n", t, a, b, c;
+              else printf "| %s | %.0f | %.0f | %.0f | %+.0f | %+.0f | %+.0f |\n", t, a, b, c, a - x, b - y, c - z}'
+  done
+fi
+echo
+echo "Switchboard heap allocation per request (event-loop threads): P1 $(value switchboard ALLOC_P1) B, P16 $(value switchboard ALLOC_P16) B"
+if [ "${IDLE:-1}" = 1 ]; then
+  for target in switchboard twemproxy; do
+    [ "$(value "$target" RSS1)" = "-" ] && continue
+    echo "$target resident memory: $(value "$target" RSS0) MB idle, $(value "$target" RSS1) MB with $IDLE_CLIENTS idle clients"
+  done
 fi
 echo
 for metric in SET_P1 GET_P1 SET_P16 GET_P16; do

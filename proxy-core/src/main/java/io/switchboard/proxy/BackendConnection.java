@@ -173,7 +173,7 @@ final class BackendConnection {
     }
     ByteBuf request = command.request;
     command.request = null;
-    command.requeued = false;
+    command.clearRequeued();
     if (sink == null || state != State.READY) {
       // Once ready, a subscription's frames all go to its sink, which answers its commands.
       if (!pool.primary()) {
@@ -203,7 +203,7 @@ final class BackendConnection {
                     + "; the command was not sent"));
         return;
       }
-      command.heldBytes = bytes;
+      command.rare().heldBytes = bytes;
     }
     if (unsent.size() >= loop.config().limits().maxHeldPerPool()) {
       releaseHeldBytes(command);
@@ -239,7 +239,7 @@ final class BackendConnection {
       return;
     }
     ArrayDeque<PendingCommand> neverSent = new ArrayDeque<>();
-    while (!unsent.isEmpty() && !unsent.peekLast().requeued) {
+    while (!unsent.isEmpty() && !unsent.peekLast().requeued()) {
       neverSent.addFirst(unsent.pollLast());
     }
     hold(command);
@@ -247,7 +247,7 @@ final class BackendConnection {
       unsent.addAll(neverSent); // refused by a bound: answered with an error
       return;
     }
-    command.requeued = true;
+    command.rare().requeued = true;
     unsent.addAll(neverSent);
   }
 
@@ -261,9 +261,9 @@ final class BackendConnection {
   }
 
   private void releaseHeldBytes(PendingCommand command) {
-    if (command.heldBytes > 0) {
-      loop.holdBudget().release(command.heldBytes);
-      command.heldBytes = 0;
+    if (command.heldBytes() > 0) {
+      loop.holdBudget().release(command.heldBytes());
+      command.rare().heldBytes = 0;
     }
   }
 

@@ -144,7 +144,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
       return "subscribed";
     }
     for (PendingCommand command : replies) {
-      if (command.borrowed != null) {
+      if (command.borrowed() != null) {
         return "blocked";
       }
     }
@@ -355,14 +355,14 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   PendingCommand pinned(CommandSpec spec, ByteBuf frame, BackendConnection to) {
     PendingCommand command = new PendingCommand(this, spec, frame);
     command.route = PendingCommand.TO_PINNED;
-    command.pinned = to;
+    command.rare().pinned = to;
     return command;
   }
 
   /** Sends an outstanding command (its request set) again, on {@code to}. */
   void sendAgain(PendingCommand command, BackendConnection to) {
     command.route = PendingCommand.TO_PINNED;
-    command.pinned = to;
+    command.rare().pinned = to;
     command.sentTo = to;
     lastConnection = to;
     to.send(command);
@@ -386,9 +386,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     }
     PendingCommand command = new PendingCommand(this, spec, frame);
     command.route = PendingCommand.TO_PINNED;
-    command.pinned = borrowed;
-    command.borrowed = borrowed;
-    command.markOffsetFirst = isWait(spec);
+    command.rare().pinned = borrowed;
+    command.rare().borrowed = borrowed;
+    command.rare().markOffsetFirst = isWait(spec);
     // Kept until the reply: if a failover retires the connection before the command left the
     // proxy, it runs on a connection to the new primary instead.
     command.retryCopy = frame.retainedDuplicate();
@@ -401,7 +401,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
    * stands.
    */
   private boolean borrowAgain(PendingCommand command) {
-    BackendConnection old = command.borrowed;
+    BackendConnection old = command.borrowed();
     releaseBorrowed(command);
     if (command.lost != PendingCommand.LOST_UNSENT
         || command.retryCopy == null
@@ -416,7 +416,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     command.reply.release();
     command.reply = null;
     command.lost = 0;
-    command.borrowed = fresh;
+    command.rare().borrowed = fresh;
     command.request = command.retryCopy.retainedDuplicate();
     sendAgain(command, fresh);
     return true;
@@ -491,7 +491,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
       // a write again on the real primary if this one answers READONLY (it was demoted).
       command.retryCopy = command.request.retainedDuplicate();
     }
-    if (command.markOffsetFirst) {
+    if (command.markOffsetFirst()) {
       markWriteOffset(target);
     }
     target.send(command);
@@ -548,7 +548,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     return switch (command.route) {
       // A shared connection a retry was pinned to may have left with its node: route afresh.
       case PendingCommand.TO_PINNED ->
-          command.pinned.usable() || command.pinned.exclusive ? command.pinned : primaryTarget();
+          command.pinned().usable() || command.pinned().exclusive
+              ? command.pinned()
+              : primaryTarget();
       case PendingCommand.TO_READ -> readTarget(command);
       default -> primaryTarget();
     };
@@ -658,7 +660,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   /** Answers a command never given to a backend, so it never counted as outstanding. */
   private static void answerInPlace(PendingCommand command, ByteBuf reply) {
     command.releaseRequest();
-    if (command.borrowed != null) {
+    if (command.borrowed() != null) {
       command.session.releaseBorrowed(command);
     }
     command.reply = reply;
@@ -680,11 +682,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
 
   /** Called by a backend connection (same event loop) when a forwarded command is answered. */
   void onReply(PendingCommand command) {
-    if (command.borrowed != null) {
+    if (command.borrowed() != null) {
       if (!closed && !command.discarded && borrowAgain(command)) {
         return; // sent again, on a connection to the new primary
       }
-      if (command.borrowed != null) {
+      if (command.borrowed() != null) {
         releaseBorrowed(command);
       }
     }
@@ -862,8 +864,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   }
 
   private void releaseBorrowed(PendingCommand command) {
-    BackendConnection borrowed = command.borrowed;
-    command.borrowed = null;
+    BackendConnection borrowed = command.borrowed();
+    command.rare().borrowed = null;
     loop.release(borrowed);
   }
 
@@ -966,9 +968,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         command.reply.release();
         command.reply = null;
       }
-      if (command.borrowed != null && !command.isDone()) {
+      if (command.borrowed() != null && !command.isDone()) {
         // A blocked command whose client is gone must not keep its connection blocked.
-        command.borrowed.close();
+        command.borrowed().close();
         releaseBorrowed(command);
       }
     }

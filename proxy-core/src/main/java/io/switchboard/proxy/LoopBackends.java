@@ -19,6 +19,7 @@ import io.switchboard.routing.Topology;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -79,6 +80,10 @@ final class LoopBackends {
   private int scriptFlushesSeen;
   private final Bootstrap bootstrap;
   private final Map<PoolKey, BackendPool> pools = new HashMap<>();
+
+  /** The same pools by node, then by {@link #slot}: found per command without allocating. */
+  private final Map<HostAndPort, BackendPool[]> poolsByNode = new HashMap<>();
+
   private final Map<PoolKey, ArrayDeque<BackendConnection>> idleExclusive = new HashMap<>();
   private final Set<BackendConnection> heldExclusive =
       Collections.newSetFromMap(new IdentityHashMap<>());
@@ -236,9 +241,9 @@ final class LoopBackends {
 
   /** The shared pool for a node of the current topology (primary or replica). */
   BackendPool pool(HostAndPort node, int db, int protocol) {
-    PoolKey key = new PoolKey(node, db, protocol);
-    BackendPool pool = pools.get(key);
+    BackendPool pool = existingPool(node, db, protocol);
     if (pool == null) {
+      PoolKey key = new PoolKey(node, db, protocol);
       pool =
           new BackendPool(
               this,
@@ -248,13 +253,31 @@ final class LoopBackends {
               node.equals(topology.primary()),
               config.redis().connectionsPerNode());
       pools.put(key, pool);
+      BackendPool[] ofNode = poolsByNode.get(node);
+      int slot = slot(db, protocol);
+      if (ofNode == null || ofNode.length <= slot) {
+        ofNode = ofNode == null ? new BackendPool[slot + 1] : Arrays.copyOf(ofNode, slot + 1);
+        poolsByNode.put(node, ofNode);
+      }
+      ofNode[slot] = pool;
     }
     return pool;
   }
 
+  /** Looks a pool up without building a key: this runs for every command routed. */
+  private BackendPool existingPool(HostAndPort node, int db, int protocol) {
+    BackendPool[] ofNode = poolsByNode.get(node);
+    int slot = slot(db, protocol);
+    return ofNode == null || ofNode.length <= slot ? null : ofNode[slot];
+  }
+
+  private static int slot(int db, int protocol) {
+    return db * 2 + (protocol == 3 ? 1 : 0);
+  }
+
   /** Shared-pool load on a node (requests sent or waiting), for the read balancer. */
   int load(HostAndPort node, int db, int protocol) {
-    BackendPool pool = pools.get(new PoolKey(node, db, protocol));
+    BackendPool pool = existingPool(node, db, protocol);
     return pool == null ? 0 : pool.load();
   }
 
@@ -500,6 +523,10 @@ final class LoopBackends {
       if (!inTopology(pool.node(), pool.primary())) {
         retired.add(pool);
         it.remove();
+        BackendPool[] ofNode = poolsByNode.get(pool.node());
+        if (ofNode != null) {
+          ofNode[slot(pool.db(), pool.protocol())] = null;
+        }
       }
     }
     retired.forEach(BackendPool::retire);

@@ -11,14 +11,13 @@ import java.util.function.Consumer;
  */
 final class PendingCommand {
 
-  /** Null for the proxy's own commands (handshakes, monitoring), which have {@code internal}. */
+  /**
+   * Null for the proxy's own commands (handshakes, monitoring), which have an internal callback.
+   */
   final ClientSession session;
 
   /** What the command is, as the session routed it; null for the proxy's own commands. */
   final CommandSpec spec;
-
-  /** Takes the reply of a proxy-owned command (and must release it). */
-  final Consumer<ByteBuf> internal;
 
   /** The request frame while not yet written to a backend; then null (the channel owns it). */
   ByteBuf request;
@@ -27,19 +26,25 @@ final class PendingCommand {
   ByteBuf reply;
 
   /**
+   * A copy of the request kept until the reply, to send it again: EVALSHA after a NOSCRIPT, a
+   * replica read after the replica stopped answering, a write after a READONLY.
+   */
+  ByteBuf retryCopy;
+
+  /** The connection it was last sent on. */
+  BackendConnection sentTo;
+
+  /** What only transactions, blocking commands, subscriptions and failovers need; else null. */
+  private Rare rare;
+
+  /**
    * When it started waiting: for a backend connection while unsent (the reconnect-wait bound), then
    * for its reply once written (outlier detection).
    */
   long heldSinceNanos;
 
-  /** The session gave up on this command (it closed); a late reply is released, not written. */
-  boolean discarded;
-
-  /** Close the client after this reply is written (QUIT, protocol errors). */
-  boolean closeAfter;
-
-  /** A connection the session holds for this command alone (blocking commands), or null. */
-  BackendConnection borrowed;
+  /** When the client's request was read (its session's clock), for the command's latency. */
+  long startedAtNanos;
 
   /** How the session routes it: {@link #TO_PRIMARY}, {@link #TO_READ} or {@link #TO_PINNED}. */
   byte route;
@@ -48,81 +53,88 @@ final class PendingCommand {
   static final byte TO_READ = 1;
   static final byte TO_PINNED = 2;
 
-  /** For {@link #TO_PINNED}: the session's transaction lease, or the borrowed connection. */
-  BackendConnection pinned;
-
-  /** WAIT on an exclusive connection: first make that connection's write offset the session's. */
-  boolean markOffsetFirst;
-
-  /** Subscribe family: confirmation frames still due, and those already received. */
-  int expectedFrames;
-
-  io.netty.buffer.CompositeByteBuf partial;
-
-  /**
-   * A copy of the request kept until the reply, to send it again: EVALSHA after a NOSCRIPT, a
-   * replica read after the replica stopped answering.
-   */
-  ByteBuf retryCopy;
-
-  /** The connection it was last sent on. */
-  BackendConnection sentTo;
-
-  /** Request bytes counted against {@code failover.hold-bytes} while it waits unsent. */
-  int heldBytes;
-
   /**
    * Set when its connection was lost before the reply: {@link #LOST_IN_FLIGHT} (it may have run) or
    * {@link #LOST_UNSENT} (it never left the proxy). The reply is then the proxy's error.
    */
   byte lost;
 
-  /** Held again after a READONLY reply: it goes before the commands never sent (it came first). */
-  boolean requeued;
-
   static final byte LOST_IN_FLIGHT = 1;
   static final byte LOST_UNSENT = 2;
 
-  // Transaction replay (see TransactionLog): the request kept until the transaction is over.
-  ByteBuf txCopy;
+  /** The session gave up on this command (it closed); a late reply is released, not written. */
+  boolean discarded;
 
-  /** A write whose reply waits for the WAIT that follows it (write-ack = replicated). */
-  boolean awaitsReplication;
+  /** Close the client after this reply is written (QUIT, protocol errors). */
+  boolean closeAfter;
 
-  /** Counted in its session's uses of the transaction lease until answered. */
-  boolean leaseCounted;
+  /**
+   * The fields most commands never use, apart so that a plain forwarded command stays a 64-byte
+   * object (it was 104, most of the heap a forwarded command cost).
+   */
+  static final class Rare {
+    /** Takes the reply of a proxy-owned command (and must release it). */
+    Consumer<ByteBuf> internal;
 
-  /** MULTI, a command queued after it, or the EXEC or DISCARD that ends it. */
-  boolean multiPart;
+    /** A connection the session holds for this command alone (blocking commands), or null. */
+    BackendConnection borrowed;
 
-  /** The client has its reply (the reply itself is gone once written). */
-  boolean txAnswered;
+    /** For {@link #TO_PINNED}: the session's transaction lease, or the borrowed connection. */
+    BackendConnection pinned;
 
-  /** EXEC of a transaction that used WATCH: the session's lease epoch at that WATCH, else -1. */
-  int watchEpoch = -1;
+    /** WAIT on an exclusive connection: first make that connection's write offset the session's. */
+    boolean markOffsetFirst;
 
-  /** Answer a nil array instead of the server's reply (an EXEC the proxy turned into DISCARD). */
-  boolean answerNil;
+    /** Subscribe family: confirmation frames still due, and those already received. */
+    int expectedFrames;
 
-  /** An error to answer instead of the server's reply (EXEC of a transaction the proxy broke). */
-  String answerInstead;
+    io.netty.buffer.CompositeByteBuf partial;
 
-  /** When the client's request was read (its session's clock), for the command's latency. */
-  long startedAtNanos;
+    /** Request bytes counted against {@code failover.hold-bytes} while it waits unsent. */
+    int heldBytes;
+
+    /**
+     * Held again after a READONLY reply: it goes before the commands never sent (it came first).
+     */
+    boolean requeued;
+
+    // Transaction replay (see TransactionLog): the request kept until the transaction is over.
+    ByteBuf txCopy;
+
+    /** A write whose reply waits for the WAIT that follows it (write-ack = replicated). */
+    boolean awaitsReplication;
+
+    /** Counted in its session's uses of the transaction lease until answered. */
+    boolean leaseCounted;
+
+    /** MULTI, a command queued after it, or the EXEC or DISCARD that ends it. */
+    boolean multiPart;
+
+    /** The client has its reply (the reply itself is gone once written). */
+    boolean txAnswered;
+
+    /** EXEC of a transaction that used WATCH: the session's lease epoch at that WATCH, else -1. */
+    int watchEpoch = -1;
+
+    /** Answer a nil array instead of the server's reply (an EXEC the proxy turned into DISCARD). */
+    boolean answerNil;
+
+    /** An error to answer instead of the server's reply (EXEC of a transaction the proxy broke). */
+    String answerInstead;
+  }
 
   PendingCommand(ClientSession session, CommandSpec spec, ByteBuf request) {
     this.session = session;
     this.startedAtNanos = session == null ? 0 : session.readAtNanos;
     this.spec = spec;
     this.request = request;
-    this.internal = null;
   }
 
   private PendingCommand(ByteBuf request, Consumer<ByteBuf> internal) {
     this.session = null;
     this.spec = null;
     this.request = request;
-    this.internal = internal;
+    rare().internal = internal;
   }
 
   static PendingCommand internal(ByteBuf request, Consumer<ByteBuf> onReply) {
@@ -133,6 +145,86 @@ final class PendingCommand {
     PendingCommand command = new PendingCommand(session, null, null);
     command.reply = reply;
     return command;
+  }
+
+  /** The rarely used fields, created on first use. */
+  Rare rare() {
+    Rare r = rare;
+    if (r == null) {
+      r = new Rare();
+      rare = r;
+    }
+    return r;
+  }
+
+  Consumer<ByteBuf> internal() {
+    return rare == null ? null : rare.internal;
+  }
+
+  BackendConnection borrowed() {
+    return rare == null ? null : rare.borrowed;
+  }
+
+  BackendConnection pinned() {
+    return rare == null ? null : rare.pinned;
+  }
+
+  boolean markOffsetFirst() {
+    return rare != null && rare.markOffsetFirst;
+  }
+
+  int expectedFrames() {
+    return rare == null ? 0 : rare.expectedFrames;
+  }
+
+  io.netty.buffer.CompositeByteBuf partial() {
+    return rare == null ? null : rare.partial;
+  }
+
+  int heldBytes() {
+    return rare == null ? 0 : rare.heldBytes;
+  }
+
+  boolean requeued() {
+    return rare != null && rare.requeued;
+  }
+
+  void clearRequeued() {
+    if (rare != null) {
+      rare.requeued = false;
+    }
+  }
+
+  ByteBuf txCopy() {
+    return rare == null ? null : rare.txCopy;
+  }
+
+  boolean awaitsReplication() {
+    return rare != null && rare.awaitsReplication;
+  }
+
+  boolean leaseCounted() {
+    return rare != null && rare.leaseCounted;
+  }
+
+  boolean multiPart() {
+    return rare != null && rare.multiPart;
+  }
+
+  boolean txAnswered() {
+    return rare != null && rare.txAnswered;
+  }
+
+  int watchEpoch() {
+    return rare == null ? -1 : rare.watchEpoch;
+  }
+
+  boolean answerNil() {
+    return rare != null && rare.answerNil;
+  }
+
+  String answerInstead() {
+    return rare == null ? null : rare.answerInstead;
   }
 
   boolean isDone() {
@@ -146,6 +238,7 @@ final class PendingCommand {
       return;
     }
     releaseRequest();
+    Consumer<ByteBuf> internal = internal();
     if (internal != null) {
       internal.accept(reply);
       return;

@@ -46,7 +46,9 @@ final class ReadBalancer {
     }
     if (topology.primary() != null && topology.primary().equals(replication.primary())) {
       long now = System.nanoTime();
-      for (ReplicaState replica : replication.replicas()) {
+      List<ReplicaState> replicas = replication.replicas();
+      for (int i = 0; i < replicas.size(); i++) { // indexed: no iterator per read
+        ReplicaState replica = replicas.get(i);
         if (replica.eligible()
             && replica.offset() >= minOffset
             && topology.replicas().contains(replica.node())

@@ -37,7 +37,7 @@ final class ReplicatedAcks {
 
   /** A write was written to the connection: a WAIT must follow it before the flush. */
   void written(PendingCommand command) {
-    command.awaitsReplication = true;
+    command.rare().awaitsReplication = true;
     writesSinceWait++;
   }
 
@@ -55,10 +55,10 @@ final class ReplicatedAcks {
 
   /** Holds a write's successful reply until the next WAIT answers; false to deliver it now. */
   boolean hold(PendingCommand command, ByteBuf reply) {
-    if (!command.awaitsReplication) {
+    if (!command.awaitsReplication()) {
       return false;
     }
-    command.awaitsReplication = false;
+    command.rare().awaitsReplication = false;
     byte type = reply.getByte(reply.readerIndex());
     if (type == '-' || type == '!') {
       return false; // refused: nothing to replicate

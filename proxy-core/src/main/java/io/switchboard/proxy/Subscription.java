@@ -97,7 +97,7 @@ final class Subscription implements SubscriptionSink {
     }
     PendingCommand command = session.forwardSubscription(spec, frame, connection);
     if (!command.isDone()) {
-      command.expectedFrames = expected;
+      command.rare().expectedFrames = expected;
       awaiting.add(command);
     }
   }
@@ -170,14 +170,14 @@ final class Subscription implements SubscriptionSink {
       return;
     }
     PendingCommand head = awaiting.peek();
-    if (head.partial == null) {
-      head.partial = loop.alloc().compositeBuffer(Math.max(2, head.expectedFrames));
+    if (head.partial() == null) {
+      head.rare().partial = loop.alloc().compositeBuffer(Math.max(2, head.expectedFrames()));
     }
-    head.partial.addComponent(true, frame);
-    if (--head.expectedFrames == 0) {
+    head.partial().addComponent(true, frame);
+    if (--head.rare().expectedFrames == 0) {
       awaiting.poll();
-      ByteBuf reply = head.partial;
-      head.partial = null;
+      ByteBuf reply = head.partial();
+      head.rare().partial = null;
       head.complete(reply);
       if (!active() && awaiting.isEmpty()) {
         releaseConnection();
@@ -245,9 +245,9 @@ final class Subscription implements SubscriptionSink {
   private void failAwaiting(String error) {
     PendingCommand command;
     while ((command = awaiting.poll()) != null) {
-      if (command.partial != null) {
-        command.partial.release();
-        command.partial = null;
+      if (command.partial() != null) {
+        command.partial().release();
+        command.rare().partial = null;
       }
       command.complete(Replies.error(loop.alloc(), error));
     }

@@ -125,7 +125,7 @@ final class Transaction {
       case "EXEC" -> {
         PendingCommand exec = pinned(spec, frame);
         if (watching) {
-          exec.watchEpoch = watchEpoch;
+          exec.rare().watchEpoch = watchEpoch;
           if (watchEpoch != leaseEpoch) {
             turnIntoDiscard(exec); // the WATCH died with the lease it was on
           }
@@ -135,7 +135,7 @@ final class Transaction {
         if (multiBroken) {
           // Redis would have flagged the transaction at the refused command; the proxy answered
           // that command itself, so the server must be told to drop the transaction instead.
-          exec.answerInstead = "EXECABORT Transaction discarded because of previous errors.";
+          exec.rare().answerInstead = "EXECABORT Transaction discarded because of previous errors.";
         }
         multiBroken = false;
         forwardOnLease(exec);
@@ -175,7 +175,7 @@ final class Transaction {
   /** While WATCH is active every command goes to the lease, so reads are never stale. */
   void whileWatching(CommandSpec spec, ByteBuf frame, boolean markOffsetFirst) {
     PendingCommand command = pinned(spec, frame);
-    command.markOffsetFirst = markOffsetFirst;
+    command.rare().markOffsetFirst = markOffsetFirst;
     forwardOnLease(command);
   }
 
@@ -207,7 +207,7 @@ final class Transaction {
   /** Counts the command as a use of the lease and keeps a copy for replay, then forwards it. */
   private void forwardOnLease(PendingCommand command) {
     leaseUses++;
-    command.leaseCounted = true;
+    command.rare().leaseCounted = true;
     String name = command.spec.name();
     replayLog.record(command, inMulti || name.equals("EXEC") || name.equals("DISCARD"));
     session.forward(command);
@@ -219,7 +219,7 @@ final class Transaction {
       exec.request.release();
     }
     exec.request = Replies.command(loop.alloc(), "DISCARD");
-    exec.answerNil = true;
+    exec.rare().answerNil = true;
   }
 
   /**
@@ -227,23 +227,23 @@ final class Transaction {
    * again on a new lease and stays outstanding, false when its error goes to the client.
    */
   boolean recover(PendingCommand command) {
-    if (command.lost == 0 || !command.leaseCounted || !replayLog.holds(command)) {
+    if (command.lost == 0 || !command.leaseCounted() || !replayLog.holds(command)) {
       return false;
     }
     boolean exec = command.spec.name().equals("EXEC");
-    if (exec && command.lost == PendingCommand.LOST_IN_FLIGHT && !command.answerNil) {
+    if (exec && command.lost == PendingCommand.LOST_IN_FLIGHT && !command.answerNil()) {
       return false;
     }
-    if (!command.multiPart && command.lost == PendingCommand.LOST_IN_FLIGHT) {
+    if (!command.multiPart() && command.lost == PendingCommand.LOST_IN_FLIGHT) {
       return false; // outside MULTI it ran, or may have
     }
-    if (command.pinned == lease && !moveLease(command)) {
+    if (command.pinned() == lease && !moveLease(command)) {
       return false;
     }
     command.reply.release();
     command.reply = null;
     command.lost = 0;
-    if (exec && command.watchEpoch >= 0 && command.watchEpoch != leaseEpoch) {
+    if (exec && command.watchEpoch() >= 0 && command.watchEpoch() != leaseEpoch) {
       turnIntoDiscard(command);
     } else {
       command.request = replayLog.copyOf(command);
@@ -268,9 +268,9 @@ final class Transaction {
     leaseEpoch++;
     session.forEachParked(
         waiting -> {
-          if (waiting.pinned == old) {
-            waiting.pinned = fresh;
-            if (waiting.watchEpoch >= 0 && waiting.watchEpoch != leaseEpoch) {
+          if (waiting.pinned() == old) {
+            waiting.rare().pinned = fresh;
+            if (waiting.watchEpoch() >= 0 && waiting.watchEpoch() != leaseEpoch) {
               turnIntoDiscard(waiting);
             }
           }
@@ -290,22 +290,22 @@ final class Transaction {
    * substitutes, the database after EXEC) and gives the lease back once the transaction is over.
    */
   void answered(PendingCommand command) {
-    if (!command.leaseCounted) {
+    if (!command.leaseCounted()) {
       return;
     }
-    command.leaseCounted = false;
+    command.rare().leaseCounted = false;
     leaseUses--;
-    if (command.answerInstead != null) {
+    if (command.answerInstead() != null) {
       command.reply.release();
-      command.reply = Replies.error(loop.alloc(), command.answerInstead);
-    } else if (command.answerNil) {
+      command.reply = Replies.error(loop.alloc(), command.answerInstead());
+    } else if (command.answerNil()) {
       command.reply.release();
       command.reply = Unpooled.wrappedBuffer(session.protocol == 3 ? NIL3 : NIL_ARRAY);
     }
     if (dbAfterExec >= 0 && command.spec.name().equals("EXEC")) {
       byte type = command.reply.getByte(command.reply.readerIndex());
       boolean ran = type == '*' && command.reply.getByte(command.reply.readerIndex() + 1) != '-';
-      if (ran && command.answerInstead == null) {
+      if (ran && command.answerInstead() == null) {
         session.db = dbAfterExec; // the SELECT queued in the transaction ran
       }
       dbAfterExec = -1;
@@ -316,8 +316,8 @@ final class Transaction {
 
   /** A lease command the session discards unanswered (it is closing): stop counting it. */
   void forget(PendingCommand command) {
-    if (command.leaseCounted) {
-      command.leaseCounted = false;
+    if (command.leaseCounted()) {
+      command.rare().leaseCounted = false;
       leaseUses--;
     }
   }

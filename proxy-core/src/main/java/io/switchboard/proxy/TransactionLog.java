@@ -35,19 +35,19 @@ final class TransactionLog {
       return;
     }
     bytes += size;
-    command.txCopy = command.request.retainedDuplicate();
-    command.multiPart = multiPart;
+    command.rare().txCopy = command.request.retainedDuplicate();
+    command.rare().multiPart = multiPart;
     entries.add(command);
   }
 
   /** Whether a lost {@code command} can be sent again: the log holds its copy. */
   boolean holds(PendingCommand command) {
-    return command.txCopy != null;
+    return command.txCopy() != null;
   }
 
   /** A fresh copy of a logged command's request, to send. */
   ByteBuf copyOf(PendingCommand command) {
-    return command.txCopy.retainedDuplicate();
+    return command.txCopy().retainedDuplicate();
   }
 
   /**
@@ -55,10 +55,10 @@ final class TransactionLog {
    * its EXEC or DISCARD; a command outside MULTI only needed its copy until it was answered.
    */
   void answered(PendingCommand command) {
-    if (command.txCopy == null) {
+    if (command.txCopy() == null) {
       return;
     }
-    command.txAnswered = true;
+    command.rare().txAnswered = true;
     String name = command.spec == null ? "" : command.spec.name();
     if (name.equals("EXEC") || name.equals("DISCARD")) {
       PendingCommand head;
@@ -69,7 +69,7 @@ final class TransactionLog {
         }
       }
     }
-    while (!entries.isEmpty() && entries.peek().txAnswered && !entries.peek().multiPart) {
+    while (!entries.isEmpty() && entries.peek().txAnswered() && !entries.peek().multiPart()) {
       drop(entries.poll());
     }
   }
@@ -85,16 +85,16 @@ final class TransactionLog {
       if (entry == firstLost) {
         return;
       }
-      if (entry.multiPart && entry.txAnswered) {
+      if (entry.multiPart() && entry.txAnswered()) {
         fresh.sendInternal(copyOf(entry), ByteBuf::release);
       }
     }
   }
 
   private void drop(PendingCommand entry) {
-    bytes -= entry.txCopy.readableBytes();
-    entry.txCopy.release();
-    entry.txCopy = null;
+    bytes -= entry.txCopy().readableBytes();
+    entry.txCopy().release();
+    entry.rare().txCopy = null;
   }
 
   /** The lease is given back (or the session ends): nothing more to replay. */

@@ -1,0 +1,75 @@
+package io.switchboard.bench;
+
+import static java.nio.charset.StandardCharsets.US_ASCII;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.switchboard.proxy.resp.RespReplyDecoder;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The backend-side framer on a read of 16 replies: {@code +OK}, a 16-byte bulk string, or an array
+ * of 100 bulk strings (LRANGE). Time and heap bytes per reply framed.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(1)
+public class ReplyFramerBenchmark {
+
+  static final int PIPELINE = 16;
+
+  @Param({"ok", "bulk16", "array100"})
+  String reply;
+
+  private EmbeddedChannel channel;
+  private final Frames.Sink sink = new Frames.Sink();
+  private ByteBuf read;
+
+  @Setup
+  public void setUp() {
+    channel = new EmbeddedChannel(new RespReplyDecoder(128), sink);
+    String one =
+        switch (reply) {
+          case "ok" -> "+OK\r\n";
+          case "bulk16" -> "$16\r\n" + Frames.value(16) + "\r\n";
+          default -> "*100\r\n" + ("$16\r\n" + Frames.value(16) + "\r\n").repeat(100);
+        };
+    read = Unpooled.copiedBuffer(one.repeat(PIPELINE), US_ASCII);
+  }
+
+  @TearDown
+  public void tearDown() {
+    channel.finishAndReleaseAll();
+    read.release();
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(PIPELINE)
+  public long frame() {
+    ByteBuf socketRead = PooledByteBufAllocator.DEFAULT.directBuffer(read.readableBytes());
+    socketRead.writeBytes(read, read.readerIndex(), read.readableBytes());
+    ChannelPipeline pipeline = channel.pipeline();
+    pipeline.fireChannelRead(socketRead);
+    pipeline.fireChannelReadComplete();
+    return sink.frames;
+  }
+}
