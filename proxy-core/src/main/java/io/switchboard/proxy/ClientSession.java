@@ -224,7 +224,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         args.seek(1);
         loop.scripts().remember(frame, args.offset(), args.length());
       }
-      PendingCommand command = new PendingCommand(this, spec, frame);
+      PendingCommand command = loop.command(this, spec, frame);
       command.route = spec.isRead() ? PendingCommand.TO_READ : PendingCommand.TO_PRIMARY;
       forward(command);
     }
@@ -341,7 +341,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   }
 
   void forwardToPrimary(CommandSpec spec, ByteBuf frame) {
-    PendingCommand command = new PendingCommand(this, spec, frame);
+    PendingCommand command = loop.command(this, spec, frame);
     command.route = PendingCommand.TO_PRIMARY;
     forward(command);
   }
@@ -896,6 +896,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
       }
       loop.bytesSent += reply.readableBytes();
       channel.write(reply, channel.voidPromise());
+      loop.recycle(head);
       wrote = true;
     }
     if (wrote) {

@@ -13,11 +13,12 @@ final class PendingCommand {
 
   /**
    * Null for the proxy's own commands (handshakes, monitoring), which have an internal callback.
+   * Set again only when a recycled command is reused (see {@link LoopBackends#command}).
    */
-  final ClientSession session;
+  ClientSession session;
 
   /** What the command is, as the session routed it; null for the proxy's own commands. */
-  final CommandSpec spec;
+  CommandSpec spec;
 
   /** The request frame while not yet written to a backend; then null (the channel owns it). */
   ByteBuf request;
@@ -135,6 +136,34 @@ final class PendingCommand {
     this.spec = null;
     this.request = request;
     rare().internal = internal;
+  }
+
+  /**
+   * Whether nothing but its session's reply queue can still refer to it once its reply is written,
+   * so it may be reused: a plain forwarded command, sent once, answered where it was sent. Anything
+   * that ever needed the {@link Rare} fields (transactions, subscriptions, blocking, retries, held
+   * writes, kept acknowledgements) is left to the garbage collector.
+   */
+  boolean recyclable() {
+    return spec != null
+        && rare == null
+        && lost == 0
+        && !closeAfter
+        && !discarded
+        && request == null
+        && retryCopy == null
+        && reply == null;
+  }
+
+  /** Clears it for reuse by {@code session}. */
+  void reuse(ClientSession session, CommandSpec spec, ByteBuf request) {
+    this.session = session;
+    this.spec = spec;
+    this.request = request;
+    this.startedAtNanos = session.readAtNanos;
+    this.sentTo = null;
+    this.heldSinceNanos = 0;
+    this.route = TO_PRIMARY;
   }
 
   static PendingCommand internal(ByteBuf request, Consumer<ByteBuf> onReply) {
