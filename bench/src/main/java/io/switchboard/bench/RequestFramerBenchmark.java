@@ -30,7 +30,13 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(1)
+@Fork(
+    value = 1,
+    jvmArgsAppend = {
+      "-Djmh.executor=CUSTOM",
+      "-Djmh.executor.class=io.switchboard.bench.EventLoopThreads",
+      "-Dio.netty.leakDetection.level=disabled"
+    })
 public class RequestFramerBenchmark {
 
   static final int PIPELINE = 16;
