@@ -5,14 +5,14 @@
 # hits every target alike; the table shows medians, ratios, and each proxy's CPU seconds per
 # million requests (from /proc/<pid>/stat).
 #
-#   bench/run.sh                 # 2 rounds after a warm-up (about 8 minutes)
-#   MORE=0 bench/run.sh          # only SET/GET at P1 and P16 (about 3 minutes)
+#   bench/run.sh                 # 2 rounds after a warm-up (about 15 minutes)
+#   MORE=0 LATENCY=0 IDLE=0 bench/run.sh   # only SET/GET at P1 and P16 (about 3 minutes)
 #   ROUNDS=3 bench/run.sh        # more rounds
 #   LATENCY=0 IDLE=0 bench/run.sh  # without the fixed-rate latency and idle-connection parts
 #   apt-get install haproxy nutcracker   # to include the peers
 #
 # Also measured: heap bytes Switchboard's event loops allocate per request (its
-# switchboard_io_allocated_bytes_total), latency at a fixed 10,000 requests/s (p50/p99/p999, each
+# switchboard_io_allocated_bytes_total), latency at a fixed 5,000 requests/s (p50/p99/p999, each
 # proxy minus direct; bench FixedRateLatency) and the resident memory with 10,000 idle clients
 # (bench IdleClients). The JMH microbenchmarks are separate: see the README.
 #
@@ -28,7 +28,7 @@ PROXY_PORT=${PROXY_PORT:-7701}
 HAPROXY_PORT=${HAPROXY_PORT:-7702}
 TWEMPROXY_PORT=${TWEMPROXY_PORT:-7703}
 ADMIN_PORT=${ADMIN_PORT:-7704}
-LATENCY_RATE=${LATENCY_RATE:-10000}
+LATENCY_RATE=${LATENCY_RATE:-5000}
 LATENCY_SECONDS=${LATENCY_SECONDS:-20}
 IDLE_CLIENTS=${IDLE_CLIENTS:-10000}
 JAR=proxy-core/target/switchboard.jar
@@ -171,11 +171,23 @@ run() {
 # Latency at a fixed, moderate rate (open loop): p50, p99 and p999 in microseconds.
 latency() {
   local target=$1
-  java -cp "$TOOLS" io.switchboard.bench.FixedRateLatency "${PORT[$target]}" "$LATENCY_RATE" "$LATENCY_SECONDS" 4 3 |
+  java -cp "$TOOLS" io.switchboard.bench.FixedRateLatency "${PORT[$target]}" "$LATENCY_RATE" "$LATENCY_SECONDS" 3 |
     awk -v t="$target" '{print t, "L50", $1; print t, "L99", $2; print t, "L999", $3}' >>"$RESULTS"
 }
 
 echo "Targets: ${TARGETS[*]}; $ROUNDS rounds, $CLIENTS clients, -n $N_P1 at P1 and $N_P16 at P16."
+# Resident memory with many idle clients, before any load has grown the heap (HAProxy is left
+# out: its maxconn here is 8,000).
+if [ "${IDLE:-1}" = 1 ]; then
+  for target in switchboard twemproxy; do
+    [ -n "${PID[$target]:-}" ] || continue
+    echo "  idle clients: $target"
+    java -cp "$TOOLS" io.switchboard.bench.IdleClients "${PORT[$target]}" "${PID[$target]}" "$IDLE_CLIENTS" |
+      awk -v t="$target" '{print t, "RSS0", $1; print t, "RSS1", $2}' >>"$RESULTS" || true
+    sleep 2
+  done
+fi
+
 # Not measured: lets the JVM compile the hot path (and every target fill its buffers) first.
 for target in "${TARGETS[@]}"; do
   redis-benchmark -p "${PORT[$target]}" -c "$CLIENTS" -n "${WARMUP:-300000}" -P 16 -t set,get -q >/dev/null 2>&1
@@ -212,16 +224,6 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 
-# Resident memory with many idle clients (HAProxy is left out: its maxconn here is 8,000).
-if [ "${IDLE:-1}" = 1 ]; then
-  for target in switchboard twemproxy; do
-    [ -n "${PID[$target]:-}" ] || continue
-    echo "  idle clients: $target"
-    java -cp "$TOOLS" io.switchboard.bench.IdleClients "${PORT[$target]}" "${PID[$target]}" "$IDLE_CLIENTS" |
-      awk -v t="$target" '{print t, "RSS0", $1; print t, "RSS1", $2}' >>"$RESULTS" || true
-    sleep 2
-  done
-fi
 
 median() { sort -g | awk '{a[NR] = $1} END {if (NR == 0) print "-"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 value() { awk -v t="$1" -v m="$2" '$1 == t && $2 == m {print $3}' "$RESULTS" | median; }
@@ -256,7 +258,7 @@ if [ "${MORE:-1}" = 1 ]; then
 fi
 if [ "${LATENCY:-1}" = 1 ]; then
   echo
-  echo "Latency at a fixed $LATENCY_RATE requests/s (4 connections, SET and GET of 16 B, open loop, $LATENCY_SECONDS s), microseconds:"
+  echo "Latency at a fixed $LATENCY_RATE requests/s (one connection, SET and GET of 16 B, open loop, $LATENCY_SECONDS s), microseconds:"
   echo
   echo "| target | p50 | p99 | p999 | added p50 | added p99 | added p999 |"
   echo "|---|---|---|---|---|---|---|"
