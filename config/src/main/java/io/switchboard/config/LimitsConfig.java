@@ -1,5 +1,7 @@
 package io.switchboard.config;
 
+import java.time.Duration;
+
 /** Bounds on what one client may make the proxy hold. */
 public record LimitsConfig(
     long maxBulkBytes,
@@ -11,4 +13,6 @@ public record LimitsConfig(
     long clientOutputBufferBytes,
     int maxHeldPerPool,
     int maxExclusiveConnections,
-    int maxClients) {}
+    int maxClients,
+    Duration clientIdleTimeout,
+    Duration stalledRequestTimeout) {}

@@ -79,7 +79,9 @@ final class SettingsReader {
             r.bytes("limits.client-output-buffer-bytes", Long.MAX_VALUE),
             r.intBetween("limits.max-held-per-pool", 1, Integer.MAX_VALUE),
             r.intBetween("limits.max-exclusive-connections", 1, 1 << 20),
-            r.intBetween("limits.max-clients", 1, 1 << 24)),
+            r.intBetween("limits.max-clients", 1, 1 << 24),
+            r.durationOrOff("limits.client-idle-timeout"),
+            r.durationOrOff("limits.stalled-request-timeout")),
         new ServerConfig(
             r.intBetween("server.io-threads", 0, 1024),
             r.transport("server.transport"),
@@ -206,6 +208,20 @@ final class SettingsReader {
     }
     if (value < 1 || value > max) {
       throw invalid(key, value + " bytes is out of range (1-" + max + ")");
+    }
+    return value;
+  }
+
+  /** A duration where 0 means the feature is off. */
+  private Duration durationOrOff(String key) {
+    Duration value;
+    try {
+      value = config.getDuration(key);
+    } catch (ConfigException e) {
+      throw invalid(key, "'" + raw(key) + "' is not a duration (examples: 0, 500ms, 2s, 1m)");
+    }
+    if (value.isNegative()) {
+      throw invalid(key, "must not be negative (0 turns it off)");
     }
     return value;
   }

@@ -16,6 +16,7 @@ import io.switchboard.config.RoutingConfig.ReadFrom;
 import io.switchboard.proxy.resp.ArgCursor;
 import io.switchboard.proxy.resp.Replies;
 import io.switchboard.proxy.resp.RespProtocolException;
+import io.switchboard.proxy.resp.RespRequestDecoder;
 import io.switchboard.routing.CommandSpec;
 import io.switchboard.routing.ReplicationSnapshot;
 import java.util.ArrayDeque;
@@ -61,6 +62,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   private final int maxInflight;
   private final long maxOutputBytes;
   private Channel channel;
+  private RespRequestDecoder decoder;
   private BackendConnection lastConnection;
   private BackendConnection cachedPrimary;
   private int cachedGeneration;
@@ -162,6 +164,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
     channel = ctx.channel();
+    decoder = ctx.pipeline().get(RespRequestDecoder.class);
     admitted = loop.metrics().clientConnected(loop.config().limits().maxClients());
     if (!admitted) {
       closing = true;
@@ -917,6 +920,39 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   void flush() {
     if (!closed) {
       channel.flush();
+    }
+  }
+
+  /**
+   * Closes the connection if it broke a timeout: part of a command sent and then nothing for {@code
+   * limits.stalled-request-timeout}, or nothing at all for {@code limits.client-idle-timeout} while
+   * no reply is due and no subscription is open (as Redis's {@code timeout}). Zero disables either.
+   * Called on the session's event loop.
+   */
+  void closeIfTimedOut(long now, long idleNanos, long stalledNanos) {
+    if (closing || closed || decoder == null) {
+      return;
+    }
+    long partialSince = decoder.partialSinceNanos();
+    if (stalledNanos > 0 && partialSince >= 0 && now - partialSince > stalledNanos) {
+      log.info(
+          "Closing client {} (id {}): part of a command sent, then nothing for {} ms"
+              + " (limits.stalled-request-timeout)",
+          channel.remoteAddress(),
+          id,
+          TimeUnit.NANOSECONDS.toMillis(now - partialSince));
+      closing = true;
+      channel.close();
+    } else if (idleNanos > 0
+        && replies.isEmpty()
+        && !subscription.active()
+        && now - decoder.lastInputNanos() > idleNanos) {
+      log.debug(
+          "Closing idle client {} (id {}) (limits.client-idle-timeout)",
+          channel.remoteAddress(),
+          id);
+      closing = true;
+      channel.close();
     }
   }
 

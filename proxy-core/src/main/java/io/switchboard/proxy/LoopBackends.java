@@ -183,6 +183,29 @@ final class LoopBackends {
   }
 
   /** Starts this loop's outlier check: replicas slow to answer stop getting reads for a while. */
+  /** Checks every second (or sooner, for short timeouts) for clients past a timeout. */
+  void startClientTimeouts() {
+    long idle = config.limits().clientIdleTimeout().toNanos();
+    long stalled = config.limits().stalledRequestTimeout().toNanos();
+    if (idle == 0 && stalled == 0) {
+      return;
+    }
+    long shortest =
+        Math.min(idle == 0 ? Long.MAX_VALUE : idle, stalled == 0 ? Long.MAX_VALUE : stalled);
+    long every = Math.max(50, Math.min(1000, TimeUnit.NANOSECONDS.toMillis(shortest) / 4));
+    eventLoop.scheduleAtFixedRate(
+        () -> {
+          long now = System.nanoTime();
+          // A copy: closing a channel may remove its session from the set at once.
+          for (ClientSession session : new ArrayList<>(sessions)) {
+            session.closeIfTimedOut(now, idle, stalled);
+          }
+        },
+        every,
+        every,
+        TimeUnit.MILLISECONDS);
+  }
+
   void startOutlierDetection() {
     long latency = config.routing().outlierLatency().toNanos();
     long every = Math.max(20, config.routing().outlierLatency().toMillis() / 4);

@@ -185,6 +185,7 @@ public final class SwitchboardServer implements AutoCloseable {
         config.admin().actionsEnabled() ? "" : " (actions disabled: no admin.token)");
     replication.start();
     loops.values().forEach(LoopBackends::startOutlierDetection);
+    loops.values().forEach(LoopBackends::startClientTimeouts);
     sentinels.start();
     return ports().get(0);
   }

@@ -31,6 +31,19 @@ public final class RespRequestDecoder extends FramingDecoder {
     this.maxRequestBytes = maxRequestBytes;
   }
 
+  /**
+   * Since when the bytes of an unfinished command have been waiting for the rest (they stay in the
+   * decoder's buffer), or -1 when no command is half-read. Read on the channel's event loop.
+   */
+  public long partialSinceNanos() {
+    return actualReadableBytes() > 0 ? lastInputNanos : -1;
+  }
+
+  /** When the client last sent anything. */
+  public long lastInputNanos() {
+    return lastInputNanos;
+  }
+
   @Override
   ByteBuf nextFrame(ChannelHandlerContext ctx, ByteBuf in) {
     return in.getByte(in.readerIndex()) == '*'
