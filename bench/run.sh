@@ -9,6 +9,7 @@
 #   MORE=0 LATENCY=0 IDLE=0 bench/run.sh   # only SET/GET at P1 and P16 (about 3 minutes)
 #   ROUNDS=3 bench/run.sh        # more rounds
 #   LATENCY=0 IDLE=0 bench/run.sh  # without the fixed-rate latency and idle-connection parts
+#   SWITCHBOARD_JAVA_OPTS=-Xmx1g bench/run.sh   # the proxy's JVM options (default -Xmx128m)
 #   apt-get install haproxy nutcracker   # to include the peers
 #
 # Also measured: heap bytes Switchboard's event loops allocate per request (its
@@ -50,7 +51,10 @@ command -v redis-benchmark >/dev/null || { echo "redis-benchmark is needed (apt-
 [ -f "$JAR" ] && [ -f "$TOOLS" ] || ./mvnw -B -q -DskipTests package
 
 echo "Starting the demo topology and Switchboard on port $PROXY_PORT..."
-java -Dswitchboard.listen.host=127.0.0.1 -Dswitchboard.listen.port="$PROXY_PORT" \
+# A heap cap as a deployment would set one: with 10,000 clients the live heap is about 40 MB, but
+# an uncapped G1 heap on a large machine grows to whatever the allocation rate suggests.
+# shellcheck disable=SC2086
+java ${SWITCHBOARD_JAVA_OPTS:--Xmx128m} -Dswitchboard.listen.host=127.0.0.1 -Dswitchboard.listen.port="$PROXY_PORT" \
   -Dswitchboard.admin.port="$ADMIN_PORT" -Dswitchboard.limits.max-clients=$((IDLE_CLIENTS + 100)) \
   -jar "$JAR" demo >"$WORK/switchboard.log" 2>&1 &
 SWITCHBOARD_PID=$!
@@ -156,7 +160,7 @@ run() {
   local target=$1 pipeline=$2 n=$3 before after requests allocated_before
   [ -n "${PID[$target]:-}" ] && before=$(cpu_ticks "${PID[$target]}")
   [ "$target" = switchboard ] && allocated_before=$(allocated)
-  redis-benchmark -p "${PORT[$target]}" -c "$CLIENTS" -n "$n" -P "$pipeline" -t set,get --csv 2>/dev/null |
+  redis-benchmark -p "${PORT[$target]}" -c "$CLIENTS" -n "$n" -P "$pipeline" -d 16 -t set,get --csv 2>/dev/null |
     awk -F'"' -v t="$target" -v p="$pipeline" '$2 == "SET" || $2 == "GET" {print t, $2 "_P" p, $4}' >>"$RESULTS"
   if [ -n "${PID[$target]:-}" ]; then
     after=$(cpu_ticks "${PID[$target]}")
@@ -190,27 +194,27 @@ fi
 
 # Not measured: lets the JVM compile the hot path (and every target fill its buffers) first.
 for target in "${TARGETS[@]}"; do
-  redis-benchmark -p "${PORT[$target]}" -c "$CLIENTS" -n "${WARMUP:-300000}" -P 16 -t set,get -q >/dev/null 2>&1
+  redis-benchmark -p "${PORT[$target]}" -c "$CLIENTS" -n "${WARMUP:-300000}" -P 16 -d 16 -t set,get -q >/dev/null 2>&1
 done
 # The other loads: many clients, larger values, a read-heavy mix, latency of one client.
 more() {
   local target=$1 port=${PORT[$1]}
   bench() { redis-benchmark -p "$port" "$@" --csv 2>/dev/null; }
-  bench -c 1000 -n 200000 -t set,get |
+  bench -c 1000 -n 200000 -d 16 -t set,get |
     awk -F'"' -v t="$target" '$2 == "SET" || $2 == "GET" {print t, $2 "_C1000", $4}' >>"$RESULTS"
   bench -c "$CLIENTS" -n 300000 -P 16 -d 1024 -t set,get |
     awk -F'"' -v t="$target" '$2 == "SET" || $2 == "GET" {print t, $2 "_1K", $4}' >>"$RESULTS"
   bench -c "$CLIENTS" -n 20000 -d 102400 -t set,get |
     awk -F'"' -v t="$target" '$2 == "SET" || $2 == "GET" {print t, $2 "_100K", $4}' >>"$RESULTS"
   # 80/20: two benchmarks at once, 40 clients reading and 10 writing; their rates add up.
-  bench -c 40 -n 400000 -t get >"$WORK/mix-get" &
+  bench -c 40 -n 400000 -d 16 -t get >"$WORK/mix-get" &
   local reader=$!
-  bench -c 10 -n 100000 -t set >"$WORK/mix-set"
+  bench -c 10 -n 100000 -d 16 -t set >"$WORK/mix-set"
   wait "$reader"
   awk -F'"' -v t="$target" '$2 == "GET" || $2 == "SET" {sum += $4} END {print t, "MIX", sum}' \
     "$WORK/mix-get" "$WORK/mix-set" >>"$RESULTS"
   # One client, one command at a time: latency percentiles (ms) without queueing.
-  bench -c 1 -n 50000 -t get |
+  bench -c 1 -n 50000 -d 16 -t get |
     awk -F'"' -v t="$target" '$2 == "GET" {print t, "P50", $10; print t, "P99", $14}' >>"$RESULTS"
 }
 
@@ -230,8 +234,8 @@ value() { awk -v t="$1" -v m="$2" '$1 == t && $2 == m {print $3}' "$RESULTS" | m
 krps() { awk -v v="$1" 'BEGIN {if (v == "-") print "-"; else printf "%.0fk", v / 1000}'; }
 
 echo
-echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(uname -m)), everything on loopback, with"
-echo "\`bench/run.sh\` (redis-benchmark -c $CLIENTS -t set,get, medians of $ROUNDS interleaved rounds):"
+echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(uname -m), $(awk -F": " '/model name/ {print $2; exit}' /proc/cpuinfo), $(free -g | awk '/Mem:/ {print $2}') GiB), everything on loopback, with"
+echo "\`bench/run.sh\` (redis-benchmark -c $CLIENTS -d 16 -t set,get, 16-byte values unless said, medians of $ROUNDS interleaved rounds):"
 echo
 echo "| target | SET P1 | GET P1 | SET P16 | GET P16 | CPU s per M requests |"
 echo "|---|---|---|---|---|---|"

@@ -16,7 +16,7 @@ import java.util.List;
  * leaves them idle and prints the resident memory of the process under test before and after, in
  * MB: {@code rss_before rss_after clients}. Closes every connection before it exits.
  *
- * <p>{@code IdleClients <port> <pid> [clients=10000]}
+ * <p>{@code IdleClients <port> <pid> [clients=10000] [settle seconds=3]}
  */
 public final class IdleClients {
 
@@ -26,6 +26,7 @@ public final class IdleClients {
     int port = Integer.parseInt(argv[0]);
     long pid = Long.parseLong(argv[1]);
     int clients = argv.length > 2 ? Integer.parseInt(argv[2]) : 10_000;
+    int settleSeconds = argv.length > 3 ? Integer.parseInt(argv[3]) : 3;
     long before = rssKb(pid);
     List<SocketChannel> open = new ArrayList<>(clients);
     ByteBuffer ping = ByteBuffer.wrap("*1\r\n$4\r\nPING\r\n".getBytes(US_ASCII));
@@ -45,7 +46,7 @@ public final class IdleClients {
           throw new IOException("connection " + i + " got an error: " + text(reply));
         }
       }
-      Thread.sleep(3000); // let the proxy settle (lazy buffers, GC)
+      Thread.sleep(settleSeconds * 1000L); // let the proxy settle (lazy buffers, GC)
       long after = rssKb(pid);
       System.out.printf("%d %d %d%n", before / 1024, after / 1024, open.size());
     } finally {

@@ -899,6 +899,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
       }
       loop.bytesSent += reply.readableBytes();
       channel.write(reply, channel.voidPromise());
+      head.markDelivered();
       loop.recycle(head);
       wrote = true;
     }

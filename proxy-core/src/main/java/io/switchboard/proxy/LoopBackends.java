@@ -489,6 +489,11 @@ final class LoopBackends {
    * A write the primary answered while the gate was closed: it was sent before a failover began and
    * may not survive it. Its reply waits until every replica has it, or the outcome is known.
    */
+  /** Shutdown: releases what this loop holds outside any channel (held acknowledgements). */
+  void releaseHeld() {
+    unconfirmedAcks.releaseAll();
+  }
+
   void holdAck(PendingCommand command, ByteBuf reply, HostAndPort node) {
     unconfirmedAcks.hold(command, reply, node);
   }

@@ -117,6 +117,14 @@ final class PendingCommand {
     /** EXEC of a transaction that used WATCH: the session's lease epoch at that WATCH, else -1. */
     int watchEpoch = -1;
 
+    /**
+     * Its reply went to the client. A command sent twice (a stuck read also run on the primary) is
+     * answered by whichever node is first; the other reply must then be dropped, not taken for a
+     * new answer (it was written nowhere and never released, and the session counted one reply too
+     * many).
+     */
+    boolean delivered;
+
     /** Answer a nil array instead of the server's reply (an EXEC the proxy turned into DISCARD). */
     boolean answerNil;
 
@@ -174,6 +182,13 @@ final class PendingCommand {
     PendingCommand command = new PendingCommand(session, null, null);
     command.reply = reply;
     return command;
+  }
+
+  /** Its reply was written to the client (remembered only where a second reply may come). */
+  void markDelivered() {
+    if (rare != null) {
+      rare.delivered = true;
+    }
   }
 
   /** The rarely used fields, created on first use. */
@@ -262,7 +277,7 @@ final class PendingCommand {
 
   /** Records the reply and tells its owner: the session, or the proxy's own callback. */
   void complete(ByteBuf reply) {
-    if (this.reply != null) {
+    if (this.reply != null || (rare != null && rare.delivered)) {
       ReferenceCountUtil.release(reply);
       return;
     }

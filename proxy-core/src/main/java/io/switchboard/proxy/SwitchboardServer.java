@@ -364,6 +364,11 @@ public final class SwitchboardServer implements AutoCloseable {
     admin.close();
     sentinels.close();
     replication.stop();
+    fromEveryLoop(
+        loop -> {
+          loop.releaseHeld();
+          return true;
+        });
     group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     resolver.close();
   }

@@ -111,6 +111,18 @@ final class UnconfirmedAcks {
     }
   }
 
+  /** Shutdown: the held replies are dropped (their clients are being disconnected). */
+  void releaseAll() {
+    for (Held ack : held) {
+      ack.reply.release();
+    }
+    held.clear();
+    if (task != null) {
+      task.cancel(false);
+      task = null;
+    }
+  }
+
   private static boolean replicated(Held ack, Topology topology, ReplicationSnapshot replication) {
     if (ack.offsetNeeded < 0) {
       return false;
