@@ -9,8 +9,9 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
  *
  * <p>{@code ./mvnw test} replays the inputs under {@code RequestFramerFuzzTestInputs/} and then
  * fuzzes for 15 s (proxy-core's pom). Longer: {@code JAZZER_FUZZ=1 ./mvnw -pl proxy-core -am test
- * -Dtest=RequestFramerFuzzTest -Djazzer.max_duration=10m -Dsurefire.failIfNoSpecifiedTests=false}.
- * A failing input is saved in that directory and replayed by every build from then on.
+ * -Dtest=RequestFramerFuzzTest -Djazzer.max_duration=10m -Dsurefire.failIfNoSpecifiedTests=false
+ * -Dfuzz.skip=true}. A failing input is saved in that directory and replayed by every build from
+ * then on.
  */
 class RequestFramerFuzzTest {
 
