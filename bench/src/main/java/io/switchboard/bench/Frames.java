@@ -3,9 +3,12 @@ package io.switchboard.bench;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.embedded.EmbeddedChannel;
 
 /** RESP bytes for the benchmarks, and a pipeline end that counts and releases frames. */
 final class Frames {
@@ -19,6 +22,19 @@ final class Frames {
       out.append('$').append(arg.length()).append("\r\n").append(arg).append("\r\n");
     }
     return Unpooled.copiedBuffer(out, US_ASCII);
+  }
+
+  /**
+   * Delivers {@code read} as the socket would: copied into a pooled direct buffer, then one read
+   * and one read-complete through the channel's pipeline. Returns the frames counted so far.
+   */
+  static long feed(EmbeddedChannel channel, ByteBuf read, Sink sink) {
+    ByteBuf socketRead = PooledByteBufAllocator.DEFAULT.directBuffer(read.readableBytes());
+    socketRead.writeBytes(read, read.readerIndex(), read.readableBytes());
+    ChannelPipeline pipeline = channel.pipeline();
+    pipeline.fireChannelRead(socketRead);
+    pipeline.fireChannelReadComplete();
+    return sink.frames;
   }
 
   static String value(int bytes) {

@@ -3,9 +3,7 @@ package io.switchboard.bench;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelPipeline;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.switchboard.proxy.resp.RespReplyDecoder;
 import java.util.concurrent.TimeUnit;
@@ -71,11 +69,6 @@ public class ReplyFramerBenchmark {
   @Benchmark
   @OperationsPerInvocation(PIPELINE)
   public long frame() {
-    ByteBuf socketRead = PooledByteBufAllocator.DEFAULT.directBuffer(read.readableBytes());
-    socketRead.writeBytes(read, read.readerIndex(), read.readableBytes());
-    ChannelPipeline pipeline = channel.pipeline();
-    pipeline.fireChannelRead(socketRead);
-    pipeline.fireChannelReadComplete();
-    return sink.frames;
+    return Frames.feed(channel, read, sink);
   }
 }

@@ -1,9 +1,7 @@
 package io.switchboard.bench;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelPipeline;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.switchboard.proxy.resp.RespRequestDecoder;
 import java.util.concurrent.TimeUnit;
@@ -70,11 +68,6 @@ public class RequestFramerBenchmark {
   @Benchmark
   @OperationsPerInvocation(PIPELINE)
   public long frame() {
-    ByteBuf socketRead = PooledByteBufAllocator.DEFAULT.directBuffer(read.readableBytes());
-    socketRead.writeBytes(read, read.readerIndex(), read.readableBytes());
-    ChannelPipeline pipeline = channel.pipeline();
-    pipeline.fireChannelRead(socketRead);
-    pipeline.fireChannelReadComplete();
-    return sink.frames;
+    return Frames.feed(channel, read, sink);
   }
 }

@@ -214,12 +214,7 @@ final class SettingsReader {
 
   /** A duration where 0 means the feature is off. */
   private Duration durationOrOff(String key) {
-    Duration value;
-    try {
-      value = config.getDuration(key);
-    } catch (ConfigException e) {
-      throw invalid(key, "'" + raw(key) + "' is not a duration (examples: 0, 500ms, 2s, 1m)");
-    }
+    Duration value = anyDuration(key, "0, 500ms, 2s, 1m");
     if (value.isNegative()) {
       throw invalid(key, "must not be negative (0 turns it off)");
     }
@@ -227,16 +222,19 @@ final class SettingsReader {
   }
 
   private Duration duration(String key) {
-    Duration value;
-    try {
-      value = config.getDuration(key);
-    } catch (ConfigException e) {
-      throw invalid(key, "'" + raw(key) + "' is not a duration (examples: 500ms, 2s, 1m)");
-    }
+    Duration value = anyDuration(key, "500ms, 2s, 1m");
     if (value.isNegative() || value.isZero()) {
       throw invalid(key, "must be longer than zero");
     }
     return value;
+  }
+
+  private Duration anyDuration(String key, String examples) {
+    try {
+      return config.getDuration(key);
+    } catch (ConfigException e) {
+      throw invalid(key, "'" + raw(key) + "' is not a duration (examples: " + examples + ")");
+    }
   }
 
   private List<HostAndPort> hostList(String key) {

@@ -4,20 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.switchboard.config.HostAndPort;
-import io.switchboard.proxy.demo.LocalTopology;
 import io.switchboard.proxy.demo.RespClient;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,58 +22,24 @@ import org.junit.jupiter.api.Test;
  */
 class GracefulShutdownIT {
 
-  private static final Path JAR = Path.of("target", "switchboard.jar");
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
-  }
-
   private static Process startProxy(int port, int adminPort) throws IOException {
-    LocalTopology topology = SharedTopology.get();
-    String sentinels =
-        topology.sentinelAddresses().stream()
-            .map(HostAndPort::toString)
-            .collect(Collectors.joining(","));
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-Dswitchboard.listen.host=127.0.0.1");
-    command.add("-Dswitchboard.listen.port=" + port);
-    command.add("-Dswitchboard.admin.host=127.0.0.1");
-    command.add("-Dswitchboard.admin.port=" + adminPort);
-    command.add("-Dswitchboard.sentinel.hosts=" + sentinels);
-    command.add("-Dswitchboard.server.shutdown-timeout=3s");
-    command.addAll(List.of("-jar", JAR.toString()));
-    return new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(
-            ProcessBuilder.Redirect.appendTo(Path.of("target", "graceful-shutdown.log").toFile()))
-        .start();
-  }
-
-  /** Waits until the proxy on {@code port} has found the primary and accepts writes. */
-  private static HostAndPort awaitWritable(int port) {
-    HostAndPort address = new HostAndPort("127.0.0.1", port);
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .ignoreExceptions()
-        .until(
-            () -> {
-              try (RespClient probe = RespClient.connect(address, Duration.ofSeconds(2))) {
-                return "OK".equals(probe.call("SET", "it:graceful", "ready"));
-              }
-            });
-    return address;
+    return PackagedProxy.start(
+        "graceful-shutdown.log",
+        List.of(
+            "-Dswitchboard.listen.host=127.0.0.1",
+            "-Dswitchboard.listen.port=" + port,
+            "-Dswitchboard.admin.host=127.0.0.1",
+            "-Dswitchboard.admin.port=" + adminPort,
+            "-Dswitchboard.server.shutdown-timeout=3s"));
   }
 
   @Test
   void sigtermFinishesWhatIsInFlightThenExitsZero() throws Exception {
-    int port = freePort();
-    int adminPort = freePort();
+    int port = PackagedProxy.freePort();
+    int adminPort = PackagedProxy.freePort();
     Process proxy = startProxy(port, adminPort);
     try {
-      HostAndPort address = awaitWritable(port);
+      HostAndPort address = PackagedProxy.awaitWritable(port);
       try (RespClient client = RespClient.connect(address, Duration.ofSeconds(10))) {
         client.send(RespClient.encode("DEBUG", "SLEEP", "1"));
         Thread.sleep(200); // in flight on the primary
@@ -114,10 +75,10 @@ class GracefulShutdownIT {
 
   @Test
   void aSecondSigtermExitsAtOnce() throws Exception {
-    int port = freePort();
-    Process proxy = startProxy(port, freePort());
+    int port = PackagedProxy.freePort();
+    Process proxy = startProxy(port, PackagedProxy.freePort());
     try {
-      HostAndPort address = awaitWritable(port);
+      HostAndPort address = PackagedProxy.awaitWritable(port);
       try (RespClient client = RespClient.connect(address, Duration.ofSeconds(10))) {
         client.send(RespClient.encode("BLPOP", "it:graceful:never", "0"));
         assertThat(client.readWithin(Duration.ofMillis(300))).as("blocked, no reply").isNull();

@@ -5,12 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.netty.buffer.PooledByteBufAllocator;
-import io.switchboard.config.HostAndPort;
-import io.switchboard.proxy.demo.LocalTopology;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
@@ -21,7 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.Jedis;
 
@@ -31,8 +27,6 @@ import redis.clients.jedis.Jedis;
  * every other client goes on being served.
  */
 class GreedyClientsIT {
-
-  private static final Path JAR = Path.of("target", "switchboard.jar");
 
   @Test
   void aMillionPipelinedCommandsNeverReadLeaveTheProxyBounded() throws Exception {
@@ -96,11 +90,19 @@ class GreedyClientsIT {
 
   @Test
   void tenThousandConnectionsFitTheStatedMemory() throws Exception {
-    int port = freePort();
-    Process proxy = startPackagedProxy(port);
+    int port = PackagedProxy.freePort();
+    Process proxy =
+        PackagedProxy.start(
+            "greedy-clients.log",
+            List.of(
+                "-Xmx128m",
+                "-Dswitchboard.listen.host=127.0.0.1",
+                "-Dswitchboard.listen.port=" + port,
+                "-Dswitchboard.admin.port=0",
+                "-Dswitchboard.limits.max-clients=10100"));
     List<SocketChannel> clients = new ArrayList<>();
     try {
-      awaitWritable(port);
+      PackagedProxy.awaitWritable(port);
       long before = rssMb(proxy);
       ByteBuffer ping = ByteBuffer.wrap("*1\r\n$4\r\nPING\r\n".getBytes(US_ASCII));
       ByteBuffer reply = ByteBuffer.allocate(16);
@@ -137,45 +139,5 @@ class GreedyClientsIT {
       }
     }
     throw new IOException("no VmRSS");
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
-  }
-
-  private static Process startPackagedProxy(int port) throws IOException {
-    LocalTopology topology = SharedTopology.get();
-    String sentinels =
-        topology.sentinelAddresses().stream()
-            .map(HostAndPort::toString)
-            .collect(Collectors.joining(","));
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-Xmx128m");
-    command.add("-Dswitchboard.listen.host=127.0.0.1");
-    command.add("-Dswitchboard.listen.port=" + port);
-    command.add("-Dswitchboard.admin.port=0");
-    command.add("-Dswitchboard.limits.max-clients=10100");
-    command.add("-Dswitchboard.sentinel.hosts=" + sentinels);
-    command.addAll(List.of("-jar", JAR.toString()));
-    return new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(
-            ProcessBuilder.Redirect.appendTo(Path.of("target", "greedy-clients.log").toFile()))
-        .start();
-  }
-
-  private static void awaitWritable(int port) {
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .ignoreExceptions()
-        .until(
-            () -> {
-              try (Jedis probe = new Jedis("127.0.0.1", port)) {
-                return "OK".equals(probe.set("greedy:ready", "1"));
-              }
-            });
   }
 }
