@@ -182,7 +182,6 @@ final class LoopBackends {
     return replication.get();
   }
 
-  /** Starts this loop's outlier check: replicas slow to answer stop getting reads for a while. */
   /** Checks every second (or sooner, for short timeouts) for clients past a timeout. */
   void startClientTimeouts() {
     long idle = config.limits().clientIdleTimeout().toNanos();
@@ -206,6 +205,7 @@ final class LoopBackends {
         TimeUnit.MILLISECONDS);
   }
 
+  /** Starts this loop's outlier check: replicas slow to answer stop getting reads for a while. */
   void startOutlierDetection() {
     long latency = config.routing().outlierLatency().toNanos();
     long every = Math.max(20, config.routing().outlierLatency().toMillis() / 4);
@@ -485,15 +485,15 @@ final class LoopBackends {
     return holdBudget;
   }
 
-  /**
-   * A write the primary answered while the gate was closed: it was sent before a failover began and
-   * may not survive it. Its reply waits until every replica has it, or the outcome is known.
-   */
   /** Shutdown: releases what this loop holds outside any channel (held acknowledgements). */
   void releaseHeld() {
     unconfirmedAcks.releaseAll();
   }
 
+  /**
+   * A write the primary answered while the gate was closed: it was sent before a failover began and
+   * may not survive it. Its reply waits until every replica has it, or the outcome is known.
+   */
   void holdAck(PendingCommand command, ByteBuf reply, HostAndPort node) {
     unconfirmedAcks.hold(command, reply, node);
   }
