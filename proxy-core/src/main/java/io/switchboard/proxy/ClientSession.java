@@ -63,6 +63,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   private final long maxOutputBytes;
   private Channel channel;
   private RespRequestDecoder decoder;
+
+  /** When the proxy last resumed reading this client after holding back (backpressure). */
+  private long readingSinceNanos;
+
   private BackendConnection lastConnection;
   private BackendConnection cachedPrimary;
   private int cachedGeneration;
@@ -70,7 +74,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   private int cachedProtocol;
   private int outstanding;
 
-  /** When the command being routed was read, for its latency. */
+  /** When the read that brought the command being routed arrived, for its latency. */
   long readAtNanos;
 
   private long commands;
@@ -183,7 +187,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
       frame.release();
       return;
     }
-    readAtNanos = System.nanoTime();
+    readAtNanos = decoder.lastInputNanos(); // the read it arrived in: no clock call per command
     commands++;
     loop.bytesReceived += frame.readableBytes();
     args.reset(frame);
@@ -934,14 +938,20 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     if (closing || closed || decoder == null) {
       return;
     }
+    // While the proxy itself holds back (backpressure), the rest of a command may sit unread in
+    // the kernel: the stall clock counts only from when reading resumed.
     long partialSince = decoder.partialSinceNanos();
-    if (stalledNanos > 0 && partialSince >= 0 && now - partialSince > stalledNanos) {
+    long stalledFor =
+        partialSince >= 0 && channel.config().isAutoRead()
+            ? now - Math.max(partialSince, readingSinceNanos)
+            : 0;
+    if (stalledNanos > 0 && stalledFor > stalledNanos) {
       log.info(
           "Closing client {} (id {}): part of a command sent, then nothing for {} ms"
               + " (limits.stalled-request-timeout)",
           channel.remoteAddress(),
           id,
-          TimeUnit.NANOSECONDS.toMillis(now - partialSince));
+          TimeUnit.NANOSECONDS.toMillis(stalledFor));
       closing = true;
       channel.close();
     } else if (idleNanos > 0
@@ -974,6 +984,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     boolean want = !closing && !stopped && replies.size() < maxInflight && channel.isWritable();
     if (channel.config().isAutoRead() != want) {
       channel.config().setAutoRead(want);
+      if (want) {
+        readingSinceNanos = System.nanoTime();
+      }
     }
   }
 

@@ -17,15 +17,11 @@ abstract class FramingDecoder extends ByteToMessageDecoder {
 
   private boolean failed;
 
-  /** When bytes last arrived (once per read, not per frame). */
-  long lastInputNanos = System.nanoTime();
-
   /** The next complete frame, {@link #SKIP}, or null when more bytes are needed. */
   abstract ByteBuf nextFrame(ChannelHandlerContext ctx, ByteBuf in);
 
   @Override
   protected final void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-    lastInputNanos = System.nanoTime();
     if (failed) {
       in.skipBytes(in.readableBytes());
       return;

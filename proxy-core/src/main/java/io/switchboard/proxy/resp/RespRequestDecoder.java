@@ -19,6 +19,9 @@ public final class RespRequestDecoder extends FramingDecoder {
   private final int maxInlineBytes;
   private final long maxRequestBytes;
 
+  /** When bytes last arrived from the client (once per socket read). */
+  private long lastInputNanos = System.nanoTime();
+
   // Progress within the command starting at the reader index (resumable state).
   private int scanned;
   private int argsRemaining = -1;
@@ -42,6 +45,12 @@ public final class RespRequestDecoder extends FramingDecoder {
   /** When the client last sent anything. */
   public long lastInputNanos() {
     return lastInputNanos;
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+    lastInputNanos = System.nanoTime();
+    super.channelRead(ctx, msg);
   }
 
   @Override
