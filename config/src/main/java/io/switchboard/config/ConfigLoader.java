@@ -84,7 +84,7 @@ public final class ConfigLoader {
                     .resolve(ConfigResolveOptions.defaults().setUseSystemEnvironment(false))
                     .withOnlyPath(ROOT));
     Config merged = parse(() -> overrides.withFallback(defaults).resolve());
-    rejectUnknownKeys(merged, reference);
+    rejectUnknownKeys(merged, defaults);
     return SettingsReader.read(new SettingsReader(merged.getConfig(ROOT), ROOT));
   }
 

@@ -3,6 +3,11 @@ package io.switchboard.config;
 /**
  * One client-facing port and the routing it applies, so an application picks a read policy by port
  * with a client library that knows nothing of replicas.
+ *
+ * @param tls the port speaks TLS, with the certificate of {@link ListenerTlsConfig}
  */
 public record ListenerConfig(
-    Endpoint endpoint, RoutingConfig.ReadFrom readFrom, RoutingConfig.Consistency consistency) {}
+    Endpoint endpoint,
+    RoutingConfig.ReadFrom readFrom,
+    RoutingConfig.Consistency consistency,
+    boolean tls) {}

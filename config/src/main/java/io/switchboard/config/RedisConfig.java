@@ -9,4 +9,5 @@ public record RedisConfig(
     Duration connectTimeout,
     int connectionsPerNode,
     Duration reconnectWait,
-    String clientName) {}
+    String clientName,
+    OutboundTlsConfig tls) {}

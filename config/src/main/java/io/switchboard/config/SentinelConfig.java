@@ -11,7 +11,8 @@ public record SentinelConfig(
     Duration timeout,
     Duration reconcileInterval,
     Duration retryMin,
-    Duration retryMax) {
+    Duration retryMax,
+    OutboundTlsConfig tls) {
 
   public SentinelConfig {
     hosts = List.copyOf(hosts);

@@ -14,7 +14,9 @@ import java.util.Set;
 final class SettingsReader {
 
   private static final Set<String> LISTENER_KEYS =
-      Set.of("host", "port", "read-from", "consistency");
+      Set.of("host", "port", "read-from", "consistency", "tls");
+  private static final Set<String> USER_KEYS =
+      Set.of("name", "password", "password-sha256", "read-only", "deny");
 
   private final Config config;
   private final String prefix;
@@ -37,15 +39,27 @@ final class SettingsReader {
     if (retryMax.compareTo(retryMin) < 0) {
       throw r.invalid("sentinel.retry-max", retryMax + " is shorter than sentinel.retry-min");
     }
+    OutboundTlsConfig redisTls = r.outboundTls("redis.tls", OutboundTlsConfig.OFF);
     Endpoint listen = new Endpoint(r.nonEmpty("listen.host"), r.listenPort("listen.port"));
     RoutingConfig routing = r.routing();
+    List<ListenerConfig> listeners = r.listeners(listen.host(), routing);
+    ListenerTlsConfig listenerTls = r.listenerTls();
+    if (listenerTls.certFile().isEmpty()
+        && (listenerTls.onMainPort() || listeners.stream().anyMatch(ListenerConfig::tls))) {
+      throw r.invalid("tls.cert-file", "is required by a port with tls = true");
+    }
     return new SwitchboardConfig(
         listen,
-        r.listeners(listen.host(), routing),
+        listeners,
         new AdminConfig(
             new Endpoint(r.nonEmpty("admin.host"), r.listenPort("admin.port")),
             r.string("admin.token").trim()),
-        new Credentials("default", r.string("auth.password")),
+        new ClientAuthConfig(
+            r.string("auth.password"),
+            r.users(),
+            r.intBetween("auth.max-failures-per-address", 1, Integer.MAX_VALUE),
+            r.duration("auth.failure-window")),
+        listenerTls,
         new SentinelConfig(
             r.hostList("sentinel.hosts"),
             r.nonEmpty("sentinel.master"),
@@ -53,14 +67,16 @@ final class SettingsReader {
             r.duration("sentinel.timeout"),
             r.duration("sentinel.reconcile-interval"),
             retryMin,
-            retryMax),
+            retryMax,
+            r.outboundTls("sentinel.tls", redisTls)),
         new RedisConfig(
             redisCredentials,
             r.intBetween("redis.databases", 1, Integer.MAX_VALUE),
             r.duration("redis.connect-timeout"),
             r.intBetween("redis.connections-per-node", 1, 64),
             r.duration("redis.reconnect-wait"),
-            r.nonEmpty("redis.client-name")),
+            r.nonEmpty("redis.client-name"),
+            redisTls),
         routing,
         new FailoverConfig(
             r.duration("failover.hold-timeout"),
@@ -98,14 +114,7 @@ final class SettingsReader {
     if (lagBytes < 0) {
       throw invalid("routing.max-replica-lag-bytes", "must not be negative");
     }
-    Set<String> deny = new LinkedHashSet<>();
-    try {
-      for (String name : config.getStringList("routing.deny")) {
-        deny.add(name.trim().toUpperCase(Locale.ROOT));
-      }
-    } catch (ConfigException e) {
-      throw invalid("routing.deny", "expected a list of command names");
-    }
+    Set<String> deny = commandNames("routing.deny");
     return new RoutingConfig(
         option("routing.read-from", RoutingConfig.ReadFrom.class),
         option("routing.consistency", RoutingConfig.Consistency.class),
@@ -147,9 +156,135 @@ final class SettingsReader {
                   : routing.readFrom(),
               item.hasPath("consistency")
                   ? r.option("consistency", RoutingConfig.Consistency.class)
-                  : routing.consistency()));
+                  : routing.consistency(),
+              item.hasPath("tls") && r.bool("tls")));
     }
     return out;
+  }
+
+  private List<UserConfig> users() {
+    List<? extends Config> items;
+    try {
+      items = config.getConfigList("auth.users");
+    } catch (ConfigException e) {
+      throw invalid("auth.users", "expected a list of { name = ..., password = ... } objects");
+    }
+    List<UserConfig> out = new ArrayList<>();
+    Set<String> names = new java.util.HashSet<>();
+    for (int i = 0; i < items.size(); i++) {
+      Config item = items.get(i);
+      SettingsReader r = new SettingsReader(item, prefix + ".auth.users." + i);
+      for (String key : item.root().keySet()) {
+        if (!USER_KEYS.contains(key)) {
+          throw r.invalid(key, "unknown key (expected one of " + USER_KEYS + ")");
+        }
+      }
+      String name = item.hasPath("name") ? r.nonEmpty("name") : "";
+      if (name.isEmpty() || !name.chars().allMatch(c -> c > ' ' && c <= '~')) {
+        throw r.invalid("name", "is required: printable characters, no spaces");
+      }
+      if (name.equals("default")) {
+        throw r.invalid("name", "'default' is the user of auth.password; pick another name");
+      }
+      if (!names.add(name)) {
+        throw r.invalid("name", "'" + name + "' is listed twice");
+      }
+      out.add(
+          new UserConfig(
+              name,
+              r.passwordDigest(item),
+              item.hasPath("read-only") && r.bool("read-only"),
+              item.hasPath("deny") ? r.commandNames("deny") : Set.of()));
+    }
+    return out;
+  }
+
+  /** The SHA-256 of a user's password, given either in clear or as its digest. */
+  private String passwordDigest(Config item) {
+    boolean clear = item.hasPath("password");
+    boolean digest = item.hasPath("password-sha256");
+    if (clear == digest) {
+      throw invalid("password", "give exactly one of password and password-sha256");
+    }
+    if (clear) {
+      String password = string("password");
+      if (password.isEmpty()) {
+        throw invalid("password", "must not be empty");
+      }
+      return Passwords.sha256Hex(password);
+    }
+    String hex = string("password-sha256").trim().toLowerCase(Locale.ROOT);
+    if (!hex.matches("[0-9a-f]{64}")) {
+      throw invalid("password-sha256", "expected 64 hex digits (sha256sum of the password)");
+    }
+    return hex;
+  }
+
+  private Set<String> commandNames(String key) {
+    Set<String> names = new LinkedHashSet<>();
+    try {
+      for (String name : config.getStringList(key)) {
+        names.add(name.trim().toUpperCase(Locale.ROOT));
+      }
+    } catch (ConfigException e) {
+      throw invalid(key, "expected a list of command names");
+    }
+    return names;
+  }
+
+  /** TLS settings under {@code key}; a key set to null takes its value from {@code fallback}. */
+  private OutboundTlsConfig outboundTls(String key, OutboundTlsConfig fallback) {
+    OutboundTlsConfig tls =
+        new OutboundTlsConfig(
+            isNull(key + ".enabled") ? fallback.enabled() : bool(key + ".enabled"),
+            isNull(key + ".ca-file") ? fallback.caFile() : file(key + ".ca-file"),
+            isNull(key + ".cert-file") ? fallback.certFile() : file(key + ".cert-file"),
+            isNull(key + ".key-file") ? fallback.keyFile() : file(key + ".key-file"),
+            isNull(key + ".verify-hostname")
+                ? fallback.verifyHostname()
+                : bool(key + ".verify-hostname"));
+    if (tls.certFile().isEmpty() != tls.keyFile().isEmpty()) {
+      throw invalid(key + ".key-file", "cert-file and key-file go together");
+    }
+    return tls;
+  }
+
+  private ListenerTlsConfig listenerTls() {
+    ListenerTlsConfig tls =
+        new ListenerTlsConfig(
+            bool("listen.tls"),
+            file("tls.cert-file"),
+            file("tls.key-file"),
+            file("tls.ca-file"),
+            option("tls.client-auth", ListenerTlsConfig.ClientCertificates.class));
+    if (tls.certFile().isEmpty() != tls.keyFile().isEmpty()) {
+      throw invalid("tls.key-file", "cert-file and key-file go together");
+    }
+    if (tls.clients() != ListenerTlsConfig.ClientCertificates.NONE && tls.caFile().isEmpty()) {
+      throw invalid("tls.ca-file", "is required to check client certificates (tls.client-auth)");
+    }
+    return tls;
+  }
+
+  private boolean isNull(String key) {
+    return config.getIsNull(key);
+  }
+
+  /** A path that must name a readable file, or empty for none. */
+  private String file(String key) {
+    String path = string(key).trim();
+    if (!path.isEmpty() && !java.nio.file.Files.isReadable(java.nio.file.Path.of(path))) {
+      throw invalid(key, path + " is not a readable file");
+    }
+    return path;
+  }
+
+  private boolean bool(String key) {
+    try {
+      return config.getBoolean(key);
+    } catch (ConfigException e) {
+      throw invalid(key, "'" + raw(key) + "' is not true or false");
+    }
   }
 
   /** An enum option written in kebab case: "prefer-replica" is PREFER_REPLICA. */

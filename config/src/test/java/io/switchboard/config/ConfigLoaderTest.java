@@ -189,6 +189,100 @@ class ConfigLoaderTest {
         "switchboard.listeners = [{ read-from = primary }]", "listeners.0.port: is required");
   }
 
+  @Test
+  void namedUsersKeepOnlyAPasswordDigestAndTheirRestrictions() {
+    ClientAuthConfig auth =
+        ConfigLoader.parse(
+                """
+                switchboard.auth.users = [
+                  { name = app, password = s3cret }
+                  { name = reports, read-only = true,
+                    password-sha256 = "2BB80D537B1DA3E38BD30361AA855686BDE0EACD7162FEF6A25FE97BF527A25B" }
+                  { name = ops, password = x, deny = [flushall, "config|set"] }
+                ]
+                """)
+            .auth();
+    assertThat(auth.required()).isTrue();
+    assertThat(auth.password()).isEmpty();
+    assertThat(auth.users()).extracting(UserConfig::name).containsExactly("app", "reports", "ops");
+    assertThat(auth.users().get(0).passwordSha256()).isEqualTo(Passwords.sha256Hex("s3cret"));
+    assertThat(auth.users().get(1).passwordSha256())
+        .isEqualTo(Passwords.sha256Hex("secret"))
+        .isEqualTo("2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b");
+    assertThat(auth.users().get(1).readOnly()).isTrue();
+    assertThat(auth.users().get(2).deny()).containsExactlyInAnyOrder("FLUSHALL", "CONFIG|SET");
+    assertThat(auth.toString()).doesNotContain("s3cret").doesNotContain("2bb80d");
+    assertThat(auth.maxFailuresPerAddress()).isEqualTo(10);
+    assertThat(auth.failureWindow()).isEqualTo(Duration.ofMinutes(1));
+    assertThat(ConfigLoader.parse("").auth().required()).isFalse();
+    assertThat(ConfigLoader.parse("switchboard.auth.password = p").auth().required()).isTrue();
+  }
+
+  @Test
+  void badUsersAreNamedByPosition() {
+    assertError("switchboard.auth.users = [{ password = x }]", "auth.users.0.name: is required");
+    assertError(
+        "switchboard.auth.users = [{ name = default, password = x }]",
+        "auth.users.0.name: 'default' is the user of auth.password");
+    assertError(
+        "switchboard.auth.users = [{ name = a, password = x }, { name = a, password = y }]",
+        "auth.users.1.name: 'a' is listed twice");
+    assertError(
+        "switchboard.auth.users = [{ name = a }]",
+        "auth.users.0.password: give exactly one of password and password-sha256");
+    assertError(
+        "switchboard.auth.users = [{ name = a, password-sha256 = abc }]",
+        "auth.users.0.password-sha256: expected 64 hex digits");
+    assertError(
+        "switchboard.auth.users = [{ name = a, password = x, readonly = true }]",
+        "auth.users.0.readonly: unknown key");
+  }
+
+  @Test
+  void sentinelTlsFollowsRedisTlsUnlessSetItself(@TempDir Path dir) throws Exception {
+    Path ca = Files.writeString(dir.resolve("ca.pem"), "pem");
+    SwitchboardConfig config =
+        ConfigLoader.parse("switchboard.redis.tls { enabled = true, ca-file = \"" + ca + "\" }");
+    assertThat(config.redis().tls().enabled()).isTrue();
+    assertThat(config.sentinel().tls()).isEqualTo(config.redis().tls());
+    assertThat(config.redis().tls().verifyHostname()).isTrue();
+    SwitchboardConfig split =
+        ConfigLoader.parse(
+            "switchboard.redis.tls { enabled = true, ca-file = \""
+                + ca
+                + "\" }\nswitchboard.sentinel.tls.enabled = false");
+    assertThat(split.sentinel().tls().enabled()).isFalse();
+    assertThat(split.sentinel().tls().caFile()).isEqualTo(ca.toString());
+    assertThat(ConfigLoader.parse("").redis().tls()).isEqualTo(OutboundTlsConfig.OFF);
+    assertError(
+        "switchboard.redis.tls.ca-file = /no/such/ca.pem",
+        "switchboard.redis.tls.ca-file: /no/such/ca.pem is not a readable file");
+    assertError(
+        "switchboard.redis.tls.cert-file = \"" + ca + "\"",
+        "switchboard.redis.tls.key-file: cert-file and key-file go together");
+  }
+
+  @Test
+  void tlsPortsNeedACertificateAndClientAuthNeedsACa(@TempDir Path dir) throws Exception {
+    Path cert = Files.writeString(dir.resolve("cert.pem"), "pem");
+    assertError(
+        "switchboard.listeners = [{ port = 6380, tls = true }]",
+        "switchboard.tls.cert-file: is required by a port with tls = true");
+    assertError("switchboard.listen.tls = true", "switchboard.tls.cert-file: is required");
+    String files =
+        "switchboard.tls { cert-file = \"" + cert + "\", key-file = \"" + cert + "\" }\n";
+    SwitchboardConfig both =
+        ConfigLoader.parse(files + "switchboard.listeners = [{ port = 6380, tls = true }]");
+    assertThat(both.allListeners()).extracting(ListenerConfig::tls).containsExactly(false, true);
+    assertThat(both.tls().clients()).isEqualTo(ListenerTlsConfig.ClientCertificates.NONE);
+    assertError(
+        files + "switchboard.tls.client-auth = require",
+        "switchboard.tls.ca-file: is required to check client certificates");
+    assertError(
+        files + "switchboard.tls.client-auth = sometimes",
+        "'sometimes' is not one of none, optional, require");
+  }
+
   private static org.assertj.core.api.AbstractThrowableAssert<?, ? extends Throwable> assertError(
       String hocon, String message) {
     return assertThatThrownBy(() -> ConfigLoader.parse(hocon))

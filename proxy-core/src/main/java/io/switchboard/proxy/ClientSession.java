@@ -88,7 +88,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   boolean dirty;
 
   // Connection state the proxy owns on the client's behalf.
-  boolean authenticated;
+  /** Who the client is authenticated as; null until it authenticates (auth required). */
+  ClientUser user;
+
   int db;
   int protocol = 2;
   String name;
@@ -106,15 +108,15 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   // Cursor commands continue on the node that issued the cursor.
   private HostAndPort cursorNode;
 
-  ClientSession(LoopBackends loop, ListenerConfig listener) {
+  ClientSession(LoopBackends loop, ListenerConfig listener, ClientAuth auth) {
     this.loop = loop;
     this.listener = listener;
-    this.local = new LocalCommands(this, loop);
+    this.local = new LocalCommands(this, loop, auth);
     this.transaction = new Transaction(this, loop, local);
     this.subscription = new Subscription(this, loop);
     this.maxInflight = loop.config().limits().maxInflightPerClient();
     this.maxOutputBytes = loop.config().limits().clientOutputBufferBytes();
-    this.authenticated = !loop.config().clientAuth().hasPassword();
+    this.user = auth.initialUser();
   }
 
   Channel channel() {
@@ -131,7 +133,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         "lib", libName.isEmpty() ? null : libName + (libVersion.isEmpty() ? "" : " " + libVersion));
     out.put("db", db);
     out.put("protocol", protocol);
-    out.put("authenticated", authenticated);
+    out.put("authenticated", user != null);
+    out.put("user", user == null ? null : user.name);
     out.put("state", state());
     out.put("commands", commands);
     out.put("waitingForReplies", replies.size());
@@ -204,12 +207,16 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
 
   private void route(CommandSpec spec, ByteBuf frame) {
     String refusal = refusal(spec);
-    if (!authenticated && !mayRunUnauthenticated(spec)) {
+    String notPermitted = user != null && user.restricted ? notPermitted(spec) : null;
+    if (user == null && !mayRunUnauthenticated(spec)) {
       loop.metrics().error(ProxyMetrics.ErrorKind.AUTH);
       reject(frame, "NOAUTH Authentication required.");
     } else if (refusal != null) {
       loop.commandTimer(spec, ProxyMetrics.Route.DENIED).record(0, TimeUnit.NANOSECONDS);
       reject(frame, refusal);
+    } else if (notPermitted != null) {
+      loop.metrics().error(ProxyMetrics.ErrorKind.NOPERM);
+      reject(frame, notPermitted);
     } else if (subscription.active() && protocol == 2 && !spec.has(CommandSpec.PUBSUB)) {
       subscriberModeCommand(spec, frame);
     } else if (transaction.inMulti()) {
@@ -258,6 +265,16 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
       loop.scripts().flush();
     }
     forwardToPrimary(spec, frame);
+  }
+
+  /**
+   * The user's refusal of a command Redis would run ({@link ClientUser#refusal}); a wrong argument
+   * count goes on to get Redis's own arity error, as Redis checks arity before permissions.
+   */
+  private String notPermitted(CommandSpec spec) {
+    return spec == CommandSpec.UNKNOWN || !spec.arityAccepts(args.count())
+        ? null
+        : user.refusal(spec);
   }
 
   private static boolean mayRunUnauthenticated(CommandSpec spec) {

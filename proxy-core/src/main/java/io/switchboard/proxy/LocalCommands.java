@@ -2,13 +2,12 @@ package io.switchboard.proxy;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.switchboard.config.Credentials;
 import io.switchboard.proxy.resp.ArgCursor;
 import io.switchboard.proxy.resp.Replies;
 import io.switchboard.routing.CommandSpec;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Commands the proxy answers from the session's own state, because forwarding them would change a
@@ -17,12 +16,18 @@ import java.util.Locale;
  */
 final class LocalCommands {
 
+  private static final Logger log = LoggerFactory.getLogger(LocalCommands.class);
+  private static final String WRONGPASS =
+      "WRONGPASS invalid username-password pair or user is disabled.";
+
   private final ClientSession session;
   private final LoopBackends loop;
+  private final ClientAuth auth;
 
-  LocalCommands(ClientSession session, LoopBackends loop) {
+  LocalCommands(ClientSession session, LoopBackends loop, ClientAuth auth) {
     this.session = session;
     this.loop = loop;
+    this.auth = auth;
   }
 
   PendingCommand answer(CommandSpec spec, ArgCursor args) {
@@ -43,7 +48,7 @@ final class LocalCommands {
       case "CLIENT" -> client(args);
       case "RESET" -> {
         session.resetServerState();
-        session.authenticated = !loop.config().clientAuth().hasPassword();
+        session.user = auth.initialUser();
         session.db = 0;
         session.protocol = 2;
         session.name = null;
@@ -110,7 +115,7 @@ final class LocalCommands {
         }
       }
     }
-    if (!session.authenticated) {
+    if (session.user == null) {
       return error(
           "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO"
               + " <proto> AUTH <user> <pass> option can be used to authenticate the client and"
@@ -142,7 +147,7 @@ final class LocalCommands {
       return error("ERR syntax error");
     }
     if (args.count() == 2) {
-      if (!loop.config().clientAuth().hasPassword()) {
+      if (!auth.defaultHasPassword() && auth.initialUser() != null) {
         // Redis's answer for a server without requirepass.
         return error(
             "ERR AUTH <password> called without any password configured for the default user. "
@@ -156,22 +161,29 @@ final class LocalCommands {
   }
 
   /**
-   * The proxy's own users: with {@code auth.password} set, the default user and that password (as
-   * Redis's requirepass); without it, the passwordless default user. Success authenticates the
-   * session.
+   * Checks a user's password ({@link ClientAuth}); success makes the session run as that user. An
+   * address that failed {@code auth.max-failures-per-address} times lately is refused unchecked.
    */
   private ByteBuf checkCredentials(String user, byte[] password) {
-    Credentials required = loop.config().clientAuth();
-    boolean ok =
-        "default".equals(user)
-            && (!required.hasPassword()
-                || MessageDigest.isEqual(
-                    password, required.password().getBytes(StandardCharsets.UTF_8)));
-    if (ok) {
-      session.authenticated = true;
-      return null;
+    java.net.SocketAddress from = session.channel().remoteAddress();
+    if (auth.blocked(from)) {
+      loop.metrics().authFailure(ProxyMetrics.AuthFailure.RATE_LIMITED);
+      return error(
+          "WRONGPASS too many failed authentication attempts from this address; try again later");
     }
-    return error("WRONGPASS invalid username-password pair or user is disabled.");
+    ClientUser found = auth.check(user, password);
+    if (found == null) {
+      loop.metrics().authFailure(ProxyMetrics.AuthFailure.WRONG_PASSWORD);
+      if (auth.failed(from)) {
+        log.warn(
+            "Refusing AUTH from {} for up to {}: too many failed attempts",
+            address(from),
+            loop.config().auth().failureWindow());
+      }
+      return error(WRONGPASS);
+    }
+    session.user = found;
+    return null;
   }
 
   private PendingCommand client(ArgCursor args) {

@@ -9,6 +9,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
 import io.netty.channel.SingleThreadEventLoop;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.switchboard.config.HostAndPort;
 import io.switchboard.config.SwitchboardConfig;
@@ -82,6 +83,10 @@ final class LoopBackends {
   private final Map<HostAndPort, Set<String>> loadedScripts = new HashMap<>();
   private int scriptFlushesSeen;
   private final Bootstrap bootstrap;
+
+  /** TLS towards Redis nodes (redis.tls), or null. */
+  private final SslContext backendTls;
+
   private final Map<PoolKey, BackendPool> pools = new HashMap<>();
   private final ArrayDeque<PendingCommand> spareCommands = new ArrayDeque<>();
 
@@ -116,6 +121,7 @@ final class LoopBackends {
       ScriptCache scripts,
       AtomicReference<ReplicationSnapshot> replication,
       Bootstrap bootstrap,
+      SslContext backendTls,
       Topology initial) {
     this.eventLoop = eventLoop;
     eventLoop.execute(metrics::ioThreadStarted);
@@ -128,6 +134,7 @@ final class LoopBackends {
     this.scripts = scripts;
     this.replication = replication;
     this.bootstrap = bootstrap;
+    this.backendTls = backendTls;
     this.topology = initial;
     this.balancer = new ReadBalancer(this, config.routing());
   }
@@ -610,6 +617,9 @@ final class LoopBackends {
             new ChannelInitializer<SocketChannel>() {
               @Override
               protected void initChannel(SocketChannel ch) {
+                if (backendTls != null) {
+                  ch.pipeline().addLast(TlsContexts.handlerFor(backendTls, ch.alloc(), node));
+                }
                 ch.pipeline()
                     .addLast(new RespReplyDecoder(config.limits().maxReplyNesting()))
                     .addLast(new BackendHandler(connection, LoopBackends.this));

@@ -61,10 +61,25 @@ final class ProxyMetrics {
     UNCONFIRMED_WRITE,
     /** A malformed request; the client is disconnected. */
     PROTOCOL,
-    /** No password, or a wrong one. */
-    AUTH;
+    /** A command before authenticating (-NOAUTH). */
+    AUTH,
+    /** A command the client's user may not run (-NOPERM). */
+    NOPERM;
 
     final String tag = name().toLowerCase(Locale.ROOT);
+  }
+
+  /**
+   * Why an AUTH (or HELLO ... AUTH) failed, the {@code reason} tag of {@code
+   * switchboard_auth_failures}.
+   */
+  enum AuthFailure {
+    /** Unknown user, user off, or wrong password. */
+    WRONG_PASSWORD,
+    /** Refused unchecked: the address failed auth.max-failures-per-address times lately. */
+    RATE_LIMITED;
+
+    final String tag = name().toLowerCase(Locale.ROOT).replace('_', '-');
   }
 
   /** Latency buckets: the proxy's added latency is tens of microseconds, Redis's a few more. */
@@ -90,6 +105,7 @@ final class ProxyMetrics {
   private final Counter bytesSent;
   private final Counter failovers;
   private final Counter[] errors = new Counter[ErrorKind.values().length];
+  private final Counter[] authFailures = new Counter[AuthFailure.values().length];
   private final AtomicLong writeHeldNanos = new AtomicLong();
   private final Set<HostAndPort> replicaGauges = ConcurrentHashMap.newKeySet();
   private final Set<HostAndPort> sentinelGauges = ConcurrentHashMap.newKeySet();
@@ -133,6 +149,13 @@ final class ProxyMetrics {
           Counter.builder("switchboard.errors")
               .tag("kind", kind.tag)
               .description("Errors the proxy answered itself, by kind")
+              .register(registry);
+    }
+    for (AuthFailure reason : AuthFailure.values()) {
+      authFailures[reason.ordinal()] =
+          Counter.builder("switchboard.auth.failures")
+              .tag("reason", reason.tag)
+              .description("Failed AUTH and HELLO AUTH attempts, by reason")
               .register(registry);
     }
     Gauge.builder("switchboard.writes.held", heldBytes, SharedBudget::inUse)
@@ -224,6 +247,10 @@ final class ProxyMetrics {
 
   void error(ErrorKind kind) {
     errors[kind.ordinal()].increment();
+  }
+
+  void authFailure(AuthFailure reason) {
+    authFailures[reason.ordinal()].increment();
   }
 
   /** The primary changed. */

@@ -9,6 +9,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.ssl.SslContext;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -42,6 +43,11 @@ public final class SwitchboardServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SwitchboardServer.class);
 
   private final SwitchboardConfig config;
+  private final ClientAuth clientAuth;
+
+  /** TLS for client ports with tls = true, or null when none has it. */
+  private final SslContext clientTls;
+
   private final Transport transport;
   private final EventLoopGroup group;
   private final DnsAddressResolverGroup resolver;
@@ -89,6 +95,15 @@ public final class SwitchboardServer implements AutoCloseable {
       group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
       throw new InvalidConfigException("switchboard.routing.deny: " + e.getMessage());
     }
+    SslContext backendTls;
+    try {
+      this.clientAuth = new ClientAuth(config.auth(), facts.commands());
+      backendTls = TlsContexts.forBackends(config.redis().tls());
+      this.clientTls = TlsContexts.forClients(config.tls());
+    } catch (InvalidConfigException e) {
+      group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+      throw e;
+    }
     SharedBudget budget = new SharedBudget(config.limits().maxExclusiveConnections());
     SharedBudget holdBudget = new SharedBudget(config.failover().holdBytes());
     ScriptCache scripts = new ScriptCache(config.routing().scriptCacheSize());
@@ -112,6 +127,7 @@ public final class SwitchboardServer implements AutoCloseable {
               scripts,
               replicationView,
               backendTemplate.clone().group(loop),
+              backendTls,
               initial);
       loops.put(loop, backends);
       if (home == null) {
@@ -218,6 +234,7 @@ public final class SwitchboardServer implements AutoCloseable {
               + kebab(listener.readFrom())
               + ", "
               + kebab(listener.consistency())
+              + (listener.tls() ? ", TLS" : "")
               + ")");
     }
     return String.join(", ", parts);
@@ -242,6 +259,9 @@ public final class SwitchboardServer implements AutoCloseable {
                   protected void initChannel(SocketChannel ch) {
                     LoopBackends loop = loops.get(ch.eventLoop());
                     var limits = config.limits();
+                    if (listener.tls()) {
+                      ch.pipeline().addLast(clientTls.newHandler(ch.alloc()));
+                    }
                     ch.pipeline()
                         .addLast(
                             new RespRequestDecoder(
@@ -249,7 +269,7 @@ public final class SwitchboardServer implements AutoCloseable {
                                 limits.maxMultibulk(),
                                 limits.maxInlineBytes(),
                                 limits.maxRequestBytes()))
-                        .addLast(new ClientSession(loop, listener));
+                        .addLast(new ClientSession(loop, listener, clientAuth));
                   }
                 });
     Endpoint endpoint = listener.endpoint();

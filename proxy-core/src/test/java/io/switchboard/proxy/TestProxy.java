@@ -15,6 +15,8 @@ import redis.clients.jedis.Jedis;
 /** A Switchboard running in the test JVM (so Netty's leak detector watches it) on a free port. */
 final class TestProxy implements AutoCloseable {
 
+  private static final java.net.http.HttpClient HTTP = java.net.http.HttpClient.newHttpClient();
+
   private final SwitchboardServer server;
   private final int port;
 
@@ -90,6 +92,17 @@ final class TestProxy implements AutoCloseable {
               return "OK".equals(client.call("SET", key, value))
                   && value.equals(node.call("GET", key));
             });
+  }
+
+  /** The body of a GET on the admin endpoint, e.g. {@code "/metrics"}. */
+  String admin(String path) throws java.io.IOException, InterruptedException {
+    return HTTP.send(
+            java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.1:" + adminPort() + path))
+                .timeout(Duration.ofSeconds(10))
+                .build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString())
+        .body();
   }
 
   Jedis jedis() {

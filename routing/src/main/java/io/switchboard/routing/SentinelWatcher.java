@@ -3,11 +3,15 @@ package io.switchboard.routing;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
+import io.lettuce.core.SslOptions;
+import io.lettuce.core.SslVerifyMode;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.sentinel.api.StatefulRedisSentinelConnection;
 import io.switchboard.config.HostAndPort;
+import io.switchboard.config.OutboundTlsConfig;
 import io.switchboard.config.SentinelConfig;
+import java.io.File;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -73,6 +77,7 @@ public final class SentinelWatcher implements AutoCloseable {
             .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
             .socketOptions(SocketOptions.builder().connectTimeout(config.timeout()).build())
             .timeoutOptions(TimeoutOptions.enabled(config.timeout()))
+            .sslOptions(sslOptions(config.tls()))
             .build());
     this.scheduler =
         new ScheduledThreadPoolExecutor(
@@ -378,12 +383,28 @@ public final class SentinelWatcher implements AutoCloseable {
     return connection;
   }
 
+  /** Lettuce's TLS settings from sentinel.tls (used only when {@link #uri} asks for TLS). */
+  private static SslOptions sslOptions(OutboundTlsConfig tls) {
+    SslOptions.Builder ssl = SslOptions.builder().jdkSslProvider();
+    if (!tls.caFile().isEmpty()) {
+      ssl.trustManager(new File(tls.caFile()));
+    }
+    if (!tls.certFile().isEmpty()) {
+      ssl.keyManager(new File(tls.certFile()), new File(tls.keyFile()), null);
+    }
+    return ssl.build();
+  }
+
   private RedisURI uri(HostAndPort sentinel) {
     RedisURI.Builder uri =
         RedisURI.builder()
             .withHost(sentinel.host())
             .withPort(sentinel.port())
             .withTimeout(config.timeout());
+    if (config.tls().enabled()) {
+      uri.withSsl(true)
+          .withVerifyPeer(config.tls().verifyHostname() ? SslVerifyMode.FULL : SslVerifyMode.CA);
+    }
     if (config.credentials().hasPassword()) {
       if (config.credentials().username().isEmpty()) {
         uri.withPassword(config.credentials().password().toCharArray());

@@ -27,7 +27,8 @@ public final class Demo {
                 sentinel.timeout(),
                 sentinel.reconcileInterval(),
                 sentinel.retryMin(),
-                sentinel.retryMax()));
+                sentinel.retryMax(),
+                sentinel.tls()));
     SwitchboardServer server = new SwitchboardServer(demoConfig);
     int port;
     try {

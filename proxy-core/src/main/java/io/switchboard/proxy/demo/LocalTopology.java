@@ -32,11 +32,14 @@ public final class LocalTopology implements AutoCloseable {
     this.binary = binary;
     String host = security.hostnames() ? "localhost" : "127.0.0.1";
     String password = security.password();
-    this.primary = new RedisNode("primary", binary, dir, false, dataNodeConfig(security), password);
+    boolean tls = security.tls() != null;
+    this.primary =
+        new RedisNode("primary", binary, dir, false, dataNodeConfig(security), password, tls);
+    int primaryPort = tls ? primary.tlsPort() : primary.port();
     for (int i = 1; i <= replicaCount; i++) {
       List<String> config = dataNodeConfig(security);
-      config.add("replicaof " + host + " " + primary.port());
-      replicas.add(new RedisNode("replica-" + i, binary, dir, false, config, password));
+      config.add("replicaof " + host + " " + primaryPort);
+      replicas.add(new RedisNode("replica-" + i, binary, dir, false, config, password, tls));
     }
     for (int i = 1; i <= sentinelCount; i++) {
       int quorum = sentinelCount / 2 + 1;
@@ -46,7 +49,7 @@ public final class LocalTopology implements AutoCloseable {
         config.add("sentinel resolve-hostnames yes");
         config.add("sentinel announce-hostnames yes");
       }
-      config.add("sentinel monitor " + MASTER + " " + host + " " + primary.port() + " " + quorum);
+      config.add("sentinel monitor " + MASTER + " " + host + " " + primaryPort + " " + quorum);
       config.add("sentinel down-after-milliseconds " + MASTER + " 2000");
       config.add("sentinel failover-timeout " + MASTER + " 10000");
       config.add("sentinel parallel-syncs " + MASTER + " 1");
@@ -54,19 +57,37 @@ public final class LocalTopology implements AutoCloseable {
         config.add("sentinel auth-pass " + MASTER + " " + password);
         config.add("requirepass " + password);
       }
-      sentinels.add(new RedisNode("sentinel-" + i, binary, dir, true, config, password));
+      config.addAll(sharedConfig(security));
+      sentinels.add(new RedisNode("sentinel-" + i, binary, dir, true, config, password, tls));
     }
   }
 
   /**
    * How the nodes are secured and named.
    *
-   * @param password required by every node (data and Sentinel) when not null
+   * @param password required by every node (data and Sentinel) when not null: the default user's
    * @param hostnames nodes announce, and Sentinels report, "localhost" instead of an IP
+   * @param user an ACL user every node and Sentinel also has (full access), or null
+   * @param tls TLS on every node and Sentinel, for clients and among themselves, or null
    */
-  public record Security(String password, boolean hostnames) {
+  public record Security(String password, boolean hostnames, AclUser user, TlsFiles tls) {
     public static final Security NONE = new Security(null, false);
+
+    public Security(String password, boolean hostnames) {
+      this(password, hostnames, null, null);
+    }
   }
+
+  /** A named Redis ACL user with a password. */
+  public record AclUser(String name, String password) {}
+
+  /**
+   * PEM files for TLS: the CA, and the certificate and key every node presents (as server and, to
+   * each other, as client).
+   *
+   * @param authClients the nodes require client certificates ({@code tls-auth-clients yes})
+   */
+  public record TlsFiles(Path ca, Path cert, Path key, boolean authClients) {}
 
   /** One primary, two replicas, three Sentinels: the shape DESIGN.md describes. */
   public static LocalTopology start() throws IOException {
@@ -110,8 +131,27 @@ public final class LocalTopology implements AutoCloseable {
     }
   }
 
-  private List<String> dataNodeConfig(Security security) {
+  /** ACL user and TLS lines, the same for data nodes and Sentinels. */
+  private static List<String> sharedConfig(Security security) {
     List<String> config = new ArrayList<>();
+    if (security.user() != null) {
+      config.add(
+          "user " + security.user().name() + " on >" + security.user().password() + " ~* &* +@all");
+    }
+    TlsFiles tls = security.tls();
+    if (tls != null) {
+      config.add("tls-cert-file " + tls.cert());
+      config.add("tls-key-file " + tls.key());
+      config.add("tls-ca-cert-file " + tls.ca());
+      config.add("tls-auth-clients " + (tls.authClients() ? "yes" : "no"));
+      // Replication, and Sentinel's links to nodes and to other Sentinels, over TLS as well.
+      config.add("tls-replication yes");
+    }
+    return config;
+  }
+
+  private List<String> dataNodeConfig(Security security) {
+    List<String> config = sharedConfig(security);
     if (security.password() != null) {
       config.add("requirepass " + security.password());
       config.add("masterauth " + security.password());
@@ -181,11 +221,11 @@ public final class LocalTopology implements AutoCloseable {
   }
 
   private RedisNode node(int port) throws IOException {
-    if (primary.port() == port) {
+    if (primary.listensOn(port)) {
       return primary;
     }
     for (RedisNode replica : replicas) {
-      if (replica.port() == port) {
+      if (replica.listensOn(port)) {
         return replica;
       }
     }
@@ -227,7 +267,7 @@ public final class LocalTopology implements AutoCloseable {
     for (RedisNode sentinel : sentinels) {
       if (sentinel.isAlive()
           && sentinel.call("SENTINEL", "MASTER", MASTER) instanceof List<?> fields
-          && (field(fields, "port") != named.port()
+          && (!named.listensOn((int) field(fields, "port"))
               || field(fields, "num-slaves") < replicas.size())) {
         return sentinel.name() + " does not see " + named.name() + " with every replica yet";
       }
@@ -242,7 +282,7 @@ public final class LocalTopology implements AutoCloseable {
           return named.name() + " is not yet a primary with every replica: " + role;
         }
       } else if (!"slave".equals(fields.get(0))
-          || ((Number) fields.get(2)).intValue() != named.port()
+          || !named.listensOn(((Number) fields.get(2)).intValue())
           || !"connected".equals(fields.get(3))) {
         return node.name() + " is not yet a synced replica of " + named.name() + ": " + role;
       }

@@ -31,6 +31,7 @@ public final class RedisNode implements AutoCloseable {
   private final RedisBinary binary;
   private final Path dir;
   private final int port;
+  private final int tlsPort;
   private final boolean sentinel;
   private final List<String> config;
   private Process process;
@@ -38,26 +39,35 @@ public final class RedisNode implements AutoCloseable {
 
   RedisNode(String name, RedisBinary binary, Path dir, boolean sentinel, List<String> extraConfig)
       throws IOException {
-    this(name, binary, dir, sentinel, extraConfig, null);
+    this(name, binary, dir, sentinel, extraConfig, null, false);
   }
 
-  /** With {@code password}, the node requires it and this class's own calls give it. */
+  /**
+   * With {@code password}, the node requires it and this class's own calls give it. With {@code
+   * tls}, the node also listens on a TLS port ({@link #tlsPort}; the TLS files are in {@code
+   * extraConfig}); this class's own calls use the plain port.
+   */
   RedisNode(
       String name,
       RedisBinary binary,
       Path dir,
       boolean sentinel,
       List<String> extraConfig,
-      String password)
+      String password,
+      boolean tls)
       throws IOException {
     this.password = password;
     this.name = name;
     this.binary = binary;
     this.dir = Files.createDirectories(dir.resolve(name));
     this.port = freePort();
+    this.tlsPort = tls ? freePort() : 0;
     this.sentinel = sentinel;
     this.config = new ArrayList<>();
     config.add("port " + port);
+    if (tls) {
+      config.add("tls-port " + tlsPort);
+    }
     config.add("bind 127.0.0.1");
     config.add("dir " + this.dir);
     config.add("daemonize no");
@@ -72,6 +82,18 @@ public final class RedisNode implements AutoCloseable {
 
   public int port() {
     return port;
+  }
+
+  /** The TLS port, or 0 when the node has none. */
+  public int tlsPort() {
+    return tlsPort;
+  }
+
+  /**
+   * Whether {@code port} is one of this node's ports (Sentinel names TLS nodes by their TLS port).
+   */
+  public boolean listensOn(int port) {
+    return port == this.port || (tlsPort != 0 && port == tlsPort);
   }
 
   public HostAndPort address() {

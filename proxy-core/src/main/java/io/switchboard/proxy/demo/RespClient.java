@@ -15,6 +15,9 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
 
 /**
  * A minimal blocking Redis client for the demo topology and for tests that want raw RESP: sends
@@ -45,6 +48,32 @@ public final class RespClient implements Closeable {
       return new RespClient(socket);
     } catch (IOException e) {
       socket.close();
+      throw e;
+    }
+  }
+
+  /**
+   * A TLS connection: the handshake is done and the server's certificate checked against {@code
+   * tls}'s trust and the host name before this returns.
+   */
+  public static RespClient connectTls(HostAndPort address, Duration timeout, SSLContext tls)
+      throws IOException {
+    Socket plain = new Socket();
+    try {
+      plain.connect(
+          new InetSocketAddress(address.host(), address.port()), (int) timeout.toMillis());
+      SSLSocket socket =
+          (SSLSocket)
+              tls.getSocketFactory().createSocket(plain, address.host(), address.port(), true);
+      SSLParameters parameters = socket.getSSLParameters();
+      parameters.setEndpointIdentificationAlgorithm("HTTPS");
+      socket.setSSLParameters(parameters);
+      socket.setSoTimeout((int) timeout.toMillis());
+      socket.setTcpNoDelay(true);
+      socket.startHandshake();
+      return new RespClient(socket);
+    } catch (IOException e) {
+      plain.close();
       throw e;
     }
   }

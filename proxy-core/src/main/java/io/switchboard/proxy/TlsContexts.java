@@ -1,0 +1,81 @@
+package io.switchboard.proxy;
+
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
+import io.switchboard.config.HostAndPort;
+import io.switchboard.config.InvalidConfigException;
+import io.switchboard.config.ListenerTlsConfig;
+import io.switchboard.config.OutboundTlsConfig;
+import java.io.File;
+import javax.net.ssl.SSLException;
+
+/**
+ * Netty TLS contexts built once from the configuration: one for client ports, one for connections
+ * to Redis nodes. A bad certificate or key stops start-up with the key that names it.
+ */
+final class TlsContexts {
+
+  private TlsContexts() {}
+
+  /** The client-side context for connections to Redis nodes, or null when TLS is off. */
+  static SslContext forBackends(OutboundTlsConfig tls) {
+    if (!tls.enabled()) {
+      return null;
+    }
+    try {
+      SslContextBuilder builder =
+          SslContextBuilder.forClient()
+              // Netty 4.2 checks the host name by default; an operator may turn it off when
+              // Sentinel announces addresses the certificates do not name.
+              .endpointIdentificationAlgorithm(tls.verifyHostname() ? "HTTPS" : null);
+      if (!tls.caFile().isEmpty()) {
+        builder.trustManager(new File(tls.caFile()));
+      }
+      if (!tls.certFile().isEmpty()) {
+        builder.keyManager(new File(tls.certFile()), new File(tls.keyFile()));
+      }
+      return builder.build();
+    } catch (SSLException | IllegalArgumentException e) {
+      throw new InvalidConfigException("switchboard.redis.tls: " + reason(e));
+    }
+  }
+
+  /** The server-side context for client ports with tls = true, or null when none has it. */
+  static SslContext forClients(ListenerTlsConfig tls) {
+    if (tls.certFile().isEmpty()) {
+      return null;
+    }
+    try {
+      SslContextBuilder builder =
+          SslContextBuilder.forServer(new File(tls.certFile()), new File(tls.keyFile()))
+              .clientAuth(
+                  switch (tls.clients()) {
+                    case NONE -> ClientAuth.NONE;
+                    case OPTIONAL -> ClientAuth.OPTIONAL;
+                    case REQUIRE -> ClientAuth.REQUIRE;
+                  });
+      if (!tls.caFile().isEmpty()) {
+        builder.trustManager(new File(tls.caFile()));
+      }
+      return builder.build();
+    } catch (SSLException | IllegalArgumentException e) {
+      throw new InvalidConfigException("switchboard.tls: " + reason(e));
+    }
+  }
+
+  /** A handler for a connection to {@code node}: SNI and host-name checks use its name. */
+  static SslHandler handlerFor(SslContext context, ByteBufAllocator alloc, HostAndPort node) {
+    return context.newHandler(alloc, node.host(), node.port());
+  }
+
+  private static String reason(Exception e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return root == e ? e.getMessage() : e.getMessage() + " (" + root.getMessage() + ")";
+  }
+}
