@@ -492,9 +492,19 @@ final class LoopBackends {
     return holdBudget;
   }
 
-  /** Shutdown: releases what this loop holds outside any channel (held acknowledgements). */
+  /**
+   * Shutdown: releases what this loop holds outside any channel: held acknowledgements, and
+   * commands waiting unsent for a backend (closing a connection fails those it holds).
+   */
   void releaseHeld() {
     unconfirmedAcks.releaseAll();
+    for (BackendPool pool : pools.values()) {
+      pool.forEach(BackendConnection::close);
+    }
+    for (BackendConnection held : new ArrayList<>(heldExclusive)) {
+      held.close();
+    }
+    idleExclusive.values().forEach(idle -> idle.forEach(BackendConnection::close));
   }
 
   /**

@@ -3,12 +3,14 @@ package io.switchboard.proxy;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.math.BigInteger;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.KeyStore;
+import java.security.Principal;
 import java.security.PrivateKey;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
@@ -17,9 +19,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedKeyManager;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.Extension;
@@ -125,21 +130,70 @@ final class TestCertificates {
       TrustManagerFactory trust =
           TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       trust.init(trusted);
-      KeyManagerFactory keys = null;
+      X509ExtendedKeyManager keys = null;
       if (identity != null) {
         char[] password = "test".toCharArray();
         KeyStore own = KeyStore.getInstance("PKCS12");
         own.load(null, null);
         own.setKeyEntry(
             "me", identity.privateKey(), password, new Certificate[] {identity.certificate()});
-        keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        keys.init(own, password);
+        KeyManagerFactory factory =
+            KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        factory.init(own, password);
+        keys = new AlwaysPresent((X509ExtendedKeyManager) factory.getKeyManagers()[0]);
       }
       SSLContext context = SSLContext.getInstance("TLS");
-      context.init(keys == null ? null : keys.getKeyManagers(), trust.getTrustManagers(), null);
+      context.init(keys == null ? null : new KeyManager[] {keys}, trust.getTrustManagers(), null);
       return context;
     } catch (GeneralSecurityException e) {
       throw new IOException(e);
+    }
+  }
+
+  /**
+   * Presents the certificate whatever CAs the server names as acceptable: the JDK otherwise sends
+   * none when they do not match, and a test of the server's check would test the client's.
+   */
+  private static final class AlwaysPresent extends X509ExtendedKeyManager {
+    private final X509ExtendedKeyManager keys;
+
+    AlwaysPresent(X509ExtendedKeyManager keys) {
+      this.keys = keys;
+    }
+
+    @Override
+    public String chooseClientAlias(String[] keyType, Principal[] issuers, Socket socket) {
+      return "me";
+    }
+
+    @Override
+    public String chooseEngineClientAlias(String[] keyType, Principal[] issuers, SSLEngine engine) {
+      return "me";
+    }
+
+    @Override
+    public String[] getClientAliases(String keyType, Principal[] issuers) {
+      return new String[] {"me"};
+    }
+
+    @Override
+    public String[] getServerAliases(String keyType, Principal[] issuers) {
+      return keys.getServerAliases(keyType, issuers);
+    }
+
+    @Override
+    public String chooseServerAlias(String keyType, Principal[] issuers, Socket socket) {
+      return keys.chooseServerAlias(keyType, issuers, socket);
+    }
+
+    @Override
+    public X509Certificate[] getCertificateChain(String alias) {
+      return keys.getCertificateChain(alias);
+    }
+
+    @Override
+    public PrivateKey getPrivateKey(String alias) {
+      return keys.getPrivateKey(alias);
     }
   }
 
