@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A deployment shaped like the common Helm install: every node and Sentinel requires a password,
  * and Sentinel names nodes by hostname. The proxy authenticates to both (sentinel.password left
- * empty means redis.password), resolves the hostnames at connect, and follows a failover.
+ * empty means redis.password), resolves the hostnames at connect, and follows a failover. And one
+ * where the proxy has ACL users of its own on the nodes and on the Sentinel.
  */
 class SentinelAuthAndHostnamesIT {
 
@@ -43,6 +44,60 @@ class SentinelAuthAndHostnamesIT {
         assertThat(sentinel.call("SENTINEL", "FAILOVER", LocalTopology.MASTER)).isEqualTo("OK");
         RedisNode promoted = topology.replicas().get(0);
         TestProxy.awaitWritesReach(client, promoted, "it:secured");
+      }
+    }
+  }
+
+  /**
+   * The proxy logs in as ACL user "switchboard" (not the default user, whose password differs) on
+   * the nodes and on the Sentinel, where that user has only the commands the README lists.
+   */
+  @Test
+  void aclUsersOnNodesAndSentinelsAreUsed() throws Exception {
+    LocalTopology.AclUser user = new LocalTopology.AclUser("switchboard", "acl-pass");
+    try (LocalTopology topology =
+        LocalTopology.start(1, 1, new LocalTopology.Security(PASSWORD, false, user, null))) {
+      RedisNode sentinel = topology.sentinels().get(0);
+      assertThat(
+              sentinel.call(
+                  "ACL",
+                  "SETUSER",
+                  "switchboard",
+                  "reset",
+                  "on",
+                  ">acl-pass",
+                  "&*",
+                  "+hello",
+                  "+auth",
+                  "+ping",
+                  "+client|setname",
+                  "+psubscribe",
+                  "+sentinel|master",
+                  "+sentinel|replicas",
+                  "+sentinel|failover"))
+          .isEqualTo("OK");
+      try (TestProxy proxy =
+              TestProxy.start(
+                  topology,
+                  """
+                  switchboard.redis { username = switchboard, password = acl-pass }
+                  switchboard.sentinel { username = switchboard, password = acl-pass }
+                  """);
+          RespClient client = RespClient.connect(proxy.address(), Duration.ofSeconds(20))) {
+        await()
+            .atMost(Duration.ofSeconds(15))
+            .ignoreExceptions()
+            .until(() -> "OK".equals(client.call("SET", "it:acl", "1")));
+        Object clients = topology.primary().call("CLIENT", "LIST");
+        assertThat(String.valueOf(clients))
+            .contains("name=switchboard")
+            .contains("user=switchboard");
+        assertThat(String.valueOf(sentinel.call("CLIENT", "LIST"))).contains("user=switchboard");
+
+        topology.awaitSentinelsSettled(Duration.ofSeconds(30));
+        assertThat(sentinel.call("SENTINEL", "FAILOVER", LocalTopology.MASTER)).isEqualTo("OK");
+        TestProxy.awaitWritesReach(client, topology.replicas().get(0), "it:acl");
+        topology.awaitHealthy(Duration.ofSeconds(30));
       }
     }
   }
