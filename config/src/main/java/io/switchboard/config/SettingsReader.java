@@ -256,12 +256,16 @@ final class SettingsReader {
             file("tls.cert-file"),
             file("tls.key-file"),
             file("tls.ca-file"),
-            option("tls.client-auth", ListenerTlsConfig.ClientCertificates.class));
+            option("tls.client-auth", ListenerTlsConfig.ClientCertificates.class),
+            bool("tls.user-from-certificate"));
     if (tls.certFile().isEmpty() != tls.keyFile().isEmpty()) {
       throw invalid("tls.key-file", "cert-file and key-file go together");
     }
     if (tls.clients() != ListenerTlsConfig.ClientCertificates.NONE && tls.caFile().isEmpty()) {
       throw invalid("tls.ca-file", "is required to check client certificates (tls.client-auth)");
+    }
+    if (tls.userFromCertificate() && tls.clients() == ListenerTlsConfig.ClientCertificates.NONE) {
+      throw invalid("tls.user-from-certificate", "needs tls.client-auth = optional or require");
     }
     return tls;
   }

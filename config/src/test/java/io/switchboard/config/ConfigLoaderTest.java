@@ -279,6 +279,9 @@ class ConfigLoaderTest {
         files + "switchboard.tls.client-auth = require",
         "switchboard.tls.ca-file: is required to check client certificates");
     assertError(
+        files + "switchboard.tls.user-from-certificate = true",
+        "switchboard.tls.user-from-certificate: needs tls.client-auth = optional or require");
+    assertError(
         files + "switchboard.tls.client-auth = sometimes",
         "'sometimes' is not one of none, optional, require");
   }

@@ -9,8 +9,15 @@ import io.switchboard.routing.CommandTable;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
 import java.util.HashMap;
 import java.util.Map;
+import javax.naming.InvalidNameException;
+import javax.naming.ldap.LdapName;
+import javax.naming.ldap.Rdn;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
 
 /**
  * Who may connect as whom: the proxy's users and the count of failed attempts per client address.
@@ -69,6 +76,27 @@ final class ClientAuth {
     ClientUser user =
         name.equals("default") ? (defaultUserOn ? defaultUser : null) : users.get(name);
     return user != null && user.accepts(password) ? user : null;
+  }
+
+  /**
+   * The named user (not the default one) that a verified client certificate's Common Name names, or
+   * null: no certificate, no CN, or no such user.
+   */
+  ClientUser fromCertificate(SSLSession tls) {
+    try {
+      Certificate[] chain = tls.getPeerCertificates();
+      if (chain.length == 0 || !(chain[0] instanceof X509Certificate leaf)) {
+        return null;
+      }
+      for (Rdn part : new LdapName(leaf.getSubjectX500Principal().getName()).getRdns()) {
+        if (part.getType().equalsIgnoreCase("CN")) {
+          return users.get(String.valueOf(part.getValue()));
+        }
+      }
+      return null;
+    } catch (SSLPeerUnverifiedException | InvalidNameException e) {
+      return null; // no certificate (client-auth = optional), or a subject we cannot read
+    }
   }
 
   /** Whether {@code address} has failed too often lately to be let try again. */

@@ -9,6 +9,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.handler.codec.DecoderException;
+import io.netty.handler.ssl.SslHandler;
 import io.switchboard.config.HostAndPort;
 import io.switchboard.config.ListenerConfig;
 import io.switchboard.config.RoutingConfig.Consistency;
@@ -97,6 +98,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   String libName = "";
   String libVersion = "";
 
+  private final ClientAuth auth;
+
   /** MULTI/WATCH and the primary connection leased for them. */
   private final Transaction transaction;
 
@@ -112,6 +115,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     this.loop = loop;
     this.listener = listener;
     this.local = new LocalCommands(this, loop, auth);
+    this.auth = auth;
     this.transaction = new Transaction(this, loop, local);
     this.subscription = new Subscription(this, loop);
     this.maxInflight = loop.config().limits().maxInflightPerClient();
@@ -181,6 +185,17 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
       return;
     }
     loop.sessionOpened(this);
+    if (listener.tls() && loop.config().tls().userFromCertificate()) {
+      // Completes on this loop before the first command is decrypted and read.
+      SslHandler tls = ctx.pipeline().get(SslHandler.class);
+      tls.handshakeFuture()
+          .addListener(
+              done -> {
+                if (done.isSuccess() && user == null) {
+                  user = auth.fromCertificate(tls.engine().getSession());
+                }
+              });
+    }
   }
 
   @Override

@@ -9,7 +9,6 @@ import io.switchboard.config.InvalidConfigException;
 import io.switchboard.config.Passwords;
 import io.switchboard.proxy.demo.RedisNode;
 import io.switchboard.proxy.demo.RespClient;
-import io.switchboard.proxy.resp.RespValue;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -64,28 +63,25 @@ class ClientUsersIT {
     return client;
   }
 
-  private static String errorOf(Object reply) {
-    assertThat(reply).isInstanceOf(RespValue.Error.class);
-    return ((RespValue.Error) reply).message();
-  }
-
   @Test
   void namedUsersAuthenticateWithAuthOrHelloAndTheDefaultUserIsOff() throws Exception {
     try (RespClient client = RespClient.connect(proxy.address(), Duration.ofSeconds(10))) {
-      assertThat(errorOf(client.call("GET", prefix + "a")))
+      assertThat(TestProxy.errorOf(client.call("GET", prefix + "a")))
           .isEqualTo("NOAUTH Authentication required.");
-      assertThat(errorOf(client.call("AUTH", "app-pw"))).startsWith("WRONGPASS");
-      assertThat(errorOf(client.call("AUTH", "default", ""))).startsWith("WRONGPASS");
-      assertThat(errorOf(client.call("AUTH", "app", "reports-pw"))).startsWith("WRONGPASS");
-      assertThat(errorOf(client.call("AUTH", "nobody", "app-pw"))).startsWith("WRONGPASS");
-      assertThat(errorOf(client.call("HELLO", "3", "AUTH", "app", "wrong")))
+      assertThat(TestProxy.errorOf(client.call("AUTH", "app-pw"))).startsWith("WRONGPASS");
+      assertThat(TestProxy.errorOf(client.call("AUTH", "default", ""))).startsWith("WRONGPASS");
+      assertThat(TestProxy.errorOf(client.call("AUTH", "app", "reports-pw")))
+          .startsWith("WRONGPASS");
+      assertThat(TestProxy.errorOf(client.call("AUTH", "nobody", "app-pw")))
+          .startsWith("WRONGPASS");
+      assertThat(TestProxy.errorOf(client.call("HELLO", "3", "AUTH", "app", "wrong")))
           .isEqualTo("WRONGPASS invalid username-password pair or user is disabled.");
       Object hello = client.call("HELLO", "3", "AUTH", "app", "app-pw", "SETNAME", "users-it");
       assertThat(hello).isInstanceOf(Map.class);
       assertThat(((Map<?, ?>) hello).get("proto")).isEqualTo(3L);
       assertThat(client.call("SET", prefix + "a", "1")).isEqualTo("OK");
       assertThat(client.call("RESET")).isEqualTo("RESET");
-      assertThat(errorOf(client.call("GET", prefix + "a"))).startsWith("NOAUTH");
+      assertThat(TestProxy.errorOf(client.call("GET", prefix + "a"))).startsWith("NOAUTH");
       assertThat(client.call("AUTH", "reports", "reports-pw")).isEqualTo("OK");
       assertThat(client.call("GET", prefix + "a")).isEqualTo("1");
     }
@@ -120,23 +116,23 @@ class ClientUsersIT {
       for (List<String> command :
           List.of(List.of("SET", prefix + "k", "v"), List.of("DEL", prefix + "k"))) {
         Object[] args = command.toArray();
-        assertThat(errorOf(reports.call(args)))
-            .isEqualTo(errorOf(redis.call(args)))
+        assertThat(TestProxy.errorOf(reports.call(args)))
+            .isEqualTo(TestProxy.errorOf(redis.call(args)))
             .startsWith("NOPERM this user has no permissions to run the '");
       }
-      assertThat(errorOf(ops.call("CONFIG", "SET", "maxclients", "100")))
-          .isEqualTo(errorOf(redis.call("CONFIG", "SET", "maxclients", "100")))
+      assertThat(TestProxy.errorOf(ops.call("CONFIG", "SET", "maxclients", "100")))
+          .isEqualTo(TestProxy.errorOf(redis.call("CONFIG", "SET", "maxclients", "100")))
           .isEqualTo("NOPERM this user has no permissions to run the 'config|set' command");
 
       // Inside MULTI a refused command dooms the transaction, as in Redis.
       for (RespClient client : List.of(reports, redis)) {
         assertThat(client.call("MULTI")).isEqualTo("OK");
-        assertThat(errorOf(client.call("SET", prefix + "m", "1"))).startsWith("NOPERM");
-        assertThat(errorOf(client.call("EXEC"))).startsWith("EXECABORT");
+        assertThat(TestProxy.errorOf(client.call("SET", prefix + "m", "1"))).startsWith("NOPERM");
+        assertThat(TestProxy.errorOf(client.call("EXEC"))).startsWith("EXECABORT");
       }
       // Wrong arity gets Redis's arity error first, as Redis checks it before permissions.
-      assertThat(errorOf(reports.call("SET", prefix + "k")))
-          .isEqualTo(errorOf(redis.call("SET", prefix + "k")));
+      assertThat(TestProxy.errorOf(reports.call("SET", prefix + "k")))
+          .isEqualTo(TestProxy.errorOf(redis.call("SET", prefix + "k")));
     } finally {
       primary.call("ACL", "DELUSER", aclUser);
     }
@@ -155,11 +151,13 @@ class ClientUsersIT {
               new Object[] {"FLUSHALL"},
               new Object[] {"CONFIG", "SET", "maxclients", "100"},
               new Object[] {"SCRIPT", "FLUSH"})) {
-        assertThat(errorOf(reports.call(refused))).as(refused[0].toString()).startsWith("NOPERM");
+        assertThat(TestProxy.errorOf(reports.call(refused)))
+            .as(refused[0].toString())
+            .startsWith("NOPERM");
       }
-      assertThat(errorOf(ops.call("FLUSHALL")))
+      assertThat(TestProxy.errorOf(ops.call("FLUSHALL")))
           .isEqualTo("NOPERM this user has no permissions to run the 'flushall' command");
-      assertThat(errorOf(ops.call("DEBUG", "SLEEP", "0"))).startsWith("NOPERM");
+      assertThat(TestProxy.errorOf(ops.call("DEBUG", "SLEEP", "0"))).startsWith("NOPERM");
       assertThat(ops.call("CONFIG", "GET", "maxclients")).isInstanceOf(List.class);
       assertThat(ops.call("SET", prefix + "ops", "1")).isEqualTo("OK");
       assertThat(app.call("CONFIG", "GET", "maxclients")).isInstanceOf(List.class);
@@ -179,18 +177,18 @@ class ClientUsersIT {
         RespClient first = RespClient.connect(limited.address(), Duration.ofSeconds(10));
         RespClient second = RespClient.connect(limited.address(), Duration.ofSeconds(10))) {
       for (int i = 0; i < 3; i++) {
-        assertThat(errorOf(first.call("AUTH", "app", "guess-" + i)))
+        assertThat(TestProxy.errorOf(first.call("AUTH", "app", "guess-" + i)))
             .isEqualTo("WRONGPASS invalid username-password pair or user is disabled.");
       }
       long blockedAt = System.nanoTime();
       // Blocked: even the right password is refused unchecked, on any connection from here.
-      assertThat(errorOf(second.call("AUTH", "app", "app-pw")))
+      assertThat(TestProxy.errorOf(second.call("AUTH", "app", "app-pw")))
           .isEqualTo(
               "WRONGPASS too many failed authentication attempts from this address; try again"
                   + " later");
-      assertThat(errorOf(first.call("HELLO", "3", "AUTH", "app", "app-pw")))
+      assertThat(TestProxy.errorOf(first.call("HELLO", "3", "AUTH", "app", "app-pw")))
           .startsWith("WRONGPASS too many failed");
-      assertThat(errorOf(second.call("GET", prefix + "x"))).startsWith("NOAUTH");
+      assertThat(TestProxy.errorOf(second.call("GET", prefix + "x"))).startsWith("NOAUTH");
       String metrics = limited.admin("/metrics");
       assertThat(metrics)
           .contains("switchboard_auth_failures_total{reason=\"wrong-password\"} 3.0")

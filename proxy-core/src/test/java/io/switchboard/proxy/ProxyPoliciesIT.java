@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.switchboard.proxy.demo.RespClient;
-import io.switchboard.proxy.resp.RespValue;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -66,22 +65,20 @@ class ProxyPoliciesIT {
     return 0;
   }
 
-  private static String errorOf(Object reply) {
-    assertThat(reply).isInstanceOf(RespValue.Error.class);
-    return ((RespValue.Error) reply).message();
-  }
-
   @Test
   void clientsMustPresentTheProxysPassword() throws IOException {
     try (RespClient client = connect()) {
-      assertThat(errorOf(client.call("GET", "x"))).isEqualTo("NOAUTH Authentication required.");
-      assertThat(errorOf(client.call("HELLO", "3"))).startsWith("NOAUTH HELLO must be called");
-      assertThat(errorOf(client.call("AUTH", "wrong"))).startsWith("WRONGPASS");
-      assertThat(errorOf(client.call("AUTH", "someone", "s3cret"))).startsWith("WRONGPASS");
+      assertThat(TestProxy.errorOf(client.call("GET", "x")))
+          .isEqualTo("NOAUTH Authentication required.");
+      assertThat(TestProxy.errorOf(client.call("HELLO", "3")))
+          .startsWith("NOAUTH HELLO must be called");
+      assertThat(TestProxy.errorOf(client.call("AUTH", "wrong"))).startsWith("WRONGPASS");
+      assertThat(TestProxy.errorOf(client.call("AUTH", "someone", "s3cret")))
+          .startsWith("WRONGPASS");
       assertThat(client.call("AUTH", "s3cret")).isEqualTo("OK");
       assertThat(client.call("SET", prefix + "a", "1")).isEqualTo("OK");
       assertThat(client.call("RESET")).isEqualTo("RESET");
-      assertThat(errorOf(client.call("GET", prefix + "a"))).startsWith("NOAUTH");
+      assertThat(TestProxy.errorOf(client.call("GET", prefix + "a"))).startsWith("NOAUTH");
       assertThat(client.call("HELLO", "3", "AUTH", "default", "s3cret")).isInstanceOf(Map.class);
       assertThat(client.call("GET", prefix + "a")).isEqualTo("1");
     }
@@ -94,15 +91,15 @@ class ProxyPoliciesIT {
   @Test
   void deniedCommandsAreRefusedByName() throws IOException {
     try (RespClient client = authenticated()) {
-      assertThat(errorOf(client.call("FLUSHALL")))
+      assertThat(TestProxy.errorOf(client.call("FLUSHALL")))
           .isEqualTo(
               "ERR 'flushall' is denied by this proxy's configuration (switchboard.routing.deny)");
-      assertThat(errorOf(client.call("CONFIG", "SET", "maxmemory", "1")))
+      assertThat(TestProxy.errorOf(client.call("CONFIG", "SET", "maxmemory", "1")))
           .startsWith("ERR 'config set' is denied");
       assertThat(client.call("CONFIG", "GET", "maxmemory")).isInstanceOf(List.class);
       assertThat(client.call("MULTI")).isEqualTo("OK");
-      assertThat(errorOf(client.call("FLUSHALL"))).contains("denied");
-      assertThat(errorOf(client.call("EXEC"))).startsWith("EXECABORT");
+      assertThat(TestProxy.errorOf(client.call("FLUSHALL"))).contains("denied");
+      assertThat(TestProxy.errorOf(client.call("EXEC"))).startsWith("EXECABORT");
     }
   }
 
@@ -115,7 +112,7 @@ class ProxyPoliciesIT {
       first.send(RespClient.encode("BLPOP", prefix + "q1", "10"));
       second.send(RespClient.encode("BLPOP", prefix + "q2", "10"));
       await().atMost(Duration.ofSeconds(10)).until(() -> blockedClientsOnThePrimary() >= 2);
-      assertThat(errorOf(third.call("BLPOP", prefix + "q3", "1")))
+      assertThat(TestProxy.errorOf(third.call("BLPOP", prefix + "q3", "1")))
           .contains("all 2 exclusive backend connections are held");
       assertThat(pusher.call("RPUSH", prefix + "q1", "a")).isEqualTo(1L);
       assertThat(pusher.call("RPUSH", prefix + "q2", "b")).isEqualTo(1L);

@@ -105,6 +105,13 @@ final class TestProxy implements AutoCloseable {
         .body();
   }
 
+  /** The text of an error reply; fails the test when the reply is not an error. */
+  static String errorOf(Object reply) {
+    org.assertj.core.api.Assertions.assertThat(reply)
+        .isInstanceOf(io.switchboard.proxy.resp.RespValue.Error.class);
+    return ((io.switchboard.proxy.resp.RespValue.Error) reply).message();
+  }
+
   Jedis jedis() {
     return new Jedis("127.0.0.1", port, 10_000);
   }

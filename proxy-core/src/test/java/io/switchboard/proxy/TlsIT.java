@@ -182,6 +182,38 @@ class TlsIT {
   }
 
   @Test
+  void aClientCertificateNamingAUserAuthenticatesAsThatUser() throws Exception {
+    try (TestProxy proxy =
+        TestProxy.start(
+            sentinelsOverTls(),
+            backendTls
+                + clientTls
+                + """
+                switchboard.tls { client-auth = optional, user-from-certificate = true }
+                switchboard.auth.users = [
+                  { name = app, password = "app-pw", read-only = true }
+                  { name = other, password = "other-pw" }
+                ]
+                """)) {
+      try (RespClient app = overTls(proxy, appCertificate);
+          RespClient anonymous = overTls(proxy, null);
+          RespClient plain = RespClient.connect(proxy.address(), Duration.ofSeconds(10))) {
+        // CN=app: authenticated as app (read-only) without AUTH.
+        await()
+            .atMost(Duration.ofSeconds(15))
+            .ignoreExceptions()
+            .until(() -> app.call("GET", "it:tls:cert") == null);
+        assertThat(TestProxy.errorOf(app.call("SET", "it:tls:cert", "1"))).startsWith("NOPERM");
+        assertThat(TestProxy.errorOf(anonymous.call("GET", "it:tls:cert"))).startsWith("NOAUTH");
+        assertThat(TestProxy.errorOf(plain.call("GET", "it:tls:cert"))).startsWith("NOAUTH");
+        // AUTH still switches user, as in Redis.
+        assertThat(app.call("AUTH", "other", "other-pw")).isEqualTo("OK");
+        assertThat(app.call("SET", "it:tls:cert", "1")).isEqualTo("OK");
+      }
+    }
+  }
+
+  @Test
   void aBackendCertificateFromAnUntrustedCaIsRefused() throws Exception {
     TestCertificates.Issued otherCa = TestCertificates.authority(dir, "other").issue("switchboard");
     String untrusting =
