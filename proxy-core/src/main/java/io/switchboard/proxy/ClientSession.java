@@ -966,6 +966,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
    * no reply is due and no subscription is open (as Redis's {@code timeout}). Zero disables either.
    * Called on the session's event loop.
    */
+  /** When the timeout check last found this client waiting for replies or subscribed. */
+  private long busySeenNanos = System.nanoTime();
+
   void closeIfTimedOut(long now, long idleNanos, long stalledNanos) {
     if (closing || closed || decoder == null) {
       return;
@@ -986,10 +989,12 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
           TimeUnit.NANOSECONDS.toMillis(stalledFor));
       closing = true;
       channel.close();
+    } else if (!replies.isEmpty() || subscription.active()) {
+      // Waiting for a reply (a blocking pop, say) or subscribed: not idle, as in Redis. Idle time
+      // then counts from this check, so a reply that just ended a long wait is not taken for it.
+      busySeenNanos = now;
     } else if (idleNanos > 0
-        && replies.isEmpty()
-        && !subscription.active()
-        && now - decoder.lastInputNanos() > idleNanos) {
+        && now - Math.max(decoder.lastInputNanos(), busySeenNanos) > idleNanos) {
       log.debug(
           "Closing idle client {} (id {}) (limits.client-idle-timeout)",
           channel.remoteAddress(),

@@ -7,7 +7,12 @@ import io.netty.channel.ChannelHandlerContext;
  * Frames server replies: every RESP2 and RESP3 type, nested aggregates, attributes and push frames.
  * Emits each complete top-level reply as one retained slice; the first byte tells a push frame
  * ({@code >}) from a reply. Resumable, so a reply of a million elements arriving in many reads is
- * scanned once; nesting deeper than the limit is a protocol error.
+ * scanned once.
+ *
+ * <p>A reply nested deeper than the limit is not kept whole: the rest of it is only counted (values
+ * still to come, one number instead of a level per nesting) until it ends, and the command gets an
+ * error in its place. A client can make Redis nest a reply ten thousand levels deep (a Lua table);
+ * treating that as a broken connection would fail every other client's commands on it.
  */
 public final class RespReplyDecoder extends FramingDecoder {
 
@@ -18,13 +23,26 @@ public final class RespReplyDecoder extends FramingDecoder {
   private int depth;
   private int scanned;
 
+  /** Past the nesting limit: values of the current reply still to come, or -1 when within it. */
+  private long skipping = -1;
+
   public RespReplyDecoder(int maxNesting) {
     this.remaining = new int[maxNesting];
   }
 
   @Override
   ByteBuf nextFrame(ChannelHandlerContext ctx, ByteBuf in) {
-    return decodeOne(in);
+    ByteBuf frame = decodeOne(in);
+    if (frame == null || skipping < 0) {
+      return frame;
+    }
+    frame.release();
+    skipping = -1;
+    return Replies.error(
+        ctx.alloc(),
+        "ERR Switchboard: the reply is nested deeper than limits.max-reply-nesting ("
+            + remaining.length
+            + ")");
   }
 
   private ByteBuf decodeOne(ByteBuf in) {
@@ -43,9 +61,9 @@ public final class RespReplyDecoder extends FramingDecoder {
         return null;
       }
       int next = lf + 1;
-      boolean complete;
+      long children = 0; // elements of an aggregate; 0 for any other value
       switch (type) {
-        case '+', '-', ':', '_', ',', '#', '(' -> complete = true;
+        case '+', '-', ':', '_', ',', '#', '(' -> {}
         case '$', '!', '=' -> {
           long length = number(in, pos, lf);
           if (length >= 0) {
@@ -57,28 +75,18 @@ public final class RespReplyDecoder extends FramingDecoder {
           } else if (length != -1) {
             throw new RespProtocolException("Protocol error: invalid bulk length in reply");
           }
-          complete = true;
         }
         case '*', '~', '>', '%', '|' -> {
           long count = number(in, pos, lf);
           if (count < -1) {
             throw new RespProtocolException("Protocol error: invalid aggregate length in reply");
           }
-          long elements = count <= 0 ? 0 : (type == '%' || type == '|') ? count * 2 : count;
+          children = count <= 0 ? 0 : (type == '%' || type == '|') ? count * 2 : count;
           if (type == '|') {
-            elements++; // an attribute annotates the value that follows it
+            children++; // an attribute annotates the value that follows it
           }
-          if (elements > Integer.MAX_VALUE) {
+          if (children > Integer.MAX_VALUE) {
             throw new RespProtocolException("Protocol error: invalid aggregate length in reply");
-          }
-          if (elements > 0) {
-            if (depth == remaining.length) {
-              throw new RespProtocolException("Protocol error: reply nested too deeply");
-            }
-            remaining[depth++] = (int) elements;
-            complete = false;
-          } else {
-            complete = true;
           }
         }
         default ->
@@ -86,15 +94,28 @@ public final class RespReplyDecoder extends FramingDecoder {
                 "Protocol error: unexpected reply type byte " + (type & 0xff));
       }
       scanned = next - start;
-      if (complete) {
+      if (skipping >= 0) {
+        skipping += children - 1; // this value is read; its elements are still to come
+      } else if (children > 0 && depth == remaining.length) {
+        // Values still to come: this one's elements, and at each open level those after the
+        // element being read there (the aggregate one level down).
+        skipping = children;
+        for (int i = 0; i < depth; i++) {
+          skipping += remaining[i] - 1;
+        }
+      } else if (children > 0) {
+        remaining[depth++] = (int) children;
+        continue;
+      } else {
         while (depth > 0 && --remaining[depth - 1] == 0) {
           depth--;
         }
-        if (depth == 0) {
-          ByteBuf frame = in.readRetainedSlice(scanned);
-          scanned = 0;
-          return frame;
-        }
+      }
+      if (skipping == 0 || (skipping < 0 && depth == 0)) {
+        depth = 0;
+        ByteBuf frame = in.readRetainedSlice(scanned);
+        scanned = 0;
+        return frame;
       }
     }
   }

@@ -63,11 +63,19 @@ class RespReplyDecoderTest {
   }
 
   @Test
-  void nestingDeeperThanTheLimitIsAProtocolError() {
-    assertThatThrownBy(
-            () -> channel.writeInbound(Unpooled.copiedBuffer("*1\r\n".repeat(9), ISO_8859_1)))
-        .isInstanceOf(RespProtocolException.class)
-        .hasMessage("Protocol error: reply nested too deeply");
+  void aReplyNestedDeeperThanTheLimitBecomesAnErrorAndTheNextReplyFramesAsUsual() {
+    String tooDeep = "*2\r\n" + "*1\r\n".repeat(8) + "*2\r\n$3\r\nabc\r\n%1\r\n:1\r\n:2\r\n:3\r\n";
+    String error =
+        "-ERR Switchboard: the reply is nested deeper than limits.max-reply-nesting (8)\r\n";
+    String input = tooDeep + "+OK\r\n" + "*1\r\n".repeat(9) + "_\r\n" + ":7\r\n";
+    channel.writeInbound(Unpooled.copiedBuffer(input, ISO_8859_1));
+    assertThat(drain()).containsExactly(error, "+OK\r\n", error, ":7\r\n");
+    List<String> split = new ArrayList<>();
+    for (byte b : input.getBytes(ISO_8859_1)) {
+      channel.writeInbound(Unpooled.wrappedBuffer(new byte[] {b}));
+      split.addAll(drain());
+    }
+    assertThat(split).containsExactly(error, "+OK\r\n", error, ":7\r\n");
   }
 
   @Test

@@ -1,0 +1,168 @@
+package io.switchboard.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.switchboard.proxy.demo.RespClient;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.Jedis;
+
+/**
+ * The limits on clients that take without giving back: one that never reads its replies is
+ * disconnected past limits.client-output-buffer-bytes with a log line naming the limit; idle
+ * clients are closed after limits.client-idle-timeout, except those waiting in a blocking command
+ * or subscribed (as Redis's timeout); a reply nested deeper than limits.max-reply-nesting fails
+ * that command only. Everyone else is served throughout.
+ */
+class SlowAndIdleClientsIT {
+
+  private static TestProxy proxy;
+
+  @BeforeAll
+  static void start() throws Exception {
+    proxy =
+        TestProxy.start(
+            SharedTopology.get(),
+            """
+            switchboard.limits.client-output-buffer-bytes = 1m
+            switchboard.limits.client-idle-timeout = 1s
+            switchboard.limits.max-reply-nesting = 32
+            """);
+    proxy.awaitPrimary();
+  }
+
+  @AfterAll
+  static void stop() {
+    proxy.close();
+  }
+
+  @Test
+  void aClientThatDoesNotReadItsRepliesIsDisconnectedWithALogLine() throws Exception {
+    Logger logger = (Logger) LoggerFactory.getLogger(ClientSession.class);
+    ListAppender<ILoggingEvent> logged = new ListAppender<>();
+    logged.start();
+    logger.addAppender(logged);
+    try (Socket reader = new Socket("127.0.0.1", proxy.port())) {
+      try (Jedis writer = proxy.jedis()) {
+        writer.set("it:slow:big", "x".repeat(256 * 1024));
+      }
+      reader.setReceiveBufferSize(4096);
+      reader.setSoTimeout(10_000);
+      byte[] get = RespClient.encode("GET", "it:slow:big");
+      // 200 replies of 256 KB (50 MB), never read: far past what the kernel buffers hold.
+      for (int i = 0; i < 200; i++) {
+        reader.getOutputStream().write(get);
+      }
+      reader.getOutputStream().flush();
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(
+              () ->
+                  logged.list.stream()
+                      .anyMatch(
+                          e -> e.getFormattedMessage().contains("client-output-buffer-bytes")));
+      assertThat(drainsToEnd(reader.getInputStream()))
+          .as("the proxy closed the connection")
+          .isTrue();
+      try (Jedis other = proxy.jedis()) {
+        assertThat(other.get("it:slow:big")).hasSize(256 * 1024);
+      }
+    } finally {
+      logger.detachAppender(logged);
+    }
+  }
+
+  /** Reads until the end of the stream; false if the connection stays open (10 s). */
+  private static boolean drainsToEnd(InputStream in) throws IOException {
+    byte[] chunk = new byte[1 << 16];
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (System.nanoTime() < deadline) {
+      try {
+        int n = in.read(chunk);
+        if (n < 0) {
+          return true;
+        }
+      } catch (java.net.SocketTimeoutException open) {
+        return false;
+      } catch (java.net.SocketException reset) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  @Test
+  void idleClientsAreClosedButBlockedAndSubscribedOnesAreNot() throws Exception {
+    try (RespClient idle = RespClient.connect(proxy.address(), Duration.ofSeconds(10));
+        RespClient blocked = RespClient.connect(proxy.address(), Duration.ofSeconds(10));
+        RespClient subscriber = RespClient.connect(proxy.address(), Duration.ofSeconds(10))) {
+      assertThat(idle.call("PING")).isEqualTo("PONG");
+      assertThat(subscriber.call("SUBSCRIBE", "it:idle:channel")).isInstanceOf(List.class);
+      long start = System.nanoTime();
+      // Waits 3 s for a list nobody pushes to: three times the idle timeout.
+      assertThat(blocked.call("BLPOP", "it:idle:nothing", "3")).isNull();
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .isGreaterThan(Duration.ofMillis(2900));
+      assertThat(blocked.call("PING")).isEqualTo("PONG");
+      try (Jedis publisher = proxy.jedis()) {
+        // The count is the primary's own subscribers: this one may listen on a replica.
+        publisher.publish("it:idle:channel", "still here");
+      }
+      assertThat(subscriber.read()).isEqualTo(List.of("message", "it:idle:channel", "still here"));
+      assertThatClosed(idle);
+    }
+  }
+
+  private static void assertThatClosed(RespClient client) {
+    boolean closed;
+    try {
+      client.call("PING");
+      closed = false;
+    } catch (IOException e) {
+      closed = true;
+    }
+    assertThat(closed).as("the idle client was closed").isTrue();
+  }
+
+  @Test
+  void aReplyNestedDeeperThanTheLimitFailsThatCommandOnly() throws Exception {
+    // Redis returns a Lua table nested ten thousand levels deep; here 40 is past the limit of 32.
+    String nested =
+        "local top = {} local at = top for i = 1, 40 do local inner = {} at[1] = inner at = inner"
+            + " end return top";
+    try (RespClient client = RespClient.connect(proxy.address(), Duration.ofSeconds(10))) {
+      // Pipelined behind it on the same backend connection: answered as usual, as the connection
+      // is not dropped for it.
+      client.send(
+          concat(
+              RespClient.encode("EVAL", nested, "0"),
+              RespClient.encode("SET", "it:nested:after", "1"),
+              RespClient.encode("GET", "it:nested:after")));
+      assertThat(TestProxy.errorOf(client.read()))
+          .isEqualTo(
+              "ERR Switchboard: the reply is nested deeper than limits.max-reply-nesting (32)");
+      assertThat(client.read()).isEqualTo("OK");
+      assertThat(client.read()).isEqualTo("1");
+      assertThat(client.call("EVAL", nested.replace("40", "20"), "0")).isInstanceOf(List.class);
+    }
+  }
+
+  private static byte[] concat(byte[]... parts) {
+    java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+    for (byte[] part : parts) {
+      all.writeBytes(part);
+    }
+    return all.toByteArray();
+  }
+}
