@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Commands the proxy answers from the session's own state, because forwarding them would change a
  * backend connection that other clients share: PING, ECHO, QUIT, SELECT, HELLO, AUTH, CLIENT (ID,
- * SETNAME, GETNAME, INFO, SETINFO), RESET. Error texts follow Redis's own.
+ * SETNAME, GETNAME, INFO, SETINFO), RESET, ACL WHOAMI (the proxy's user, not the backend's). Error
+ * texts follow Redis's own.
  */
 final class LocalCommands {
 
@@ -46,6 +47,7 @@ final class LocalCommands {
       case "HELLO" -> reply(hello(args));
       case "AUTH" -> reply(auth(args));
       case "CLIENT" -> client(args);
+      case "ACL|WHOAMI" -> reply(Replies.bulk(alloc(), session.user.name));
       case "RESET" -> {
         session.resetServerState();
         session.user = auth.initialUser();

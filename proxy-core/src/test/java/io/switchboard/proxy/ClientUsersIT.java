@@ -84,6 +84,7 @@ class ClientUsersIT {
       assertThat(TestProxy.errorOf(client.call("GET", prefix + "a"))).startsWith("NOAUTH");
       assertThat(client.call("AUTH", "reports", "reports-pw")).isEqualTo("OK");
       assertThat(client.call("GET", prefix + "a")).isEqualTo("1");
+      assertThat(client.call("ACL", "WHOAMI")).isEqualTo("reports");
     }
     try (Jedis jedis =
         new Jedis(

@@ -13,7 +13,7 @@ final class CommandClassifier {
 
   /** Answered by the proxy from session state; see LocalCommands in proxy-core. */
   private static final Set<String> LOCAL =
-      Set.of("PING", "ECHO", "QUIT", "SELECT", "HELLO", "AUTH", "CLIENT", "RESET");
+      Set.of("PING", "ECHO", "QUIT", "SELECT", "HELLO", "AUTH", "CLIENT", "RESET", "ACL|WHOAMI");
 
   /** Need a server connection of their own for good: replication streams and server taps. */
   private static final Set<String> UNSUPPORTED =
