@@ -86,6 +86,10 @@ class ClientUsersIT {
       assertThat(client.call("GET", prefix + "a")).isEqualTo("1");
       assertThat(client.call("ACL", "WHOAMI")).isEqualTo("reports");
     }
+    try (RespClient client = RespClient.connect(proxy.address(), Duration.ofSeconds(10))) {
+      assertThat(client.call("QUIT")).as("QUIT needs no login").isEqualTo("OK");
+      assertThatThrownBy(() -> client.call("PING")).isInstanceOf(IOException.class);
+    }
     try (Jedis jedis =
         new Jedis(
             new HostAndPort("127.0.0.1", proxy.port()),
