@@ -960,15 +960,15 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /** When the timeout check last found this client waiting for replies or subscribed. */
+  private long busySeenNanos = System.nanoTime();
+
   /**
    * Closes the connection if it broke a timeout: part of a command sent and then nothing for {@code
    * limits.stalled-request-timeout}, or nothing at all for {@code limits.client-idle-timeout} while
    * no reply is due and no subscription is open (as Redis's {@code timeout}). Zero disables either.
    * Called on the session's event loop.
    */
-  /** When the timeout check last found this client waiting for replies or subscribed. */
-  private long busySeenNanos = System.nanoTime();
-
   void closeIfTimedOut(long now, long idleNanos, long stalledNanos) {
     if (closing || closed || decoder == null) {
       return;

@@ -37,6 +37,7 @@ class HostileInputIT {
             SharedTopology.get(),
             "switchboard.limits.max-multibulk = 1000\n"
                 + "switchboard.limits.max-bulk-bytes = 1m\n"
+                + "switchboard.limits.max-request-bytes = 2m\n"
                 + "switchboard.limits.stalled-request-timeout = 1s\n");
     proxy.awaitPrimary();
     primary = SharedTopology.get().currentPrimary().address();
@@ -89,6 +90,15 @@ class HostileInputIT {
   void aMultibulkCountOverMaxMultibulkIsRefused() throws IOException {
     assertThat(errorAndClose(proxy.address(), "*1001\r\n"))
         .isEqualTo("-ERR Protocol error: invalid multibulk length");
+    stillServesOthers();
+  }
+
+  @Test
+  void aRequestWhoseArgumentsTogetherPassMaxRequestBytesIsRefused() throws IOException {
+    String argument = "$900000\r\n" + "v".repeat(900_000) + "\r\n";
+    // Each argument is under max-bulk-bytes (1m); the third header takes the whole past 2m.
+    assertThat(errorAndClose(proxy.address(), "*3\r\n" + argument + argument + "$900000\r\n"))
+        .isEqualTo("-ERR Protocol error: request larger than the proxy allows");
     stillServesOthers();
   }
 
