@@ -14,7 +14,7 @@ public record ListenerTlsConfig(
     String certFile,
     String keyFile,
     String caFile,
-    ClientCertificates clients,
+    ClientCertificates clientAuth,
     boolean userFromCertificate) {
 
   public static final ListenerTlsConfig OFF =

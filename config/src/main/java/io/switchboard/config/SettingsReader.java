@@ -261,10 +261,11 @@ final class SettingsReader {
     if (tls.certFile().isEmpty() != tls.keyFile().isEmpty()) {
       throw invalid("tls.key-file", "cert-file and key-file go together");
     }
-    if (tls.clients() != ListenerTlsConfig.ClientCertificates.NONE && tls.caFile().isEmpty()) {
+    if (tls.clientAuth() != ListenerTlsConfig.ClientCertificates.NONE && tls.caFile().isEmpty()) {
       throw invalid("tls.ca-file", "is required to check client certificates (tls.client-auth)");
     }
-    if (tls.userFromCertificate() && tls.clients() == ListenerTlsConfig.ClientCertificates.NONE) {
+    if (tls.userFromCertificate()
+        && tls.clientAuth() == ListenerTlsConfig.ClientCertificates.NONE) {
       throw invalid("tls.user-from-certificate", "needs tls.client-auth = optional or require");
     }
     return tls;

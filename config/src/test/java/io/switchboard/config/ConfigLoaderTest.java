@@ -274,7 +274,7 @@ class ConfigLoaderTest {
     SwitchboardConfig both =
         ConfigLoader.parse(files + "switchboard.listeners = [{ port = 6380, tls = true }]");
     assertThat(both.allListeners()).extracting(ListenerConfig::tls).containsExactly(false, true);
-    assertThat(both.tls().clients()).isEqualTo(ListenerTlsConfig.ClientCertificates.NONE);
+    assertThat(both.tls().clientAuth()).isEqualTo(ListenerTlsConfig.ClientCertificates.NONE);
     assertError(
         files + "switchboard.tls.client-auth = require",
         "switchboard.tls.ca-file: is required to check client certificates");

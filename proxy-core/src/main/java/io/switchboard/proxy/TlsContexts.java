@@ -52,7 +52,7 @@ final class TlsContexts {
       SslContextBuilder builder =
           SslContextBuilder.forServer(new File(tls.certFile()), new File(tls.keyFile()))
               .clientAuth(
-                  switch (tls.clients()) {
+                  switch (tls.clientAuth()) {
                     case NONE -> ClientAuth.NONE;
                     case OPTIONAL -> ClientAuth.OPTIONAL;
                     case REQUIRE -> ClientAuth.REQUIRE;

@@ -109,7 +109,8 @@ class AdminEndpointIT {
       assertThat(clients.body())
           .startsWith("{\"clients\":[{\"id\":")
           .contains("\"name\":\"admin-it\"")
-          .contains("\"db\":3,\"protocol\":2,\"authenticated\":true,\"state\":\"multi\"")
+          .contains(
+              "\"db\":3,\"protocol\":2,\"authenticated\":true,\"user\":\"default\",\"state\":\"multi\"")
           .contains("\"commands\":7,");
       assertThat(client.call("DISCARD")).isEqualTo("OK");
 
@@ -121,7 +122,7 @@ class AdminEndpointIT {
       HttpResponse<String> config = get(proxy, "/config");
       assertThat(config.statusCode()).isEqualTo(200);
       assertThat(config.body())
-          .contains("\"client-auth\":{\"username\":\"default\",\"password\":\"<redacted>\"}")
+          .contains("\"auth\":{\"password\":\"<redacted>\",\"users\":[]")
           .contains("\"hold-timeout\":\"10000ms\"")
           .contains("\"write-ack\":\"async\"")
           .doesNotContain("proxy-secret");
