@@ -199,6 +199,14 @@ public final class SwitchboardServer implements AutoCloseable {
         config.admin().endpoint().host(),
         adminPort,
         config.admin().actionsEnabled() ? "" : " (actions disabled: no admin.token)");
+    if (clientTls != null || config.redis().tls().enabled()) {
+      log.info(
+          "TLS through {}{}",
+          TlsContexts.PROVIDER == io.netty.handler.ssl.SslProvider.OPENSSL
+              ? "BoringSSL (netty-tcnative)"
+              : "the JDK's SSLEngine",
+          config.redis().tls().enabled() ? "; to Redis nodes too" : "");
+    }
     replication.start();
     loops.values().forEach(LoopBackends::startOutlierDetection);
     loops.values().forEach(LoopBackends::startClientTimeouts);
