@@ -202,7 +202,7 @@ public final class SwitchboardServer implements AutoCloseable {
     if (clientTls != null || config.redis().tls().enabled()) {
       log.info(
           "TLS through {}{}",
-          TlsContexts.PROVIDER == io.netty.handler.ssl.SslProvider.OPENSSL
+          TlsContexts.provider() == io.netty.handler.ssl.SslProvider.OPENSSL
               ? "BoringSSL (netty-tcnative)"
               : "the JDK's SSLEngine",
           config.redis().tls().enabled() ? "; to Redis nodes too" : "");

@@ -20,14 +20,22 @@ import javax.net.ssl.SSLException;
  */
 final class TlsContexts {
 
+  private TlsContexts() {}
+
   /**
    * BoringSSL (netty-tcnative, bundled for Linux x86-64 and aarch64) where it loads, else the JDK's
    * engine. On the benchmark box BoringSSL took 20-40% less proxy CPU per request than the JDK's
-   * engine (redis-benchmark GET over TLS, README "Security").
+   * engine (redis-benchmark GET over TLS, README "Security"). Decided on first use, so a proxy
+   * without TLS never loads the native library.
    */
-  static final SslProvider PROVIDER = OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
+  static SslProvider provider() {
+    return Engine.PROVIDER;
+  }
 
-  private TlsContexts() {}
+  private static final class Engine {
+    static final SslProvider PROVIDER =
+        OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
+  }
 
   /** The client-side context for connections to Redis nodes, or null when TLS is off. */
   static SslContext forBackends(OutboundTlsConfig tls) {
@@ -37,7 +45,7 @@ final class TlsContexts {
     try {
       SslContextBuilder builder =
           SslContextBuilder.forClient()
-              .sslProvider(PROVIDER)
+              .sslProvider(provider())
               // Netty 4.2 checks the host name by default; an operator may turn it off when
               // Sentinel announces addresses the certificates do not name.
               .endpointIdentificationAlgorithm(tls.verifyHostname() ? "HTTPS" : null);
@@ -61,7 +69,7 @@ final class TlsContexts {
     try {
       SslContextBuilder builder =
           SslContextBuilder.forServer(new File(tls.certFile()), new File(tls.keyFile()))
-              .sslProvider(PROVIDER)
+              .sslProvider(provider())
               .clientAuth(
                   switch (tls.clientAuth()) {
                     case NONE -> ClientAuth.NONE;
