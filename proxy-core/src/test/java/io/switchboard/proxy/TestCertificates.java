@@ -89,6 +89,14 @@ final class TestCertificates {
    * node or the proxy on loopback) and, carrying no extended key usage, as a client certificate.
    */
   Issued issue(String commonName) throws IOException {
+    return issue(
+        commonName,
+        new GeneralName(GeneralName.dNSName, "localhost"),
+        new GeneralName(GeneralName.iPAddress, "127.0.0.1"));
+  }
+
+  /** A certificate for {@code commonName} valid for the given names only. */
+  Issued issue(String commonName, GeneralName... names) throws IOException {
     try {
       KeyPair keys = newKeys();
       X509v3CertificateBuilder builder =
@@ -96,17 +104,15 @@ final class TestCertificates {
               X500Name.getInstance(caCert.getSubjectX500Principal().getEncoded()),
               new X500Name("CN=" + commonName),
               keys);
-      builder.addExtension(
-          Extension.subjectAlternativeName,
-          false,
-          new GeneralNames(
-              new GeneralName[] {
-                new GeneralName(GeneralName.dNSName, "localhost"),
-                new GeneralName(GeneralName.iPAddress, "127.0.0.1")
-              }));
+      builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names));
       builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
       X509Certificate cert = sign(builder, caKeys.getPrivate());
-      String base = caFile.getFileName().toString().replace("-ca.pem", "") + "-" + commonName;
+      String base =
+          caFile.getFileName().toString().replace("-ca.pem", "")
+              + "-"
+              + commonName
+              + "-"
+              + SERIAL.incrementAndGet();
       return new Issued(
           write(dir.resolve(base + ".pem"), cert),
           writeKey(dir.resolve(base + ".key"), keys),

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import javax.net.ssl.SSLContext;
+import org.bouncycastle.asn1.x509.GeneralName;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -244,6 +245,49 @@ class TlsIT {
       assertThat(topology.currentPrimary().call("GET", "it:tls:untrusted")).isNull();
       // Left waiting for the primary when the proxy closes: shutdown must release it (LeakGate).
       client.send(RespClient.encode("SET", "it:tls:untrusted", "2"));
+    }
+  }
+
+  @Test
+  void aNodeCertificateNamingAnotherHostIsRefusedUnlessHostNamesAreNotChecked() throws Exception {
+    TestCertificates.Issued elsewhere =
+        ca.issue("elsewhere", new GeneralName(GeneralName.dNSName, "elsewhere.invalid"));
+    try (LocalTopology other =
+        LocalTopology.start(
+            0,
+            1,
+            new LocalTopology.Security(
+                null,
+                false,
+                null,
+                new LocalTopology.TlsFiles(
+                    elsewhere.ca(), elsewhere.cert(), elsewhere.key(), false)))) {
+      List<HostAndPort> sentinel =
+          List.of(new HostAndPort("127.0.0.1", other.sentinels().get(0).tlsPort()));
+      String tls =
+          """
+          switchboard.redis.tls { enabled = true, ca-file = "%s" }
+          switchboard.sentinel.tls.verify-hostname = false
+          switchboard.failover.hold-timeout = 1s
+          """
+              .formatted(ca.caFile());
+      try (TestProxy checking = TestProxy.start(sentinel, tls);
+          RespClient client = RespClient.connect(checking.address(), Duration.ofSeconds(10))) {
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(() -> checking.admin("/topology").contains("\"address\":\"127.0.0.1:"));
+        assertThat(TestProxy.errorOf(client.call("SET", "it:tls:host", "1")))
+            .startsWith("TRYAGAIN");
+      }
+      try (TestProxy trusting =
+              TestProxy.start(sentinel, tls + "switchboard.redis.tls.verify-hostname = false\n");
+          RespClient client = RespClient.connect(trusting.address(), Duration.ofSeconds(10))) {
+        await()
+            .atMost(Duration.ofSeconds(15))
+            .ignoreExceptions()
+            .until(() -> "OK".equals(client.call("SET", "it:tls:host", "2")));
+        assertThat(other.primary().call("GET", "it:tls:host")).isEqualTo("2");
+      }
     }
   }
 
