@@ -257,7 +257,8 @@ final class SettingsReader {
             file("tls.key-file"),
             file("tls.ca-file"),
             option("tls.client-auth", ListenerTlsConfig.ClientCertificates.class),
-            bool("tls.user-from-certificate"));
+            bool("tls.user-from-certificate"),
+            durationOrOff("tls.reload-interval"));
     if (tls.certFile().isEmpty() != tls.keyFile().isEmpty()) {
       throw invalid("tls.key-file", "cert-file and key-file go together");
     }

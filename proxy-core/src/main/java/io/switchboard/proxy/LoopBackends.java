@@ -9,7 +9,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoop;
 import io.netty.channel.SingleThreadEventLoop;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.switchboard.config.HostAndPort;
 import io.switchboard.config.SwitchboardConfig;
@@ -85,7 +84,7 @@ final class LoopBackends {
   private final Bootstrap bootstrap;
 
   /** TLS towards Redis nodes (redis.tls), or null. */
-  private final SslContext backendTls;
+  private final ReloadingSslContext backendTls;
 
   private final Map<PoolKey, BackendPool> pools = new HashMap<>();
   private final ArrayDeque<PendingCommand> spareCommands = new ArrayDeque<>();
@@ -121,7 +120,7 @@ final class LoopBackends {
       ScriptCache scripts,
       AtomicReference<ReplicationSnapshot> replication,
       Bootstrap bootstrap,
-      SslContext backendTls,
+      ReloadingSslContext backendTls,
       Topology initial) {
     this.eventLoop = eventLoop;
     eventLoop.execute(metrics::ioThreadStarted);
@@ -628,7 +627,7 @@ final class LoopBackends {
               @Override
               protected void initChannel(SocketChannel ch) {
                 if (backendTls != null) {
-                  ch.pipeline().addLast(TlsContexts.handlerFor(backendTls, ch.alloc(), node));
+                  ch.pipeline().addLast(TlsContexts.handlerFor(backendTls.get(), ch.alloc(), node));
                 }
                 ch.pipeline()
                     .addLast(new RespReplyDecoder(config.limits().maxReplyNesting()))

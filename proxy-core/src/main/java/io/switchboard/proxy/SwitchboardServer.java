@@ -9,7 +9,6 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.ssl.SslContext;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -46,7 +45,10 @@ public final class SwitchboardServer implements AutoCloseable {
   private final ClientAuth clientAuth;
 
   /** TLS for client ports with tls = true, or null when none has it. */
-  private final SslContext clientTls;
+  private final ReloadingSslContext clientTls;
+
+  /** TLS towards Redis nodes (redis.tls), or null. */
+  private final ReloadingSslContext backendTls;
 
   private final Transport transport;
   private final EventLoopGroup group;
@@ -95,10 +97,9 @@ public final class SwitchboardServer implements AutoCloseable {
       group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
       throw new InvalidConfigException("switchboard.routing.deny: " + e.getMessage());
     }
-    SslContext backendTls;
     try {
       this.clientAuth = new ClientAuth(config.auth(), facts.commands());
-      backendTls = TlsContexts.forBackends(config.redis().tls());
+      this.backendTls = TlsContexts.forBackends(config.redis().tls());
       this.clientTls = TlsContexts.forClients(config.tls());
     } catch (InvalidConfigException e) {
       group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
@@ -206,12 +207,27 @@ public final class SwitchboardServer implements AutoCloseable {
               ? "BoringSSL (netty-tcnative)"
               : "the JDK's SSLEngine",
           config.redis().tls().enabled() ? "; to Redis nodes too" : "");
+      long every = config.tls().reloadInterval().toMillis();
+      if (every > 0) {
+        group
+            .next()
+            .scheduleWithFixedDelay(this::reloadCertificates, every, every, TimeUnit.MILLISECONDS);
+      }
     }
     replication.start();
     loops.values().forEach(LoopBackends::startOutlierDetection);
     loops.values().forEach(LoopBackends::startClientTimeouts);
     sentinels.start();
     return ports().get(0);
+  }
+
+  /** Picks up rotated certificate files (tls.reload-interval); runs on one event loop. */
+  private void reloadCertificates() {
+    for (ReloadingSslContext tls : new ReloadingSslContext[] {clientTls, backendTls}) {
+      if (tls != null) {
+        tls.reloadIfChanged();
+      }
+    }
   }
 
   /** The admin endpoint's bound port (after {@link #start}). */
@@ -268,7 +284,7 @@ public final class SwitchboardServer implements AutoCloseable {
                     LoopBackends loop = loops.get(ch.eventLoop());
                     var limits = config.limits();
                     if (listener.tls()) {
-                      ch.pipeline().addLast(clientTls.newHandler(ch.alloc()));
+                      ch.pipeline().addLast(clientTls.get().newHandler(ch.alloc()));
                     }
                     ch.pipeline()
                         .addLast(

@@ -12,6 +12,7 @@ import io.switchboard.config.InvalidConfigException;
 import io.switchboard.config.ListenerTlsConfig;
 import io.switchboard.config.OutboundTlsConfig;
 import java.io.File;
+import java.util.List;
 import javax.net.ssl.SSLException;
 
 /**
@@ -38,10 +39,17 @@ final class TlsContexts {
   }
 
   /** The client-side context for connections to Redis nodes, or null when TLS is off. */
-  static SslContext forBackends(OutboundTlsConfig tls) {
+  static ReloadingSslContext forBackends(OutboundTlsConfig tls) {
     if (!tls.enabled()) {
       return null;
     }
+    return new ReloadingSslContext(
+        "switchboard.redis.tls",
+        List.of(tls.caFile(), tls.certFile(), tls.keyFile()),
+        () -> backendContext(tls));
+  }
+
+  private static SslContext backendContext(OutboundTlsConfig tls) {
     try {
       SslContextBuilder builder =
           SslContextBuilder.forClient()
@@ -53,6 +61,7 @@ final class TlsContexts {
         builder.trustManager(new File(tls.caFile()));
       }
       if (!tls.certFile().isEmpty()) {
+        KeyPairCheck.verify(tls.certFile(), tls.keyFile());
         builder.keyManager(new File(tls.certFile()), new File(tls.keyFile()));
       }
       return builder.build();
@@ -62,11 +71,19 @@ final class TlsContexts {
   }
 
   /** The server-side context for client ports with tls = true, or null when none has it. */
-  static SslContext forClients(ListenerTlsConfig tls) {
+  static ReloadingSslContext forClients(ListenerTlsConfig tls) {
     if (tls.certFile().isEmpty()) {
       return null;
     }
+    return new ReloadingSslContext(
+        "switchboard.tls",
+        List.of(tls.certFile(), tls.keyFile(), tls.caFile()),
+        () -> clientContext(tls));
+  }
+
+  private static SslContext clientContext(ListenerTlsConfig tls) {
     try {
+      KeyPairCheck.verify(tls.certFile(), tls.keyFile());
       SslContextBuilder builder =
           SslContextBuilder.forServer(new File(tls.certFile()), new File(tls.keyFile()))
               .sslProvider(provider())

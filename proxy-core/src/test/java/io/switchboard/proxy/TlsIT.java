@@ -12,9 +12,11 @@ import io.switchboard.proxy.demo.RespClient;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -292,6 +294,46 @@ class TlsIT {
   }
 
   @Test
+  void certificatesReplacedInPlaceServeNewConnectionsWithoutARestart() throws Exception {
+    Path live = Files.createDirectories(dir.resolve("live"));
+    TestCertificates.Issued first = ca.issue("first");
+    Files.copy(first.cert(), live.resolve("tls.crt"));
+    Files.copy(first.key(), live.resolve("tls.key"));
+    String config =
+        """
+        switchboard.tls { cert-file = "%s", key-file = "%s", reload-interval = 200ms }
+        switchboard.listeners = [{ port = 0, tls = true }]
+        """
+            .formatted(live.resolve("tls.crt"), live.resolve("tls.key"));
+    try (TestProxy proxy = TestProxy.start(sentinelsOverTls(), config);
+        RespClient before = overTls(proxy, null)) {
+      assertThat(presentedName(proxy)).isEqualTo("CN=first");
+      TestCertificates.Issued second = ca.issue("second");
+      // Key first: in between, the pair does not match, which must keep the old one in use.
+      Files.copy(second.key(), live.resolve("tls.key"), StandardCopyOption.REPLACE_EXISTING);
+      Thread.sleep(500);
+      assertThat(presentedName(proxy)).isEqualTo("CN=first");
+      Files.copy(second.cert(), live.resolve("tls.crt"), StandardCopyOption.REPLACE_EXISTING);
+      await().atMost(Duration.ofSeconds(10)).until(() -> presentedName(proxy).equals("CN=second"));
+      assertThat(before.call("PING")).as("a connection made before goes on").isEqualTo("PONG");
+    }
+  }
+
+  /** The subject of the certificate the proxy's TLS port presents to a new connection. */
+  private static String presentedName(TestProxy proxy) throws IOException {
+    try (SSLSocket socket =
+        (SSLSocket)
+            ca.clientContext(null)
+                .getSocketFactory()
+                .createSocket("127.0.0.1", tlsPort(proxy).port())) {
+      socket.startHandshake();
+      return ((java.security.cert.X509Certificate) socket.getSession().getPeerCertificates()[0])
+          .getSubjectX500Principal()
+          .getName();
+    }
+  }
+
+  @Test
   void unreadableOrMismatchedTlsFilesStopStartUpNamingTheKey() throws Exception {
     Path garbage = Files.writeString(dir.resolve("garbage.pem"), "not a certificate");
     assertThatThrownBy(
@@ -310,5 +352,14 @@ class TlsIT {
                         + "switchboard.listen.tls = true\n"))
         .isInstanceOf(InvalidConfigException.class)
         .hasMessageStartingWith("switchboard.tls: ");
+    assertThatThrownBy(
+            () ->
+                TestProxy.start(
+                    sentinelsOverTls(),
+                    "switchboard.tls { cert-file = \"%s\", key-file = \"%s\" }\n"
+                            .formatted(appCertificate.cert(), proxyClient.key())
+                        + "switchboard.listen.tls = true\n"))
+        .isInstanceOf(InvalidConfigException.class)
+        .hasMessageContaining("does not belong to the certificate");
   }
 }
