@@ -227,7 +227,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
       loop.metrics().error(ProxyMetrics.ErrorKind.AUTH);
       reject(frame, "NOAUTH Authentication required.");
     } else if (refusal != null) {
-      loop.commandTimer(spec, ProxyMetrics.Route.DENIED).record(0, TimeUnit.NANOSECONDS);
+      loop.recordCommand(spec, ProxyMetrics.Route.DENIED, 0);
       reject(frame, refusal);
     } else if (notPermitted != null) {
       loop.metrics().error(ProxyMetrics.ErrorKind.NOPERM);
@@ -375,8 +375,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
       frame.release();
     }
     enqueue(answer);
-    loop.commandTimer(spec, ProxyMetrics.Route.LOCAL)
-        .record(System.nanoTime() - readAtNanos, TimeUnit.NANOSECONDS);
+    loop.recordCommand(spec, ProxyMetrics.Route.LOCAL, System.nanoTime() - readAtNanos);
   }
 
   void forwardToPrimary(CommandSpec spec, ByteBuf frame) {
@@ -760,12 +759,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     outstanding--;
     afterReply(command);
     if (command.spec != null && command.sentTo != null) {
-      loop.commandTimer(
-              command.spec,
-              command.sentTo.pool().primary()
-                  ? ProxyMetrics.Route.PRIMARY
-                  : ProxyMetrics.Route.REPLICA)
-          .record(System.nanoTime() - command.startedAtNanos, TimeUnit.NANOSECONDS);
+      loop.recordCommand(
+          command.spec,
+          command.sentTo.pool().primary() ? ProxyMetrics.Route.PRIMARY : ProxyMetrics.Route.REPLICA,
+          System.nanoTime() - command.startedAtNanos);
     }
     while (!parked.isEmpty()) {
       PendingCommand next = parked.peek();

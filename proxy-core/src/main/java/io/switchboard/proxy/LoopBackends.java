@@ -75,7 +75,7 @@ final class LoopBackends {
   long bytesReceived;
 
   long bytesSent;
-  private final Map<CommandSpec, io.micrometer.core.instrument.Timer[]> commandTimers =
+  private final Map<CommandSpec, CommandLatencyHistogram.Cell[]> commandCells =
       new IdentityHashMap<>();
   private final Runnable onPrimaryDoubt;
   private final ScriptCache scripts;
@@ -472,18 +472,19 @@ final class LoopBackends {
   }
 
   /** The command's timer for {@code route}, cached on this loop (one map lookup per command). */
-  io.micrometer.core.instrument.Timer commandTimer(CommandSpec spec, ProxyMetrics.Route route) {
-    io.micrometer.core.instrument.Timer[] timers = commandTimers.get(spec);
-    if (timers == null) {
-      timers = new io.micrometer.core.instrument.Timer[ProxyMetrics.Route.values().length];
-      commandTimers.put(spec, timers);
+  /** Counts a command answered by {@code route} after {@code nanos} in this loop's cells. */
+  void recordCommand(CommandSpec spec, ProxyMetrics.Route route, long nanos) {
+    CommandLatencyHistogram.Cell[] cells = commandCells.get(spec);
+    if (cells == null) {
+      cells = new CommandLatencyHistogram.Cell[ProxyMetrics.Route.values().length];
+      commandCells.put(spec, cells);
     }
-    io.micrometer.core.instrument.Timer timer = timers[route.ordinal()];
-    if (timer == null) {
-      timer = metrics.commandTimer(spec, route);
-      timers[route.ordinal()] = timer;
+    CommandLatencyHistogram.Cell cell = cells[route.ordinal()];
+    if (cell == null) {
+      cell = metrics.commandCell(spec, route);
+      cells[route.ordinal()] = cell;
     }
-    return timer;
+    cell.record(nanos);
   }
 
   /** Request bytes held for a closed gate or an unreachable primary, for the whole proxy. */

@@ -5,7 +5,6 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
-import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -106,6 +105,7 @@ final class ProxyMetrics {
   private final Counter failovers;
   private final Counter[] errors = new Counter[ErrorKind.values().length];
   private final Counter[] authFailures = new Counter[AuthFailure.values().length];
+  private final CommandLatencyHistogram commandLatency;
   private final AtomicLong writeHeldNanos = new AtomicLong();
   private final Set<HostAndPort> replicaGauges = ConcurrentHashMap.newKeySet();
   private final Set<HostAndPort> sentinelGauges = ConcurrentHashMap.newKeySet();
@@ -119,6 +119,12 @@ final class ProxyMetrics {
       SharedBudget heldBytes,
       SharedBudget exclusiveConnections) {
     this.replication = replication;
+    long[] bounds = new long[BUCKETS.length];
+    for (int i = 0; i < BUCKETS.length; i++) {
+      bounds[i] = BUCKETS[i].toNanos();
+    }
+    this.commandLatency = new CommandLatencyHistogram(bounds);
+    registry.getPrometheusRegistry().register(commandLatency);
     Gauge.builder("switchboard.clients.connected", clients, AtomicInteger::get)
         .description("Client connections open now")
         .register(registry);
@@ -264,17 +270,13 @@ final class ProxyMetrics {
   }
 
   /**
-   * The timer for a command answered by {@code route}. Callers cache it (see {@link
-   * LoopBackends#commandTimer}): building it looks up the registry.
+   * The latency cell for a command answered by {@code route}, for one event loop. Callers cache it
+   * (see {@link LoopBackends#recordCommand}).
    */
-  Timer commandTimer(CommandSpec spec, Route route) {
-    return Timer.builder("switchboard.commands")
-        // Bounded: the server's command table, plus "unknown" for every name it lacks.
-        .tag("command", spec.name().isEmpty() ? "unknown" : spec.name().toLowerCase(Locale.ROOT))
-        .tag("route", route.tag)
-        .description("Commands answered, by command and where they were answered")
-        .serviceLevelObjectives(BUCKETS)
-        .register(registry);
+  CommandLatencyHistogram.Cell commandCell(CommandSpec spec, Route route) {
+    // Bounded: the server's command table, plus "unknown" for every name it lacks.
+    return commandLatency.cell(
+        spec.name().isEmpty() ? "unknown" : spec.name().toLowerCase(Locale.ROOT), route.tag);
   }
 
   /** Replaces the backend gauges' rows with {@code loads}, summed over the event loops. */
