@@ -97,6 +97,23 @@ class ClientUsersIT {
       jedis.set(prefix + "jedis", "v");
       assertThat(jedis.get(prefix + "jedis")).isEqualTo("v");
     }
+    // Lettuce logs in with HELLO 3 AUTH <user> <password> and speaks RESP3 from then on.
+    io.lettuce.core.RedisClient lettuce =
+        io.lettuce.core.RedisClient.create(
+            io.lettuce.core.RedisURI.builder()
+                .withHost("127.0.0.1")
+                .withPort(proxy.port())
+                .withAuthentication("app", "app-pw")
+                .build());
+    try (var connection = lettuce.connect()) {
+      connection.sync().set(prefix + "lettuce", "v");
+      assertThat(connection.sync().get(prefix + "lettuce")).isEqualTo("v");
+      assertThat(connection.sync().aclWhoami()).isEqualTo("app");
+      assertThat(proxy.admin("/clients"))
+          .contains("\"protocol\":3,\"authenticated\":true,\"user\":\"app\"");
+    } finally {
+      lettuce.shutdown();
+    }
     // Jedis authenticates as it connects.
     assertThatThrownBy(
             () ->
