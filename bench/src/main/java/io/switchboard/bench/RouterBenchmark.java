@@ -4,38 +4,17 @@ import io.netty.buffer.ByteBuf;
 import io.switchboard.proxy.resp.ArgCursor;
 import io.switchboard.routing.CommandSpec;
 import io.switchboard.routing.CommandTable;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * What the session does with each framed command before choosing a connection: find its name (and
  * subcommand) in the command table straight from the frame's bytes, mixed case, and decide read or
  * write. Time and heap bytes per command.
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 5, time = 2)
-@Fork(
-    value = 1,
-    jvmArgsAppend = {
-      "-Djmh.executor=CUSTOM",
-      "-Djmh.executor.class=io.switchboard.bench.EventLoopThreads",
-      "-Dio.netty.leakDetection.level=disabled"
-    })
-public class RouterBenchmark {
+public class RouterBenchmark extends NanosPerOperation {
 
   private static final String[][] COMMANDS = {
     {"GET", "key:1"},
