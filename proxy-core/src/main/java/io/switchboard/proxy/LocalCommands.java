@@ -247,6 +247,8 @@ final class LocalCommands {
         + age
         + " db="
         + session.db
+        + " user="
+        + (session.user == null ? "default" : session.user.name)
         + " resp="
         + session.protocol
         + " lib-name="

@@ -85,6 +85,7 @@ class ClientUsersIT {
       assertThat(client.call("AUTH", "reports", "reports-pw")).isEqualTo("OK");
       assertThat(client.call("GET", prefix + "a")).isEqualTo("1");
       assertThat(client.call("ACL", "WHOAMI")).isEqualTo("reports");
+      assertThat(String.valueOf(client.call("CLIENT", "INFO"))).contains(" user=reports ");
     }
     try (RespClient client = RespClient.connect(proxy.address(), Duration.ofSeconds(10))) {
       assertThat(client.call("QUIT")).as("QUIT needs no login").isEqualTo("OK");
