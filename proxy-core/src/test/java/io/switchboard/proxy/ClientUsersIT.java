@@ -191,6 +191,27 @@ class ClientUsersIT {
 
   @Test
   void failedAttemptsAreCountedAndRateLimitedPerAddress() throws Exception {
+    ch.qos.logback.classic.Logger root =
+        (ch.qos.logback.classic.Logger)
+            org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+        new ch.qos.logback.core.read.ListAppender<>();
+    logged.start();
+    root.addAppender(logged);
+    try {
+      rateLimitedPerAddress();
+    } finally {
+      root.detachAppender(logged);
+    }
+    // Start-up, the failures and the block were all logged; no password or guess was.
+    assertThat(logged.list)
+        .extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+        .anyMatch(line -> line.contains("too many failed attempts"))
+        .noneMatch(line -> line.contains("app-pw") || line.contains("ops-pw"))
+        .noneMatch(line -> line.contains("guess-") || line.contains("reports-pw"));
+  }
+
+  private void rateLimitedPerAddress() throws Exception {
     try (TestProxy limited =
             TestProxy.start(
                 SharedTopology.get(),
