@@ -36,7 +36,9 @@ import java.util.function.Supplier;
  * Every meter the proxy publishes, declared here and nowhere else; the rest of the code calls these
  * methods and never builds a meter name. Names follow Prometheus conventions once rendered ({@code
  * switchboard_commands_seconds_count}, {@code switchboard_errors_total}, ...); the README lists
- * them all. Thread-safe: meters are, and per-loop caches live in {@link LoopBackends}.
+ * them all. Thread-safe: meters are, and per-loop caches live in {@link LoopBackends}. The command
+ * latency histogram is the one meter not built by Micrometer ({@link CommandLatencyHistogram}, per
+ * event loop for speed); it is registered here with the rest.
  */
 final class ProxyMetrics {
 
