@@ -46,9 +46,7 @@ class ClientUsersIT {
   static void start() throws Exception {
     proxy = TestProxy.start(SharedTopology.get(), USERS);
     try (RespClient client = as("app", "app-pw")) {
-      await()
-          .atMost(Duration.ofSeconds(10))
-          .until(() -> "OK".equals(client.call("SET", "it:ready", "1")));
+      TestProxy.awaitWrites(client);
     }
   }
 

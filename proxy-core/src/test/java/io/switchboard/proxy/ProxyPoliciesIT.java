@@ -34,9 +34,7 @@ class ProxyPoliciesIT {
             switchboard.limits.max-exclusive-connections = 2
             """);
     try (RespClient client = authenticated()) {
-      await()
-          .atMost(Duration.ofSeconds(10))
-          .until(() -> "OK".equals(client.call("SET", "it:ready", "1")));
+      TestProxy.awaitWrites(client);
     }
   }
 

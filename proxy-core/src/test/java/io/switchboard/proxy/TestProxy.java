@@ -66,6 +66,14 @@ final class TestProxy implements AutoCloseable {
     return new HostAndPort("127.0.0.1", port);
   }
 
+  /** Waits until writes go through {@code client} (already logged in, when the proxy asks). */
+  static void awaitWrites(RespClient client) {
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .ignoreExceptions()
+        .until(() -> "OK".equals(client.call("SET", "it:ready", "1")));
+  }
+
   /** Waits until the proxy has found the primary through Sentinel and writes go through. */
   void awaitPrimary() {
     try (Jedis jedis = jedis()) {
