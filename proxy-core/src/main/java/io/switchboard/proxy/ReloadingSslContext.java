@@ -51,7 +51,7 @@ final class ReloadingSslContext {
     return current;
   }
 
-  /** Rebuilds the context if a file changed since the last look; called from one thread. */
+  /** Rebuilds the context if a file changed since the last look; called from one thread only. */
   void reloadIfChanged() {
     List<String> now = stamps();
     if (now.equals(stamps) || now.equals(failed)) {

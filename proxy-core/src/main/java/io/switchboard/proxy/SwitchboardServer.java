@@ -50,6 +50,9 @@ public final class SwitchboardServer implements AutoCloseable {
   /** TLS towards Redis nodes (redis.tls), or null. */
   private final ReloadingSslContext backendTls;
 
+  /** Checks certificate files for rotation; null without TLS or with tls.reload-interval = 0. */
+  private java.util.concurrent.ScheduledExecutorService certificateReloads;
+
   private final Transport transport;
   private final EventLoopGroup group;
   private final DnsAddressResolverGroup resolver;
@@ -209,9 +212,12 @@ public final class SwitchboardServer implements AutoCloseable {
           config.redis().tls().enabled() ? "; to Redis nodes too" : "");
       long every = config.tls().reloadInterval().toMillis();
       if (every > 0) {
-        group
-            .next()
-            .scheduleWithFixedDelay(this::reloadCertificates, every, every, TimeUnit.MILLISECONDS);
+        // Its own thread: reading files and building a context must not stall an event loop.
+        certificateReloads =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+                new DefaultThreadFactory("switchboard-tls-reload", true));
+        certificateReloads.scheduleWithFixedDelay(
+            this::reloadCertificates, every, every, TimeUnit.MILLISECONDS);
       }
     }
     replication.start();
@@ -221,7 +227,7 @@ public final class SwitchboardServer implements AutoCloseable {
     return ports().get(0);
   }
 
-  /** Picks up rotated certificate files (tls.reload-interval); runs on one event loop. */
+  /** Picks up rotated certificate files (tls.reload-interval), on its own thread. */
   private void reloadCertificates() {
     for (ReloadingSslContext tls : new ReloadingSslContext[] {clientTls, backendTls}) {
       if (tls != null) {
@@ -415,5 +421,8 @@ public final class SwitchboardServer implements AutoCloseable {
         });
     group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     resolver.close();
+    if (certificateReloads != null) {
+      certificateReloads.shutdownNow();
+    }
   }
 }
