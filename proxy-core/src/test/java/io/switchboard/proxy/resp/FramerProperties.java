@@ -25,10 +25,15 @@ final class FramerProperties {
 
   /** The frames of {@code input} fed whole, after checking pieces give the same. */
   static List<String> framesOf(Supplier<ChannelHandler> framer, byte[] input, int splitEvery) {
+    return outcomeOf(framer, input, splitEvery).frames;
+  }
+
+  /** The frames and error of {@code input} fed whole, after checking pieces give the same. */
+  static Outcome outcomeOf(Supplier<ChannelHandler> framer, byte[] input, int splitEvery) {
     Outcome whole = run(framer, input, input.length + 1);
     Outcome pieces = run(framer, input, splitEvery);
     assertThat(pieces).isEqualTo(whole);
-    return whole.frames;
+    return whole;
   }
 
   /** The frames (as ISO-8859-1 text) and whether a protocol error ended the stream. */
