@@ -75,8 +75,14 @@ final class LoopBackends {
   long bytesReceived;
 
   long bytesSent;
-  private final Map<CommandSpec, CommandLatencyHistogram.Cell[]> commandCells =
-      new IdentityHashMap<>();
+
+  /**
+   * Latency cells by command name (not by spec: the command table is rebuilt from each new
+   * primary's COMMAND reply, and cells per spec would pile up, and keep old tables alive, with
+   * every failover).
+   */
+  private final Map<String, CommandLatencyHistogram.Cell[]> commandCells = new HashMap<>();
+
   private final Runnable onPrimaryDoubt;
   private final ScriptCache scripts;
   private final Map<HostAndPort, Set<String>> loadedScripts = new HashMap<>();
@@ -474,10 +480,10 @@ final class LoopBackends {
   /** The command's timer for {@code route}, cached on this loop (one map lookup per command). */
   /** Counts a command answered by {@code route} after {@code nanos} in this loop's cells. */
   void recordCommand(CommandSpec spec, ProxyMetrics.Route route, long nanos) {
-    CommandLatencyHistogram.Cell[] cells = commandCells.get(spec);
+    CommandLatencyHistogram.Cell[] cells = commandCells.get(spec.name());
     if (cells == null) {
       cells = new CommandLatencyHistogram.Cell[ProxyMetrics.Route.values().length];
-      commandCells.put(spec, cells);
+      commandCells.put(spec.name(), cells);
     }
     CommandLatencyHistogram.Cell cell = cells[route.ordinal()];
     if (cell == null) {
