@@ -78,10 +78,10 @@ final class TlsContexts {
     return new ReloadingSslContext(
         "switchboard.tls",
         List.of(tls.certFile(), tls.keyFile(), tls.caFile()),
-        () -> clientContext(tls));
+        () -> listenerContext(tls));
   }
 
-  private static SslContext clientContext(ListenerTlsConfig tls) {
+  private static SslContext listenerContext(ListenerTlsConfig tls) {
     try {
       KeyPairCheck.verify(tls.certFile(), tls.keyFile());
       SslContextBuilder builder =
