@@ -74,14 +74,27 @@ final class ClientUser {
   }
 
   /**
+   * Whether {@code command} is {@code CONTAINER|SUB} of a denied container, without a substring.
+   */
+  private boolean underDeniedContainer(String command) {
+    for (String container : deny) {
+      int length = container.length();
+      if (command.length() > length
+          && command.charAt(length) == '|'
+          && command.startsWith(container)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
    * Redis ACL's error when this user may not run {@code spec}, or null. Only for a {@link
    * #restricted} user.
    */
   String refusal(CommandSpec spec) {
     String command = spec.name();
-    int bar = command.indexOf('|');
-    boolean denied =
-        deny.contains(command) || (bar > 0 && deny.contains(command.substring(0, bar)));
+    boolean denied = deny.contains(command) || underDeniedContainer(command);
     boolean changes =
         readOnly
             && (spec.has(CommandSpec.WRITE)
