@@ -237,7 +237,7 @@ class TlsIT {
       // The Sentinel is trusted, so the proxy knows the primary; the primary is not.
       await()
           .atMost(Duration.ofSeconds(10))
-          .until(() -> proxy.admin("/topology").contains("\"address\":\"127.0.0.1:"));
+          .until(() -> proxy.admin("/topology").contains("\"primary\":{\"address\":\"127.0.0.1:"));
       await()
           .atMost(Duration.ofSeconds(15))
           .until(
@@ -276,7 +276,9 @@ class TlsIT {
           RespClient client = RespClient.connect(checking.address(), Duration.ofSeconds(10))) {
         await()
             .atMost(Duration.ofSeconds(10))
-            .until(() -> checking.admin("/topology").contains("\"address\":\"127.0.0.1:"));
+            .until(
+                () ->
+                    checking.admin("/topology").contains("\"primary\":{\"address\":\"127.0.0.1:"));
         assertThat(TestProxy.errorOf(client.call("SET", "it:tls:host", "1")))
             .startsWith("TRYAGAIN");
       }
