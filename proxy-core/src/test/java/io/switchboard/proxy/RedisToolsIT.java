@@ -65,13 +65,13 @@ class RedisToolsIT {
   @Test
   void theEmbeddedRedisServerRunsATopologyTheProxyServes() throws Exception {
     RedisBinary embedded = RedisBinary.embedded();
-    assertThat(embedded.version()).startsWith("6.2.");
+    assertThat(embedded.version()).isEqualTo("7.0.15");
     try (LocalTopology topology = LocalTopology.start(embedded, 1, 1);
         TestProxy proxy = TestProxy.start(topology, "")) {
       awaitPrimary(proxy);
       try (RespClient client = RespClient.connect(proxy.address(), Duration.ofSeconds(5))) {
-        assertThat(client.call("SET", "it:embedded", "6.2")).isEqualTo("OK");
-        assertThat(client.call("GET", "it:embedded")).isEqualTo("6.2");
+        assertThat(client.call("SET", "it:embedded", "7.0")).isEqualTo("OK");
+        assertThat(client.call("GET", "it:embedded")).isEqualTo("7.0");
       }
     }
   }

@@ -16,7 +16,7 @@ public final class Demo {
   public static void run(SwitchboardConfig config) throws Exception {
     System.out.println(
         "Starting a local Sentinel topology (1 primary, 2 replicas, 3 Sentinels)...");
-    LocalTopology topology = LocalTopology.start();
+    LocalTopology topology = LocalTopology.start(RedisBinary.forDemo(System.out::println), 2, 3);
     SentinelConfig sentinel = config.sentinel();
     SwitchboardConfig demoConfig =
         config.withSentinel(

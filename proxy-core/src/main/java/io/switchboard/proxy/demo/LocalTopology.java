@@ -94,8 +94,9 @@ public final class LocalTopology implements AutoCloseable {
     return start(2, 3);
   }
 
+  /** On the {@linkplain RedisBinary#pinned pinned} redis-server, as the tests need. */
   public static LocalTopology start(int replicaCount, int sentinelCount) throws IOException {
-    return start(RedisBinary.locate(), replicaCount, sentinelCount);
+    return start(RedisBinary.pinned(), replicaCount, sentinelCount);
   }
 
   public static LocalTopology start(RedisBinary binary, int replicaCount, int sentinelCount)
@@ -105,7 +106,7 @@ public final class LocalTopology implements AutoCloseable {
 
   public static LocalTopology start(int replicaCount, int sentinelCount, Security security)
       throws IOException {
-    return start(RedisBinary.locate(), replicaCount, sentinelCount, security);
+    return start(RedisBinary.pinned(), replicaCount, sentinelCount, security);
   }
 
   private static LocalTopology start(

@@ -8,24 +8,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
  * One {@code redis-server} process (data node or Sentinel) on a loopback port, with its config and
- * log in its own folder. Every started process is also registered with a JVM shutdown hook, so none
- * outlives the JVM that started it, whatever the tests did.
+ * log in its own folder. Every started process is adopted by {@link ChildProcessReaper}, so none
+ * outlives the JVM that started it, whatever the tests did and however the JVM ended.
  */
 public final class RedisNode implements AutoCloseable {
-
-  private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
-
-  static {
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(() -> LIVE.forEach(Process::destroyForcibly), "switchboard-redis-cleanup"));
-  }
 
   private final String name;
   private final RedisBinary binary;
@@ -120,7 +110,7 @@ public final class RedisNode implements AutoCloseable {
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("output.log").toFile()))
             .start();
-    LIVE.add(process);
+    ChildProcessReaper.adopt(process);
     awaitPing(Duration.ofSeconds(15));
   }
 
@@ -178,14 +168,12 @@ public final class RedisNode implements AutoCloseable {
       process.destroyForcibly();
       Thread.currentThread().interrupt();
     }
-    LIVE.remove(process);
   }
 
   /** SIGKILL: the crash of a node. */
   public void kill() throws InterruptedException {
     if (process != null) {
       process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-      LIVE.remove(process);
     }
   }
 
