@@ -39,6 +39,8 @@ class DemoIT {
     ProcessBuilder builder =
         new ProcessBuilder(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                // A SIGKILLed demo leaves its topology folder; JUnit deletes this one.
+                "-Djava.io.tmpdir=" + dir,
                 "-Dswitchboard.listen.port=0",
                 "-Dswitchboard.admin.port=0",
                 "-jar",
