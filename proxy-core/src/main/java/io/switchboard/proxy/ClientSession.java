@@ -3,6 +3,7 @@ package io.switchboard.proxy;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -57,6 +58,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   private final ArgCursor scratch = new ArgCursor();
 
   private final LocalCommands local;
+  private final ReplyMode replyMode = new ReplyMode();
   private final Subscription subscription;
   private final ArrayDeque<PendingCommand> replies = new ArrayDeque<>();
   private final ArrayDeque<PendingCommand> parked = new ArrayDeque<>();
@@ -125,6 +127,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
 
   Channel channel() {
     return channel;
+  }
+
+  ReplyMode replyMode() {
+    return replyMode;
   }
 
   /** What {@code GET /clients} shows of this session; called on its event loop. */
@@ -210,13 +216,16 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     loop.bytesReceived += frame.readableBytes();
     args.reset(frame);
     CommandSpec spec = loop.facts().commands().lookup(frame, args.offset(), args.length());
-    if (spec.subcommands() != null && !spec.has(CommandSpec.CONNECTION) && args.count() > 1) {
+    if (spec.subcommands() != null && args.count() > 1) {
       CommandSpec sub = spec.subcommands().lookup(frame, args.seek(1).offset(), args.length());
       if (sub != CommandSpec.UNKNOWN) {
         spec = sub;
       }
     }
     route(spec, frame);
+    if (replyMode.active()) {
+      replyMode.commandDone();
+    }
     updateAutoRead();
   }
 
@@ -485,6 +494,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   }
 
   void enqueue(PendingCommand answered) {
+    answered.silent = replyMode.silent();
     replies.add(answered);
     if (answered.closeAfter) {
       closing = true;
@@ -493,6 +503,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   }
 
   void forward(PendingCommand command) {
+    command.silent = replyMode.silent();
     replies.add(command);
     dispatch(command);
     if (command.isDone()) {
@@ -924,16 +935,24 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
       replies.poll();
       ByteBuf reply = head.reply;
       head.reply = null;
+      boolean silent = head.silent;
+      if (silent) {
+        reply.release();
+        reply = Unpooled.EMPTY_BUFFER;
+      }
       if (head.closeAfter) {
         channel.writeAndFlush(reply).addListener(ChannelFutureListener.CLOSE);
         closing = true;
         releaseQueued();
         return;
       }
-      loop.bytesSent += reply.readableBytes();
-      channel.write(reply, channel.voidPromise());
       head.markDelivered();
       loop.recycle(head);
+      if (silent) {
+        continue;
+      }
+      loop.bytesSent += reply.readableBytes();
+      channel.write(reply, channel.voidPromise());
       wrote = true;
     }
     if (wrote) {

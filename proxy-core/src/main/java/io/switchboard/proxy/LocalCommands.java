@@ -24,16 +24,25 @@ final class LocalCommands {
   private final ClientSession session;
   private final LoopBackends loop;
   private final ClientAuth auth;
+  private final ClientCommands clients;
 
   LocalCommands(ClientSession session, LoopBackends loop, ClientAuth auth) {
     this.session = session;
     this.loop = loop;
     this.auth = auth;
+    this.clients = new ClientCommands(session, loop.alloc());
   }
 
   PendingCommand answer(CommandSpec spec, ArgCursor args) {
-    if (!spec.arityAccepts(args.count())) {
+    if (spec.subcommands() != null) {
+      // A container whose subcommand the table does not know (or none was given).
+      return reply(error(args.count() == 1 ? wrongArity(spec.name()) : unknownSubcommand(args)));
+    }
+    if (!spec.arityAccepts(args.count()) || (spec.name().equals("PING") && args.count() > 2)) {
       return reply(error(wrongArity(spec.name())));
+    }
+    if (spec.name().startsWith("CLIENT|")) {
+      return reply(clients.answer(spec, args));
     }
     return switch (spec.name()) {
       case "PING" -> reply(args.count() == 1 ? Replies.pong() : bulkArg(args.seek(1)));
@@ -46,7 +55,6 @@ final class LocalCommands {
       case "SELECT" -> reply(select(args.seek(1)));
       case "HELLO" -> reply(hello(args));
       case "AUTH" -> reply(auth(args));
-      case "CLIENT" -> client(args);
       case "ACL|WHOAMI" -> reply(Replies.bulk(alloc(), session.user.name));
       case "RESET" -> {
         session.resetServerState();
@@ -107,8 +115,8 @@ final class LocalCommands {
           i += 2;
         } else if (args.is("SETNAME") && left >= 1) {
           String candidate = args.seek(i + 1).string();
-          if (!validName(candidate)) {
-            return error(BAD_NAME);
+          if (!ClientCommands.validName(candidate)) {
+            return error(ClientCommands.BAD_NAME);
           }
           newName = candidate;
           i += 1;
@@ -179,7 +187,7 @@ final class LocalCommands {
       if (auth.failed(from)) {
         log.warn(
             "Refusing AUTH from {} for up to {}: too many failed attempts",
-            address(from),
+            ClientCommands.address(from),
             loop.config().auth().failureWindow());
       }
       return error(WRONGPASS);
@@ -188,93 +196,16 @@ final class LocalCommands {
     return null;
   }
 
-  private PendingCommand client(ArgCursor args) {
-    args.seek(1);
-    if (args.is("ID") && args.count() == 2) {
-      return reply(Replies.integer(alloc(), session.id));
-    }
-    if (args.is("GETNAME") && args.count() == 2) {
-      return reply(
-          session.name == null || session.name.isEmpty()
-              ? Replies.nil(session.protocol)
-              : Replies.bulk(alloc(), session.name));
-    }
-    if (args.is("SETNAME") && args.count() == 3) {
-      String candidate = args.seek(2).string();
-      if (!validName(candidate)) {
-        return reply(error(BAD_NAME));
-      }
-      session.name = candidate;
-      return reply(Replies.ok());
-    }
-    if (args.is("SETINFO") && args.count() == 4) {
-      boolean name = args.seek(2).is("LIB-NAME");
-      boolean version = args.is("LIB-VER");
-      if (!name && !version) {
-        return reply(error("ERR Unrecognized option '" + args.string() + "'"));
-      }
-      String value = args.seek(3).string();
-      if (name) {
-        session.libName = value;
-      } else {
-        session.libVersion = value;
-      }
-      return reply(Replies.ok());
-    }
-    if (args.is("INFO") && args.count() == 2) {
-      return reply(Replies.bulk(alloc(), info()));
-    }
-    String sub = args.string().toUpperCase(Locale.ROOT);
-    return reply(
-        error(
-            "ERR 'CLIENT "
-                + sub
-                + "' is not supported by Switchboard: client connections are multiplexed, "
-                + "so per-connection server state cannot be changed or inspected"));
-  }
-
-  private String info() {
-    long age = (System.currentTimeMillis() - session.connectedAtMillis) / 1000;
-    return "id="
-        + session.id
-        + " addr="
-        + address(session.channel().remoteAddress())
-        + " laddr="
-        + address(session.channel().localAddress())
-        + " name="
-        + (session.name == null ? "" : session.name)
-        + " age="
-        + age
-        + " db="
-        + session.db
-        + " user="
-        + (session.user == null ? "default" : session.user.name)
-        + " resp="
-        + session.protocol
-        + " lib-name="
-        + session.libName
-        + " lib-ver="
-        + session.libVersion
-        + "\n";
-  }
-
-  private static String address(java.net.SocketAddress address) {
-    return address instanceof java.net.InetSocketAddress inet
-        ? inet.getAddress().getHostAddress() + ":" + inet.getPort()
-        : String.valueOf(address);
-  }
-
-  private static final String BAD_NAME =
-      "ERR Client names cannot contain spaces, newlines or special characters.";
-
-  private static boolean validName(String name) {
-    for (int i = 0; i < name.length(); i++) {
-      char c = name.charAt(i);
-      if (c < '!' || c > '~') {
-        return false;
-      }
-    }
-    return true;
+  /** Redis's reply to a subcommand its container does not have: quoted as sent, at most 128. */
+  private static String unknownSubcommand(ArgCursor args) {
+    String container = args.reset(args.frame()).string().toUpperCase(Locale.ROOT);
+    String sub = args.seek(1).string();
+    sub = sub.length() > 128 ? sub.substring(0, 128) : sub;
+    return "ERR unknown subcommand '"
+        + sub.replace('\r', ' ').replace('\n', ' ')
+        + "'. Try "
+        + container
+        + " HELP.";
   }
 
   private static String wrongArity(String name) {

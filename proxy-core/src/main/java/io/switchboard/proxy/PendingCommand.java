@@ -69,6 +69,9 @@ final class PendingCommand {
   /** Close the client after this reply is written (QUIT, protocol errors). */
   boolean closeAfter;
 
+  /** The client turned this reply off (CLIENT REPLY OFF or SKIP): dropped in its turn. */
+  boolean silent;
+
   /**
    * The fields most commands never use, apart so that a plain forwarded command stays a 64-byte
    * object (it was 104, most of the heap a forwarded command cost).
@@ -172,6 +175,7 @@ final class PendingCommand {
     this.sentTo = null;
     this.heldSinceNanos = 0;
     this.route = TO_PRIMARY;
+    this.silent = false;
   }
 
   static PendingCommand internal(ByteBuf request, Consumer<ByteBuf> onReply) {

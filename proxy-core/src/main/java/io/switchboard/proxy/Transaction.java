@@ -157,9 +157,10 @@ final class Transaction {
           forwardOnLease(spec, frame);
         }
       }
-      case "HELLO", "AUTH", "CLIENT" -> session.reject(frame, notInMulti(spec));
+      case "HELLO", "AUTH" -> session.reject(frame, notInMulti(spec));
       default -> {
-        if (spec.has(CommandSpec.PUBSUB)) {
+        if (spec.has(CommandSpec.PUBSUB)
+            || (spec.has(CommandSpec.CONNECTION) && name.startsWith("CLIENT"))) {
           session.reject(frame, notInMulti(spec));
         } else {
           forwardOnLease(spec, frame);

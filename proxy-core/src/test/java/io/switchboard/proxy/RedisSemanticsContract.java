@@ -34,12 +34,14 @@ import redis.clients.jedis.resps.ScanResult;
 /**
  * What a client can see of Redis, written once and run against two targets: Switchboard in front of
  * the shared topology, and that topology's primary directly. Any difference between the two runs is
- * something the proxy changed that a client can observe.
+ * something the proxy changed that a client can observe. Topics of their own are in the interfaces
+ * it implements.
  */
-abstract class RedisSemanticsContract {
+abstract class RedisSemanticsContract implements ConnectionCommandsContract {
 
   /** Where the client under test connects. */
-  abstract HostAndPort target();
+  @Override
+  public abstract HostAndPort target();
 
   private final String prefix = "it:sem:" + UUID.randomUUID() + ":";
 

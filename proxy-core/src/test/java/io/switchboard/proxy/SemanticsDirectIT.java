@@ -6,7 +6,7 @@ import io.switchboard.config.HostAndPort;
 class SemanticsDirectIT extends RedisSemanticsContract {
 
   @Override
-  HostAndPort target() {
+  public HostAndPort target() {
     return SharedTopology.get().primary().address();
   }
 }

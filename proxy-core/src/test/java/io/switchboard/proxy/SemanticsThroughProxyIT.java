@@ -21,7 +21,7 @@ class SemanticsThroughProxyIT extends RedisSemanticsContract {
   }
 
   @Override
-  HostAndPort target() {
+  public HostAndPort target() {
     return proxy.address();
   }
 }

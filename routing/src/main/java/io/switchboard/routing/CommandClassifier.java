@@ -11,9 +11,16 @@ import java.util.Set;
  */
 final class CommandClassifier {
 
-  /** Answered by the proxy from session state; see LocalCommands in proxy-core. */
+  /**
+   * Answered by the proxy from session state; see LocalCommands in proxy-core. Every CLIENT
+   * subcommand is too, but for {@link #SERVER_WIDE_CLIENT}.
+   */
   private static final Set<String> LOCAL =
       Set.of("PING", "ECHO", "QUIT", "SELECT", "HELLO", "AUTH", "CLIENT", "RESET", "ACL|WHOAMI");
+
+  /** CLIENT subcommands about the server rather than one connection: the primary answers. */
+  private static final Set<String> SERVER_WIDE_CLIENT =
+      Set.of("CLIENT|PAUSE", "CLIENT|UNPAUSE", "CLIENT|HELP");
 
   /** Need a server connection of their own for good: replication streams and server taps. */
   private static final Set<String> UNSUPPORTED =
@@ -57,7 +64,8 @@ final class CommandClassifier {
     if (SUBSCRIBER_MODE.contains(name)) {
       flags |= CommandSpec.PUBSUB;
     }
-    if (LOCAL.contains(name)) {
+    if (LOCAL.contains(name)
+        || (name.startsWith("CLIENT|") && !SERVER_WIDE_CLIENT.contains(name))) {
       flags |= CommandSpec.CONNECTION;
     }
     if (UNSUPPORTED.contains(name)) {
