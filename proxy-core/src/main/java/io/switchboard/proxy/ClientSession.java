@@ -257,6 +257,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
       borrowFor(spec, frame);
     } else if (spec.has(CommandSpec.SCRIPT_CACHE)) {
       scriptCommand(spec, frame);
+    } else if (spec.has(CommandSpec.EVERY_NODE)) {
+      // Replicas known now; one that joins later keeps its own configuration (README).
+      loop.broadcastToReplicas(frame.retainedDuplicate());
+      forwardToPrimary(spec, frame);
     } else {
       if (spec.has(CommandSpec.SCRIPT_BODY) && args.count() > 1) {
         args.seek(1);

@@ -282,6 +282,24 @@ class ReadRoutingIT {
   }
 
   @Test
+  void configSetThroughTheProxyReachesEveryReplica() throws Exception {
+    try (RespClient client = RespClient.connect(proxy.address(), Duration.ofSeconds(5))) {
+      assertThat(client.call("CONFIG", "SET", "set-max-intset-entries", "7")).isEqualTo("OK");
+      for (RedisNode node : topology.dataNodes()) {
+        await()
+            .atMost(Duration.ofSeconds(5))
+            .until(
+                () -> node.call("CONFIG", "GET", "set-max-intset-entries"),
+                reply -> List.of("set-max-intset-entries", "7").equals(reply));
+      }
+    } finally {
+      for (RedisNode node : topology.dataNodes()) {
+        node.call("CONFIG", "SET", "set-max-intset-entries", "512");
+      }
+    }
+  }
+
+  @Test
   void subscriptionsAreServedByAReplica() throws Exception {
     try (RespClient sub = RespClient.connect(proxy.address(), Duration.ofSeconds(10))) {
       assertThat(sub.call("SUBSCRIBE", prefix + "ch"))

@@ -37,7 +37,8 @@ import redis.clients.jedis.resps.ScanResult;
  * something the proxy changed that a client can observe. Topics of their own are in the interfaces
  * it implements.
  */
-abstract class RedisSemanticsContract implements ConnectionCommandsContract {
+abstract class RedisSemanticsContract
+    implements ConnectionCommandsContract, ServerCommandsContract {
 
   /** Where the client under test connects. */
   @Override

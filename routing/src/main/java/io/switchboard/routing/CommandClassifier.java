@@ -33,6 +33,24 @@ final class CommandClassifier {
       Set.of(
           "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE");
 
+  /**
+   * Read-only, but answered from how the node stores the key: encodings follow each node's own
+   * configuration, access times and frequencies each node's own reads, and a replica counts keys
+   * whose time ran out until the primary's DEL reaches it.
+   */
+  private static final Set<String> NODE_STATE =
+      Set.of(
+          "OBJECT|ENCODING",
+          "OBJECT|FREQ",
+          "OBJECT|IDLETIME",
+          "OBJECT|REFCOUNT",
+          "MEMORY|USAGE",
+          "DBSIZE");
+
+  /** Node configuration a client sets for "the server": every data node gets it. */
+  private static final Set<String> EVERY_NODE =
+      Set.of("CONFIG|SET", "CONFIG|REWRITE", "CONFIG|RESETSTAT");
+
   private static final Set<String> CURSORS = Set.of("SCAN", "SSCAN", "HSCAN", "ZSCAN");
 
   private CommandClassifier() {}
@@ -70,6 +88,12 @@ final class CommandClassifier {
     }
     if (UNSUPPORTED.contains(name)) {
       flags |= CommandSpec.UNSUPPORTED;
+    }
+    if (NODE_STATE.contains(name)) {
+      flags |= CommandSpec.NODE_STATE;
+    }
+    if (EVERY_NODE.contains(name)) {
+      flags |= CommandSpec.EVERY_NODE;
     }
     if (CURSORS.contains(name)) {
       flags |= CommandSpec.CURSOR;

@@ -55,6 +55,18 @@ public record CommandSpec(
   /** Changes the script cache of one node: SCRIPT LOAD, SCRIPT FLUSH (must reach every node). */
   public static final int SCRIPT_CACHE = 1 << 11;
 
+  /**
+   * Describes how one node stores a key rather than the data (OBJECT ENCODING, MEMORY USAGE,
+   * DBSIZE): nodes differ, so the primary answers, the node the session's writes went to.
+   */
+  public static final int NODE_STATE = 1 << 12;
+
+  /**
+   * Changes the configuration of the node it runs on, which the client means for the server as a
+   * whole (CONFIG SET): sent to every data node, the primary's reply answers.
+   */
+  public static final int EVERY_NODE = 1 << 13;
+
   /** Anything the table does not know: forwarded to the primary, as the safe default. */
   public static final CommandSpec UNKNOWN = new CommandSpec("", -1, 0, 0, 0, 0, null, null);
 
@@ -68,7 +80,8 @@ public record CommandSpec(
 
   /** Whether replicas may answer it: read-only and nothing that needs a connection's state. */
   public boolean isRead() {
-    return (flags & (READONLY | WRITE | BLOCKING | PUBSUB | TRANSACTION | CONNECTION)) == READONLY;
+    return (flags & (READONLY | WRITE | BLOCKING | PUBSUB | TRANSACTION | CONNECTION | NODE_STATE))
+        == READONLY;
   }
 
   /** Whether {@code argc} arguments (name included) satisfy the arity. */
