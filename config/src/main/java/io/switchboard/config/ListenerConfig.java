@@ -5,9 +5,12 @@ package io.switchboard.config;
  * with a client library that knows nothing of replicas.
  *
  * @param tls the port speaks TLS, with the certificate of {@link ListenerTlsConfig}
+ * @param replicaSubscriptions SUBSCRIBE and PSUBSCRIBE go to a replica when reads may; otherwise to
+ *     the primary, where PUBLISH runs and counts them
  */
 public record ListenerConfig(
     Endpoint endpoint,
     RoutingConfig.ReadFrom readFrom,
     RoutingConfig.Consistency consistency,
-    boolean tls) {}
+    boolean tls,
+    boolean replicaSubscriptions) {}

@@ -14,7 +14,7 @@ import java.util.Set;
 final class SettingsReader {
 
   private static final Set<String> LISTENER_KEYS =
-      Set.of("host", "port", "read-from", "consistency", "tls");
+      Set.of("host", "port", "read-from", "consistency", "tls", "replica-subscriptions");
   private static final Set<String> USER_KEYS =
       Set.of("name", "password", "password-sha256", "read-only", "deny");
 
@@ -157,7 +157,8 @@ final class SettingsReader {
               item.hasPath("consistency")
                   ? r.option("consistency", RoutingConfig.Consistency.class)
                   : routing.consistency(),
-              item.hasPath("tls") && r.bool("tls")));
+              item.hasPath("tls") && r.bool("tls"),
+              item.hasPath("replica-subscriptions") && r.bool("replica-subscriptions")));
     }
     return out;
   }

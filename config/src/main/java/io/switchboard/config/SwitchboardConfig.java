@@ -32,7 +32,8 @@ public record SwitchboardConfig(
   public List<ListenerConfig> allListeners() {
     List<ListenerConfig> all = new ArrayList<>();
     all.add(
-        new ListenerConfig(listen, routing.readFrom(), routing.consistency(), tls.onMainPort()));
+        new ListenerConfig(
+            listen, routing.readFrom(), routing.consistency(), tls.onMainPort(), false));
     all.addAll(listeners);
     return all;
   }

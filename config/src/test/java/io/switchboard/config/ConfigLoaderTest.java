@@ -147,13 +147,20 @@ class ConfigLoaderTest {
             """
             switchboard.routing.consistency = eventual
             switchboard.routing.deny = [flushall, "config|set"]
-            switchboard.listeners = [{ port = 6380, read-from = primary }]
+            switchboard.listeners = [
+              { port = 6380, read-from = primary }
+              { port = 6381, read-from = replica, replica-subscriptions = true }
+            ]
             """);
-    assertThat(config.allListeners()).hasSize(2);
+    assertThat(config.allListeners()).hasSize(3);
     ListenerConfig extra = config.allListeners().get(1);
     assertThat(extra.endpoint()).isEqualTo(new Endpoint("0.0.0.0", 6380));
     assertThat(extra.readFrom()).isEqualTo(RoutingConfig.ReadFrom.PRIMARY);
     assertThat(extra.consistency()).isEqualTo(RoutingConfig.Consistency.EVENTUAL);
+    assertThat(config.allListeners())
+        .extracting(ListenerConfig::replicaSubscriptions)
+        .as("subscriptions on the primary unless a listener opts in")
+        .containsExactly(false, false, true);
     assertThat(config.routing().deny()).containsExactlyInAnyOrder("FLUSHALL", "CONFIG|SET");
   }
 

@@ -178,6 +178,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     return listener.consistency();
   }
 
+  boolean replicaSubscriptions() {
+    return listener.replicaSubscriptions();
+  }
+
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
     channel = ctx.channel();

@@ -17,8 +17,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A session's subscriptions: channels, patterns and shard channels, carried by an exclusive backend
- * connection of their own. It goes to a replica when the session's reads may (replicas deliver what
- * the primary publishes), else to the primary.
+ * connection of their own. It goes to the primary, where PUBLISH runs, so PUBLISH and PUBSUB count
+ * the session's subscriptions as one Redis would; a listener with {@code replica-subscriptions}
+ * sends it to a replica when the session's reads may go there (replicas deliver what the primary
+ * publishes, but the primary does not count them).
  *
  * <p>Every frame on that connection is either a confirmation (one per channel named, or one for a
  * bare UNSUBSCRIBE) that answers the oldest subscribe-family command, or a published message that
@@ -126,7 +128,9 @@ final class Subscription implements SubscriptionSink {
     }
     HostAndPort node = null;
     ReadFrom readFrom = session.readFrom();
-    if (readFrom != ReadFrom.PRIMARY && session.consistency() != Consistency.PRIMARY) {
+    if (session.replicaSubscriptions()
+        && readFrom != ReadFrom.PRIMARY
+        && session.consistency() != Consistency.PRIMARY) {
       node = loop.balancer().pick(0, session.protocol, readFrom == ReadFrom.ANY, -1);
     }
     if (node == null) {

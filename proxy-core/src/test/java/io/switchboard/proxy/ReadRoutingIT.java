@@ -3,6 +3,7 @@ package io.switchboard.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.switchboard.config.HostAndPort;
 import io.switchboard.proxy.demo.LocalTopology;
 import io.switchboard.proxy.demo.RedisNode;
 import io.switchboard.proxy.demo.RespClient;
@@ -44,7 +45,7 @@ class ReadRoutingIT {
             switchboard.routing.outlier-ejection = 2s
             switchboard.listeners = [
               { host = 127.0.0.1, port = 0, read-from = primary },
-              { host = 127.0.0.1, port = 0, read-from = replica }
+              { host = 127.0.0.1, port = 0, read-from = replica, replica-subscriptions = true }
             ]
             """);
     proxy.awaitPrimary();
@@ -300,8 +301,9 @@ class ReadRoutingIT {
   }
 
   @Test
-  void subscriptionsAreServedByAReplica() throws Exception {
-    try (RespClient sub = RespClient.connect(proxy.address(), Duration.ofSeconds(10))) {
+  void subscriptionsAreServedByAReplicaWhereTheListenerOptsIn() throws Exception {
+    HostAndPort optedIn = new HostAndPort("127.0.0.1", proxy.ports().get(2));
+    try (RespClient sub = RespClient.connect(optedIn, Duration.ofSeconds(10))) {
       assertThat(sub.call("SUBSCRIBE", prefix + "ch"))
           .isEqualTo(List.of("subscribe", prefix + "ch", 1L));
       long onReplicas = 0;

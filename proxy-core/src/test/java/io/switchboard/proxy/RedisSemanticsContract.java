@@ -225,9 +225,28 @@ abstract class RedisSemanticsContract
     }
   }
 
+  @Test
+  void publishAndPubsubCountEverySubscriberAsOneRedisWould() throws Exception {
+    String channel = key("counted");
+    try (RespClient plain = client();
+        RespClient pattern = client();
+        RespClient pub = client()) {
+      long patternsBefore = (Long) pub.call("PUBSUB", "NUMPAT");
+      assertThat(plain.call("SUBSCRIBE", channel)).isEqualTo(List.of("subscribe", channel, 1L));
+      assertThat(pattern.call("PSUBSCRIBE", key("count*")))
+          .isEqualTo(List.of("psubscribe", key("count*"), 1L));
+      assertThat(pub.call("PUBLISH", channel, "hi")).as("subscribers that heard it").isEqualTo(2L);
+      assertThat(pub.call("PUBSUB", "NUMSUB", channel)).isEqualTo(List.of(channel, 1L));
+      assertThat(pub.call("PUBSUB", "NUMPAT")).isEqualTo(patternsBefore + 1);
+      assertThat(pub.call("PUBSUB", "CHANNELS", channel)).isEqualTo(List.of(channel));
+      assertThat(plain.read()).isEqualTo(List.of("message", channel, "hi"));
+      assertThat(pattern.read()).isEqualTo(List.of("pmessage", key("count*"), channel, "hi"));
+    }
+  }
+
   /**
-   * Subscriptions may live on a replica, which hears a publish once replication carries it, and a
-   * fresh subscription needs a moment to be in place: publish until the message comes.
+   * Publishes until the message comes: a subscription on a replica (a listener's opt-in) hears a
+   * publish only once replication carries it.
    */
   private static void publishUntilReceived(
       RespClient pub, RespClient sub, String channel, String message) throws IOException {
