@@ -62,6 +62,10 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   private final Subscription subscription;
   private final ArrayDeque<PendingCommand> replies = new ArrayDeque<>();
   private final ArrayDeque<PendingCommand> parked = new ArrayDeque<>();
+
+  /** Commands read before the proxy knew any primary, in order ({@link FirstPrimaryWait}). */
+  private ArrayDeque<ByteBuf> beforeFirstPrimary;
+
   private final int maxInflight;
   private final long maxOutputBytes;
   private Channel channel;
@@ -210,16 +214,25 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    ByteBuf frame = (ByteBuf) msg;
+    handle((ByteBuf) msg);
+    updateAutoRead();
+  }
+
+  private void handle(ByteBuf frame) {
     if (closing) {
       frame.release();
       return;
     }
     readAtNanos = decoder.lastInputNanos(); // the read it arrived in: no clock call per command
-    commands++;
-    loop.bytesReceived += frame.readableBytes();
     args.reset(frame);
     CommandSpec spec = loop.facts().commands().lookup(frame, args.offset(), args.length());
+    if (beforeFirstPrimary != null
+        || (loop.firstPrimary().pending() && !spec.has(CommandSpec.CONNECTION))) {
+      waitForFirstPrimary(frame);
+      return;
+    }
+    commands++;
+    loop.bytesReceived += frame.readableBytes();
     if (spec.subcommands() != null && args.count() > 1) {
       CommandSpec sub = spec.subcommands().lookup(frame, args.seek(1).offset(), args.length());
       if (sub != CommandSpec.UNKNOWN) {
@@ -229,6 +242,26 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     route(spec, frame);
     if (replyMode.active()) {
       replyMode.commandDone();
+    }
+  }
+
+  private void waitForFirstPrimary(ByteBuf frame) {
+    if (beforeFirstPrimary == null) {
+      beforeFirstPrimary = new ArrayDeque<>();
+      loop.firstPrimary().add(this);
+    }
+    beforeFirstPrimary.add(frame);
+  }
+
+  /** The proxy knows a primary now, or gave up waiting: the held commands run in order. */
+  void resumeAfterFirstPrimary() {
+    ArrayDeque<ByteBuf> held = beforeFirstPrimary;
+    beforeFirstPrimary = null;
+    if (held == null) {
+      return;
+    }
+    while (!held.isEmpty()) {
+      handle(held.poll());
     }
     updateAutoRead();
   }
@@ -1042,7 +1075,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     if (closed) {
       return;
     }
-    boolean want = !closing && !stopped && replies.size() < maxInflight && channel.isWritable();
+    int waiting = replies.size() + (beforeFirstPrimary == null ? 0 : beforeFirstPrimary.size());
+    boolean want = !closing && !stopped && waiting < maxInflight && channel.isWritable();
     if (channel.config().isAutoRead() != want) {
       channel.config().setAutoRead(want);
       if (want) {
@@ -1090,6 +1124,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
       command.releaseRequest();
     }
     parked.clear();
+    if (beforeFirstPrimary != null) {
+      beforeFirstPrimary.forEach(ByteBuf::release);
+      beforeFirstPrimary = null;
+      loop.firstPrimary().remove(this);
+    }
     replies.clear();
     transaction.close();
     subscription.close();

@@ -106,6 +106,7 @@ final class LoopBackends {
   private final ArrayList<ClientSession> dirtyClients = new ArrayList<>();
   private final ReadBalancer balancer;
   private Topology topology;
+  private final FirstPrimaryWait firstPrimary;
   private final AtomicReference<ReplicationSnapshot> replication;
   private int generation;
 
@@ -142,6 +143,20 @@ final class LoopBackends {
     this.backendTls = backendTls;
     this.topology = initial;
     this.balancer = new ReadBalancer(this, config.routing());
+    this.firstPrimary = new FirstPrimaryWait(initial);
+    if (firstPrimary.pending()) {
+      eventLoop.schedule(
+          () -> {
+            firstPrimary.end();
+            flushAll();
+          },
+          config.failover().holdTimeout().toNanos(),
+          TimeUnit.NANOSECONDS);
+    }
+  }
+
+  FirstPrimaryWait firstPrimary() {
+    return firstPrimary;
   }
 
   EventLoop eventLoop() {
@@ -623,6 +638,7 @@ final class LoopBackends {
       }
     }
     unconfirmedAcks.check();
+    firstPrimary.onTopology(next);
     flushAll();
   }
 
