@@ -19,7 +19,7 @@ public class ReplyFramerBenchmark extends FramerBenchmark {
 
   @Override
   ChannelHandler framer() {
-    return new RespReplyDecoder(128);
+    return new RespReplyDecoder();
   }
 
   @Override

@@ -8,7 +8,6 @@ public record LimitsConfig(
     int maxMultibulk,
     long maxRequestBytes,
     int maxInlineBytes,
-    int maxReplyNesting,
     int maxInflightPerClient,
     long clientOutputBufferBytes,
     int maxHeldPerPool,

@@ -90,7 +90,6 @@ final class SettingsReader {
             r.intBetween("limits.max-multibulk", 1, Integer.MAX_VALUE),
             r.bytes("limits.max-request-bytes", Integer.MAX_VALUE - 1024),
             (int) r.bytes("limits.max-inline-bytes", 1 << 30),
-            r.intBetween("limits.max-reply-nesting", 1, 4096),
             r.intBetween("limits.max-inflight-per-client", 1, 1 << 20),
             r.bytes("limits.client-output-buffer-bytes", Long.MAX_VALUE),
             r.intBetween("limits.max-held-per-pool", 1, Integer.MAX_VALUE),

@@ -653,7 +653,7 @@ final class LoopBackends {
                   ch.pipeline().addLast(TlsContexts.handlerFor(backendTls.get(), ch.alloc(), node));
                 }
                 ch.pipeline()
-                    .addLast(new RespReplyDecoder(config.limits().maxReplyNesting()))
+                    .addLast(new RespReplyDecoder())
                     .addLast(new BackendHandler(connection, LoopBackends.this));
               }
             })

@@ -284,6 +284,30 @@ abstract class RedisSemanticsContract
   }
 
   @Test
+  void aScriptReplyNestedAThousandDeepArrivesWholeAndThePipelineGoesOn() throws IOException {
+    String nested =
+        "local top = {} local at = top for i = 1, 999 do local inner = {} at[1] = inner at = inner"
+            + " end return top";
+    try (RespClient c = client()) {
+      c.send(
+          concat(
+              RespClient.encode("EVAL", nested, "0"),
+              RespClient.encode("SET", key("after-deep"), "1"),
+              RespClient.encode("GET", key("after-deep"))));
+      Object level = c.read();
+      int depth = 0;
+      while (level instanceof List<?> list && !list.isEmpty()) {
+        depth++;
+        level = list.get(0);
+      }
+      assertThat(level).as("the innermost table").isEqualTo(List.of());
+      assertThat(depth + 1).as("levels of nesting").isEqualTo(1000);
+      assertThat(c.read()).isEqualTo("OK");
+      assertThat(c.read()).isEqualTo("1");
+    }
+  }
+
+  @Test
   void scriptFlushForgetsLoadedScripts() throws IOException {
     try (RespClient c = client()) {
       String body = "return '" + prefix + "'";

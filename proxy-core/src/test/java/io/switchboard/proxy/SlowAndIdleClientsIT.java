@@ -22,8 +22,7 @@ import redis.clients.jedis.Jedis;
  * The limits on clients that take without giving back: one that never reads its replies is
  * disconnected past limits.client-output-buffer-bytes with a log line naming the limit; idle
  * clients are closed after limits.client-idle-timeout, except those waiting in a blocking command
- * or subscribed (as Redis's timeout); a reply nested deeper than limits.max-reply-nesting fails
- * that command only. Everyone else is served throughout.
+ * or subscribed (as Redis's timeout). Everyone else is served throughout.
  */
 class SlowAndIdleClientsIT {
 
@@ -37,7 +36,6 @@ class SlowAndIdleClientsIT {
             """
             switchboard.limits.client-output-buffer-bytes = 1m
             switchboard.limits.client-idle-timeout = 1s
-            switchboard.limits.max-reply-nesting = 32
             """);
     proxy.awaitPrimary();
   }
@@ -144,36 +142,5 @@ class SlowAndIdleClientsIT {
       closed = true;
     }
     assertThat(closed).as("the idle client was closed").isTrue();
-  }
-
-  @Test
-  void aReplyNestedDeeperThanTheLimitFailsThatCommandOnly() throws Exception {
-    // Redis returns a Lua table nested ten thousand levels deep; here 40 is past the limit of 32.
-    String nested =
-        "local top = {} local at = top for i = 1, 40 do local inner = {} at[1] = inner at = inner"
-            + " end return top";
-    try (RespClient client = RespClient.connect(proxy.address(), Duration.ofSeconds(10))) {
-      // Pipelined behind it on the same backend connection: answered as usual, as the connection
-      // is not dropped for it.
-      client.send(
-          concat(
-              RespClient.encode("EVAL", nested, "0"),
-              RespClient.encode("SET", "it:nested:after", "1"),
-              RespClient.encode("GET", "it:nested:after")));
-      assertThat(TestProxy.errorOf(client.read()))
-          .isEqualTo(
-              "ERR Switchboard: the reply is nested deeper than limits.max-reply-nesting (32)");
-      assertThat(client.read()).isEqualTo("OK");
-      assertThat(client.read()).isEqualTo("1");
-      assertThat(client.call("EVAL", nested.replace("40", "20"), "0")).isInstanceOf(List.class);
-    }
-  }
-
-  private static byte[] concat(byte[]... parts) {
-    java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
-    for (byte[] part : parts) {
-      all.writeBytes(part);
-    }
-    return all.toByteArray();
   }
 }

@@ -29,7 +29,7 @@ public final class RespClient implements Closeable {
   private final Socket socket;
   private final InputStream in;
   private final OutputStream out;
-  private final EmbeddedChannel framer = new EmbeddedChannel(new RespReplyDecoder(1024));
+  private final EmbeddedChannel framer = new EmbeddedChannel(new RespReplyDecoder());
   private final byte[] chunk = new byte[64 * 1024];
 
   private RespClient(Socket socket) throws IOException {

@@ -9,43 +9,23 @@ import io.netty.channel.ChannelHandlerContext;
  * ({@code >}) from a reply. Resumable, so a reply of a million elements arriving in many reads is
  * scanned once.
  *
- * <p>A reply nested deeper than the limit is not kept whole: the rest of it is only counted (values
- * still to come, one number instead of a level per nesting) until it ends, and the command gets an
- * error in its place. A client can make Redis nest a reply ten thousand levels deep (a Lua table);
- * treating that as a broken connection would fail every other client's commands on it.
+ * <p>Framing needs no stack: one count of the values still to come tells where a reply ends. It
+ * starts at 1, each value takes one, and an aggregate's header adds its elements. So a reply nested
+ * as deep as Redis nests it (a Lua table ten thousand levels deep, on request) is framed and
+ * forwarded whole in constant state, beside the reply's own bytes.
  */
 public final class RespReplyDecoder extends FramingDecoder {
 
   // Longest header or simple line accepted; Redis never sends one anywhere near this.
   private static final int MAX_LINE = 1 << 20;
 
-  private final int[] remaining;
-  private int depth;
   private int scanned;
 
-  /** Past the nesting limit: values of the current reply still to come, or -1 when within it. */
-  private long skipping = -1;
-
-  public RespReplyDecoder(int maxNesting) {
-    this.remaining = new int[maxNesting];
-  }
+  /** Values of the current reply still to come. */
+  private long remaining = 1;
 
   @Override
   ByteBuf nextFrame(ChannelHandlerContext ctx, ByteBuf in) {
-    ByteBuf frame = decodeOne(in);
-    if (frame == null || skipping < 0) {
-      return frame;
-    }
-    frame.release();
-    skipping = -1;
-    return Replies.error(
-        ctx.alloc(),
-        "ERR Switchboard: the reply is nested deeper than limits.max-reply-nesting ("
-            + remaining.length
-            + ")");
-  }
-
-  private ByteBuf decodeOne(ByteBuf in) {
     int start = in.readerIndex();
     while (true) {
       int pos = start + scanned;
@@ -94,25 +74,9 @@ public final class RespReplyDecoder extends FramingDecoder {
                 "Protocol error: unexpected reply type byte " + (type & 0xff));
       }
       scanned = next - start;
-      if (skipping >= 0) {
-        skipping += children - 1; // this value is read; its elements are still to come
-      } else if (children > 0 && depth == remaining.length) {
-        // Values still to come: this one's elements, and at each open level those after the
-        // element being read there (the aggregate one level down).
-        skipping = children;
-        for (int i = 0; i < depth; i++) {
-          skipping += remaining[i] - 1;
-        }
-      } else if (children > 0) {
-        remaining[depth++] = (int) children;
-        continue;
-      } else {
-        while (depth > 0 && --remaining[depth - 1] == 0) {
-          depth--;
-        }
-      }
-      if (skipping == 0 || (skipping < 0 && depth == 0)) {
-        depth = 0;
+      remaining += children - 1;
+      if (remaining == 0) {
+        remaining = 1;
         ByteBuf frame = in.readRetainedSlice(scanned);
         scanned = 0;
         return frame;
