@@ -71,6 +71,11 @@ final class ClientAuth {
     return defaultUserOn && defaultUser.needsPassword();
   }
 
+  /** Whether a user of this name exists (the default user always does, as in Redis). */
+  boolean exists(String name) {
+    return name.equals("default") || users.containsKey(name);
+  }
+
   /** The user named, if it exists and is on, and the password is its own; else null. */
   ClientUser check(String name, byte[] password) {
     ClientUser user =

@@ -5,9 +5,10 @@ import io.netty.buffer.ByteBufAllocator;
 import io.switchboard.proxy.resp.ArgCursor;
 import io.switchboard.proxy.resp.Replies;
 import io.switchboard.routing.CommandSpec;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The {@code CLIENT} subcommands the proxy answers itself, because the client's connection ends at
@@ -22,15 +23,40 @@ final class ClientCommands {
       "ERR Client names cannot contain spaces, newlines or special characters.";
 
   private final ClientSession session;
+  private final LoopBackends loop;
+  private final ClientAuth auth;
+  private final ClientDirectory directory;
   private final ByteBufAllocator alloc;
 
-  ClientCommands(ClientSession session, ByteBufAllocator alloc) {
+  ClientCommands(
+      ClientSession session, LoopBackends loop, ClientAuth auth, ClientDirectory directory) {
     this.session = session;
-    this.alloc = alloc;
+    this.loop = loop;
+    this.auth = auth;
+    this.directory = directory;
+    this.alloc = loop.alloc();
   }
 
-  /** Answers {@code CLIENT <sub> ...}; arity was checked against {@code spec} already. */
-  ByteBuf answer(CommandSpec spec, ArgCursor args) {
+  /**
+   * Answers {@code CLIENT <sub> ...}; arity was checked against {@code spec} already. LIST and KILL
+   * look at every event loop's clients, so their answer comes later.
+   */
+  PendingCommand answer(CommandSpec spec, ArgCursor args) {
+    try {
+      return switch (spec.name()) {
+        case "CLIENT|LIST" -> list(ClientFilter.list(args));
+        case "CLIENT|KILL" ->
+            args.count() == 3
+                ? kill(ClientFilter.address(args.seek(2).string()), true)
+                : kill(ClientFilter.kill(args, session, auth::exists), false);
+        default -> PendingCommand.answered(session, answerNow(spec, args));
+      };
+    } catch (ClientFilter.Refused e) {
+      return PendingCommand.answered(session, error(e.getMessage()));
+    }
+  }
+
+  private ByteBuf answerNow(CommandSpec spec, ArgCursor args) {
     return switch (spec.name()) {
       case "CLIENT|ID" -> Replies.integer(alloc, session.id);
       case "CLIENT|GETNAME" ->
@@ -39,12 +65,13 @@ final class ClientCommands {
               : Replies.bulk(alloc, session.name);
       case "CLIENT|SETNAME" -> setName(args.seek(2).string());
       case "CLIENT|SETINFO" -> setInfo(args);
-      case "CLIENT|INFO" -> Replies.bulk(alloc, info());
+      case "CLIENT|INFO" ->
+          Replies.verbatim(alloc, session.protocol, info(session, System.currentTimeMillis()));
       case "CLIENT|REPLY" -> reply(args.seek(2));
-      // Eviction and LRU/LFU touches are about the server's memory and keys, which the proxy's
-      // own backend connections decide; the flag is accepted as Redis accepts it.
-      case "CLIENT|NO-EVICT", "CLIENT|NO-TOUCH" ->
-          args.seek(2).is("ON") || args.is("OFF") ? Replies.ok() : error("ERR syntax error");
+      // Eviction and LRU/LFU touches concern the server's memory and keys, which the proxy's own
+      // backend connections decide; the flag is kept for CLIENT LIST, as Redis shows it.
+      case "CLIENT|NO-EVICT" -> onOff(args.seek(2), on -> session.noEvict = on);
+      case "CLIENT|NO-TOUCH" -> onOff(args.seek(2), on -> session.noTouch = on);
       default ->
           error(
               "ERR '"
@@ -100,35 +127,100 @@ final class ClientCommands {
     return error("ERR syntax error");
   }
 
-  String info() {
-    long age = (System.currentTimeMillis() - session.connectedAtMillis) / 1000;
-    return "id="
-        + session.id
-        + " addr="
-        + address(session.channel().remoteAddress())
-        + " laddr="
-        + address(session.channel().localAddress())
-        + " name="
-        + (session.name == null ? "" : session.name)
-        + " age="
-        + age
-        + " db="
-        + session.db
-        + " user="
-        + (session.user == null ? "default" : session.user.name)
-        + " resp="
-        + session.protocol
-        + " lib-name="
-        + session.libName
-        + " lib-ver="
-        + session.libVersion
-        + "\n";
+  private ByteBuf onOff(ArgCursor value, java.util.function.Consumer<Boolean> set) {
+    if (!value.is("ON") && !value.is("OFF")) {
+      return error("ERR syntax error");
+    }
+    set.accept(value.is("ON"));
+    return Replies.ok();
   }
 
-  static String address(SocketAddress address) {
-    return address instanceof InetSocketAddress inet
-        ? inet.getAddress().getHostAddress() + ":" + inet.getPort()
-        : String.valueOf(address);
+  /** One client's line, with a newline, as CLIENT INFO and CLIENT LIST end each. */
+  private String info(ClientSession client, long nowMillis) {
+    return ClientInfo.line(client, nowMillis, withLibrary()) + "\n";
+  }
+
+  /** Redis 7.2 added lib-name and lib-ver with CLIENT SETINFO: shown where the server has it. */
+  private boolean withLibrary() {
+    return loop.facts().commands().lookup("CLIENT|SETINFO") != CommandSpec.UNKNOWN;
+  }
+
+  private PendingCommand list(ClientFilter filter) {
+    PendingCommand later = PendingCommand.answered(session, null);
+    long now = System.currentTimeMillis();
+    directory.gather(
+        loop.eventLoop(),
+        each -> {
+          List<Map.Entry<Long, String>> lines = new ArrayList<>();
+          for (ClientSession client : each.sessions()) {
+            if (filter.matches(client, now)) {
+              lines.add(Map.entry(client.id, info(client, now)));
+            }
+          }
+          return lines;
+        },
+        all -> {
+          StringBuilder text = new StringBuilder();
+          all.stream()
+              .flatMap(List::stream)
+              .sorted(Map.Entry.comparingByKey()) // oldest first, as Redis lists them
+              .forEach(line -> text.append(line.getValue()));
+          finish(later, Replies.verbatim(alloc, session.protocol, text.toString()));
+        });
+    return later;
+  }
+
+  /**
+   * Closes every client the filter matches, on its own loop; the asking client, if it matches,
+   * after this reply. The old form answers OK or "No such client", the new one the count.
+   */
+  private PendingCommand kill(ClientFilter filter, boolean oldForm) {
+    PendingCommand later = PendingCommand.answered(session, null);
+    long now = System.currentTimeMillis();
+    ClientSession self = session;
+    directory.gather(
+        loop.eventLoop(),
+        each -> {
+          long[] killed = new long[2]; // others closed, self matched
+          for (ClientSession client : new ArrayList<>(each.sessions())) {
+            if (!filter.matches(client, now)) {
+              continue;
+            }
+            if (client == self) {
+              killed[1] = 1;
+            } else {
+              client.channel().close();
+              killed[0]++;
+            }
+          }
+          return killed;
+        },
+        all -> {
+          long count = 0;
+          boolean selfToo = false;
+          for (long[] killed : all) {
+            count += killed[0] + killed[1];
+            selfToo |= killed[1] == 1;
+          }
+          later.closeAfter = selfToo;
+          ByteBuf reply =
+              !oldForm
+                  ? Replies.integer(alloc, count)
+                  : count > 0 ? Replies.ok() : error("ERR No such client");
+          finish(later, reply);
+        });
+    return later;
+  }
+
+  /** Completes a command answered after a look at every loop, unless its client left meanwhile. */
+  private void finish(PendingCommand later, ByteBuf reply) {
+    if (later.discarded) {
+      reply.release();
+      return;
+    }
+    later.reply = reply;
+    session.writeCompleted();
+    loop.flushSoon();
   }
 
   static boolean validName(String name) {

@@ -104,6 +104,14 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   String libName = "";
   String libVersion = "";
 
+  /** CLIENT NO-EVICT and NO-TOUCH: shown in CLIENT LIST's flags; the servers are not told. */
+  boolean noEvict;
+
+  boolean noTouch;
+
+  /** The last command the table knew, as CLIENT LIST's {@code cmd=} shows it. */
+  private CommandSpec lastCommand;
+
   private final ClientAuth auth;
 
   /** MULTI/WATCH and the primary connection leased for them. */
@@ -117,10 +125,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   // Cursor commands continue on the node that issued the cursor.
   private HostAndPort cursorNode;
 
-  ClientSession(LoopBackends loop, ListenerConfig listener, ClientAuth auth) {
+  ClientSession(
+      LoopBackends loop, ListenerConfig listener, ClientAuth auth, ClientDirectory directory) {
     this.loop = loop;
     this.listener = listener;
-    this.local = new LocalCommands(this, loop, auth);
+    this.local = new LocalCommands(this, loop, auth, directory);
     this.auth = auth;
     this.transaction = new Transaction(this, loop, local);
     this.subscription = new Subscription(this, loop);
@@ -135,6 +144,57 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
 
   ReplyMode replyMode() {
     return replyMode;
+  }
+
+  // What CLIENT LIST and CLIENT INFO show of this session (ClientInfo); read on its own loop.
+
+  boolean isSubscribed() {
+    return subscription.active();
+  }
+
+  int subscribedChannels() {
+    return subscription.channelCount();
+  }
+
+  int subscribedPatterns() {
+    return subscription.patternCount();
+  }
+
+  int subscribedShardChannels() {
+    return subscription.shardChannelCount();
+  }
+
+  int queuedInMulti() {
+    return transaction.queuedCount();
+  }
+
+  long idleSeconds() {
+    return decoder == null ? 0 : (System.nanoTime() - decoder.lastInputNanos()) / 1_000_000_000L;
+  }
+
+  String lastCommandName() {
+    return lastCommand == null ? "NULL" : lastCommand.name().toLowerCase(Locale.ROOT);
+  }
+
+  /** Redis's client flags as letters: subscribed, in MULTI, blocked, no-evict, no-touch. */
+  String flags() {
+    StringBuilder flags = new StringBuilder(4);
+    if (subscription.active()) {
+      flags.append('P');
+    }
+    if (transaction.inMulti()) {
+      flags.append('x');
+    }
+    if (state().equals("blocked")) {
+      flags.append('b');
+    }
+    if (noEvict) {
+      flags.append('e');
+    }
+    if (noTouch) {
+      flags.append('T');
+    }
+    return flags.isEmpty() ? "N" : flags.toString();
   }
 
   /** What {@code GET /clients} shows of this session; called on its event loop. */
@@ -238,6 +298,9 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
       if (sub != CommandSpec.UNKNOWN) {
         spec = sub;
       }
+    }
+    if (spec != CommandSpec.UNKNOWN) {
+      lastCommand = spec;
     }
     route(spec, frame);
     if (replyMode.active()) {

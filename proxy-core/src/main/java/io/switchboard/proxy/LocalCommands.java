@@ -26,11 +26,12 @@ final class LocalCommands {
   private final ClientAuth auth;
   private final ClientCommands clients;
 
-  LocalCommands(ClientSession session, LoopBackends loop, ClientAuth auth) {
+  LocalCommands(
+      ClientSession session, LoopBackends loop, ClientAuth auth, ClientDirectory directory) {
     this.session = session;
     this.loop = loop;
     this.auth = auth;
-    this.clients = new ClientCommands(session, loop.alloc());
+    this.clients = new ClientCommands(session, loop, auth, directory);
   }
 
   PendingCommand answer(CommandSpec spec, ArgCursor args) {
@@ -42,7 +43,7 @@ final class LocalCommands {
       return reply(error(wrongArity(spec.name())));
     }
     if (spec.name().startsWith("CLIENT|")) {
-      return reply(clients.answer(spec, args));
+      return clients.answer(spec, args);
     }
     return switch (spec.name()) {
       case "PING" -> reply(args.count() == 1 ? Replies.pong() : bulkArg(args.seek(1)));
@@ -187,7 +188,7 @@ final class LocalCommands {
       if (auth.failed(from)) {
         log.warn(
             "Refusing AUTH from {} for up to {}: too many failed attempts",
-            ClientCommands.address(from),
+            ClientInfo.address(from),
             loop.config().auth().failureWindow());
       }
       return error(WRONGPASS);

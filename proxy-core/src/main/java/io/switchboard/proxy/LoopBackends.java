@@ -20,6 +20,7 @@ import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -481,6 +482,11 @@ final class LoopBackends {
       session.channel().close();
     }
     return count;
+  }
+
+  /** This loop's client sessions; read on this loop only. */
+  Collection<ClientSession> sessions() {
+    return sessions;
   }
 
   /** This loop's client sessions as {@code GET /clients} shows them; run on this loop. */

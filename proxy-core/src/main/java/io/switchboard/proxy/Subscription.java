@@ -50,6 +50,18 @@ final class Subscription implements SubscriptionSink {
     this.loop = loop;
   }
 
+  int channelCount() {
+    return channels.size();
+  }
+
+  int patternCount() {
+    return patterns.size();
+  }
+
+  int shardChannelCount() {
+    return shardChannels.size();
+  }
+
   /** Whether the session is in subscriber mode (as Redis counts it, once sent commands ran). */
   boolean active() {
     return !channels.isEmpty() || !patterns.isEmpty() || !shardChannels.isEmpty();

@@ -57,6 +57,7 @@ public final class SwitchboardServer implements AutoCloseable {
   private final EventLoopGroup group;
   private final DnsAddressResolverGroup resolver;
   private final Map<EventExecutor, LoopBackends> loops = new IdentityHashMap<>();
+  private final ClientDirectory directory = new ClientDirectory();
   private final SentinelWatcher sentinels;
   private final ReplicationMonitor replication;
   private final List<Channel> serverChannels = new ArrayList<>();
@@ -134,6 +135,7 @@ public final class SwitchboardServer implements AutoCloseable {
               backendTls,
               initial);
       loops.put(loop, backends);
+      directory.add(backends);
       if (home == null) {
         home = backends;
       }
@@ -299,7 +301,7 @@ public final class SwitchboardServer implements AutoCloseable {
                                 limits.maxMultibulk(),
                                 limits.maxInlineBytes(),
                                 limits.maxRequestBytes()))
-                        .addLast(new ClientSession(loop, listener, clientAuth));
+                        .addLast(new ClientSession(loop, listener, clientAuth, directory));
                   }
                 });
     Endpoint endpoint = listener.endpoint();

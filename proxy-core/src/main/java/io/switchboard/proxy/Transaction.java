@@ -33,6 +33,7 @@ final class Transaction {
   private BackendConnection lease;
   private int leaseUses;
   private boolean inMulti;
+  private int queued;
   private boolean watching;
   private boolean multiBroken;
   private int dbAfterExec = -1;
@@ -80,6 +81,7 @@ final class Transaction {
         }
         if (spec.name().equals("MULTI")) {
           inMulti = true;
+          queued = 0;
           multiBroken = false;
           dbAfterExec = -1;
         } else {
@@ -163,10 +165,16 @@ final class Transaction {
             || (spec.has(CommandSpec.CONNECTION) && name.startsWith("CLIENT"))) {
           session.reject(frame, notInMulti(spec));
         } else {
+          queued++;
           forwardOnLease(spec, frame);
         }
       }
     }
+  }
+
+  /** Commands queued since MULTI, as CLIENT LIST's {@code multi=} shows; -1 outside MULTI. */
+  int queuedCount() {
+    return inMulti ? queued : -1;
   }
 
   private static String notInMulti(CommandSpec spec) {

@@ -193,4 +193,19 @@ class ConnectionStateIT {
       assertThat(client.call("PING")).isEqualTo("PONG");
     }
   }
+
+  /** Redis 7.4's MAXAGE filter works whatever the server's version (7.0 refuses it). */
+  @Test
+  void clientKillTakesTheMaxAgeFilter() throws IOException {
+    try (RespClient killer = connect();
+        RespClient young = connect()) {
+      String id = String.valueOf(young.call("CLIENT", "ID"));
+      assertThat(killer.call("CLIENT", "KILL", "ID", id, "MAXAGE", "3600")).isEqualTo(0L);
+      assertThat(killer.call("CLIENT", "KILL", "MAXAGE", "old"))
+          .isEqualTo(new RespValue.Error("ERR value is not an integer or out of range"));
+      assertThat(young.call("PING")).isEqualTo("PONG");
+      assertThat(killer.call("CLIENT", "KILL", "ID", id, "MAXAGE", "0")).isEqualTo(1L);
+      assertThat(young.isClosedByPeer()).isTrue();
+    }
+  }
 }

@@ -38,7 +38,7 @@ import redis.clients.jedis.resps.ScanResult;
  * it implements.
  */
 abstract class RedisSemanticsContract
-    implements ConnectionCommandsContract, ServerCommandsContract {
+    implements ConnectionCommandsContract, ServerCommandsContract, ClientListContract {
 
   /** Where the client under test connects. */
   @Override

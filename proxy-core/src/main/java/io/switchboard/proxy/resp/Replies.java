@@ -69,6 +69,18 @@ public final class Replies {
 
   private static final short CRLF = ('\r' << 8) | '\n';
 
+  /** Text as Redis's addReplyVerbatim sends it: {@code =txt:...} in RESP3, a bulk in RESP2. */
+  public static ByteBuf verbatim(ByteBufAllocator alloc, int protocol, String text) {
+    if (protocol != 3) {
+      return bulk(alloc, text);
+    }
+    byte[] bytes = ("txt:" + text).getBytes(StandardCharsets.UTF_8);
+    ByteBuf buf = alloc.buffer(bytes.length + 16);
+    writeHeader(buf, '=', bytes.length);
+    buf.writeBytes(bytes).writeShort(CRLF);
+    return buf;
+  }
+
   public static void writeHeader(ByteBuf buf, char type, long n) {
     buf.writeByte(type);
     ByteBufUtil.writeAscii(buf, Long.toString(n));
