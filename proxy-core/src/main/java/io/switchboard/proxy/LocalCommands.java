@@ -35,12 +35,9 @@ final class LocalCommands {
   }
 
   PendingCommand answer(CommandSpec spec, ArgCursor args) {
-    if (spec.subcommands() != null) {
-      // A container whose subcommand the table does not know (or none was given).
-      return reply(error(args.count() == 1 ? wrongArity(spec.name()) : unknownSubcommand(args)));
-    }
-    if (!spec.arityAccepts(args.count()) || (spec.name().equals("PING") && args.count() > 2)) {
-      return reply(error(wrongArity(spec.name())));
+    String refused = queueTimeError(spec, args);
+    if (refused != null) {
+      return reply(error(refused));
     }
     if (spec.name().startsWith("CLIENT|")) {
       return clients.answer(spec, args);
@@ -67,6 +64,21 @@ final class LocalCommands {
       }
       default -> reply(error("ERR unknown command '" + spec.name().toLowerCase(Locale.ROOT) + "'"));
     };
+  }
+
+  /**
+   * What Redis answers before running the command at all, which inside MULTI dooms the transaction:
+   * a wrong argument count, or a subcommand its container does not have. Else null.
+   */
+  String queueTimeError(CommandSpec spec, ArgCursor args) {
+    if (spec.subcommands() != null) {
+      // A container whose subcommand the table does not know (or none was given).
+      return args.count() == 1 ? wrongArity(spec.name()) : unknownSubcommand(args);
+    }
+    if (!spec.arityAccepts(args.count()) || (spec.name().equals("PING") && args.count() > 2)) {
+      return wrongArity(spec.name());
+    }
+    return null;
   }
 
   private ByteBuf select(ArgCursor index) {

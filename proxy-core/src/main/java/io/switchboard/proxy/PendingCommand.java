@@ -133,6 +133,9 @@ final class PendingCommand {
 
     /** An error to answer instead of the server's reply (EXEC of a transaction the proxy broke). */
     String answerInstead;
+
+    /** EXEC: commands the proxy answers itself, queued in the transaction, run at its reply. */
+    java.util.List<LocalStepsInMulti.Step> localSteps;
   }
 
   PendingCommand(ClientSession session, CommandSpec spec, ByteBuf request) {
@@ -269,6 +272,10 @@ final class PendingCommand {
 
   boolean answerNil() {
     return rare != null && rare.answerNil;
+  }
+
+  java.util.List<LocalStepsInMulti.Step> localSteps() {
+    return rare == null ? null : rare.localSteps;
   }
 
   String answerInstead() {

@@ -30,6 +30,7 @@ final class Transaction {
   private final LoopBackends loop;
   private final LocalCommands local;
   private final TransactionLog replayLog = new TransactionLog();
+  private final LocalStepsInMulti localSteps = new LocalStepsInMulti();
   private BackendConnection lease;
   private int leaseUses;
   private boolean inMulti;
@@ -82,6 +83,7 @@ final class Transaction {
         if (spec.name().equals("MULTI")) {
           inMulti = true;
           queued = 0;
+          localSteps.clear();
           multiBroken = false;
           dbAfterExec = -1;
         } else {
@@ -140,12 +142,14 @@ final class Transaction {
           exec.rare().answerInstead = "EXECABORT Transaction discarded because of previous errors.";
         }
         multiBroken = false;
+        exec.rare().localSteps = localSteps.takeAll();
         forwardOnLease(exec);
       }
       case "DISCARD" -> {
         inMulti = false;
         watching = false;
         multiBroken = false;
+        localSteps.clear();
         dbAfterExec = -1;
         forwardOnLease(spec, frame);
       }
@@ -156,13 +160,15 @@ final class Transaction {
         } else {
           dbAfterExec = index;
           lease.tainted = true;
+          queued++;
           forwardOnLease(spec, frame);
         }
       }
-      case "HELLO", "AUTH" -> session.reject(frame, notInMulti(spec));
       default -> {
-        if (spec.has(CommandSpec.PUBSUB)
-            || (spec.has(CommandSpec.CONNECTION) && name.startsWith("CLIENT"))) {
+        if (LocalStepsInMulti.runsAtExec(spec)) {
+          queueLocal(spec, frame, args);
+        } else if (spec.has(CommandSpec.PUBSUB)
+            || (spec.has(CommandSpec.CONNECTION) && !name.equals("PING") && !name.equals("ECHO"))) {
           session.reject(frame, notInMulti(spec));
         } else {
           queued++;
@@ -170,6 +176,20 @@ final class Transaction {
         }
       }
     }
+  }
+
+  /**
+   * A command the proxy answers, queued to run at EXEC in its place ({@link LocalStepsInMulti}).
+   */
+  private void queueLocal(CommandSpec spec, ByteBuf frame, ArgCursor args) {
+    String refused = local.queueTimeError(spec, args);
+    if (refused != null) {
+      session.reject(frame, refused);
+      return;
+    }
+    localSteps.add(queued++, spec, frame);
+    frame.release();
+    session.enqueue(PendingCommand.answered(session, Replies.simple(loop.alloc(), "QUEUED")));
   }
 
   /** Commands queued since MULTI, as CLIENT LIST's {@code multi=} shows; -1 outside MULTI. */
@@ -202,6 +222,7 @@ final class Transaction {
     watching = false;
     multiBroken = false;
     dbAfterExec = -1;
+    localSteps.clear();
     forwardOnLease(spec, frame);
   }
 
@@ -310,6 +331,11 @@ final class Transaction {
     } else if (command.answerNil()) {
       command.reply.release();
       command.reply = Unpooled.wrappedBuffer(session.protocol == 3 ? NIL3 : NIL_ARRAY);
+    }
+    if (command.localSteps() != null) {
+      command.reply =
+          LocalStepsInMulti.splice(command.reply, command.localSteps(), local, loop.alloc());
+      command.rare().localSteps = null;
     }
     if (dbAfterExec >= 0 && command.spec.name().equals("EXEC")) {
       byte type = command.reply.getByte(command.reply.readerIndex());

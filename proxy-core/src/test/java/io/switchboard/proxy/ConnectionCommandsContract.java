@@ -157,4 +157,46 @@ interface ConnectionCommandsContract {
       assertThat(c.readWithin(Duration.ofMillis(200))).as("nothing more").isNull();
     }
   }
+
+  @Test
+  default void connectionCommandsInsideMultiRunAtExecInTheirPlace() throws IOException {
+    String key = "it:multi-local:" + UUID.randomUUID();
+    try (RespClient c = connect()) {
+      Object id = c.call("CLIENT", "ID");
+      assertThat(c.call("MULTI")).isEqualTo("OK");
+      assertThat(c.call("SET", key, "1")).isEqualTo("QUEUED");
+      assertThat(c.call("CLIENT", "SETNAME", "in-multi")).isEqualTo("QUEUED");
+      assertThat(c.call("CLIENT", "GETNAME")).isEqualTo("QUEUED");
+      assertThat(c.call("ACL", "WHOAMI")).isEqualTo("QUEUED");
+      assertThat(c.call("GET", key)).isEqualTo("QUEUED");
+      assertThat(c.call("CLIENT", "ID")).isEqualTo("QUEUED");
+      assertThat(c.call("CLIENT", "SETNAME", "bad name")).isEqualTo("QUEUED");
+      assertThat(c.call("ECHO", "e")).isEqualTo("QUEUED");
+      assertThat(c.call("EXEC"))
+          .isEqualTo(
+              List.of(
+                  "OK",
+                  "OK",
+                  "in-multi",
+                  "default",
+                  "1",
+                  id,
+                  err("ERR Client names cannot contain spaces, newlines or special characters."),
+                  "e"));
+      assertThat(c.call("CLIENT", "GETNAME")).isEqualTo("in-multi");
+
+      assertThat(c.call("MULTI")).isEqualTo("OK");
+      assertThat(c.call("CLIENT", "SETNAME", "discarded")).isEqualTo("QUEUED");
+      assertThat(c.call("DISCARD")).isEqualTo("OK");
+      assertThat(c.call("CLIENT", "GETNAME")).as("DISCARD ran nothing").isEqualTo("in-multi");
+
+      assertThat(c.call("MULTI")).isEqualTo("OK");
+      assertThat(c.call("CLIENT", "SETNAME", "aborted")).isEqualTo("QUEUED");
+      assertThat(c.call("CLIENT", "NOSUCH"))
+          .isEqualTo(err("ERR unknown subcommand 'NOSUCH'. Try CLIENT HELP."));
+      assertThat(c.call("EXEC"))
+          .isEqualTo(err("EXECABORT Transaction discarded because of previous errors."));
+      assertThat(c.call("CLIENT", "GETNAME")).isEqualTo("in-multi");
+    }
+  }
 }
