@@ -54,11 +54,7 @@ final class SettingsReader {
         new AdminConfig(
             new Endpoint(r.nonEmpty("admin.host"), r.listenPort("admin.port")),
             r.string("admin.token").trim()),
-        new ClientAuthConfig(
-            r.string("auth.password"),
-            r.users(),
-            r.intBetween("auth.max-failures-per-address", 1, Integer.MAX_VALUE),
-            r.duration("auth.failure-window")),
+        r.clientAuth(listenerTls),
         listenerTls,
         new SentinelConfig(
             r.hostList("sentinel.hosts"),
@@ -101,6 +97,34 @@ final class SettingsReader {
             r.intBetween("server.io-threads", 0, 1024),
             r.transport("server.transport"),
             r.duration("server.shutdown-timeout")));
+  }
+
+  private ClientAuthConfig clientAuth(ListenerTlsConfig listenerTls) {
+    ClientAuthConfig auth =
+        new ClientAuthConfig(
+            option("auth.mode", ClientAuthConfig.Mode.class),
+            string("auth.password"),
+            users(),
+            intBetween("auth.max-failures-per-address", 1, Integer.MAX_VALUE),
+            duration("auth.failure-window"),
+            intBetween("auth.max-user-pools", 1, 1 << 20),
+            duration("auth.user-pool-idle-timeout"));
+    if (auth.mode() == ClientAuthConfig.Mode.REDIS) {
+      // One source of users: the servers'. Proxy-side users would silently be ignored.
+      if (!auth.password().isEmpty() || !auth.users().isEmpty()) {
+        throw invalid(
+            "auth.mode",
+            "redis checks clients against the servers' own ACL users; remove auth.password and"
+                + " auth.users");
+      }
+      if (listenerTls.userFromCertificate()) {
+        throw invalid(
+            "auth.mode",
+            "redis needs each client's password for the servers; tls.user-from-certificate has"
+                + " none");
+      }
+    }
+    return auth;
   }
 
   private RoutingConfig routing() {

@@ -197,6 +197,21 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void redisAuthModeTakesTheServersUsersAndNoneOfTheProxys() {
+    ClientAuthConfig proxy = ConfigLoader.parse("").auth();
+    assertThat(proxy.mode()).isEqualTo(ClientAuthConfig.Mode.PROXY);
+    ClientAuthConfig redis = ConfigLoader.parse("switchboard.auth.mode = redis").auth();
+    assertThat(redis.mode()).isEqualTo(ClientAuthConfig.Mode.REDIS);
+    assertThat(redis.required()).as("Redis decides, per user").isFalse();
+    assertThat(redis.maxUserPools()).isEqualTo(1000);
+    assertError(
+        "switchboard.auth { mode = redis, password = x }",
+        "switchboard.auth.mode: redis checks clients against the servers' own ACL users; remove"
+            + " auth.password and auth.users");
+    assertError("switchboard.auth.mode = both", "switchboard.auth.mode: 'both' is not one of");
+  }
+
+  @Test
   void namedUsersKeepOnlyAPasswordDigestAndTheirRestrictions() {
     ClientAuthConfig auth =
         ConfigLoader.parse(

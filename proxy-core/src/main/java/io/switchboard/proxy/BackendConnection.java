@@ -319,6 +319,13 @@ final class BackendConnection {
     }
   }
 
+  /** Connects (and logs in) before any command needs it. */
+  void connectNow() {
+    if (state == State.IDLE) {
+      connect();
+    }
+  }
+
   private void connect() {
     state = State.CONNECTING;
     ChannelFuture future = loop.connect(pool.node(), this);
@@ -340,7 +347,12 @@ final class BackendConnection {
     lastError = "connection closed by the server"; // unless an error on this channel says more
     List<ByteBuf> handshake =
         Handshake.commands(
-            loop.alloc(), loop.config().redis(), pool.db(), pool.protocol(), clientName());
+            loop.alloc(),
+            loop.config().redis(),
+            pool.db(),
+            pool.protocol(),
+            clientName(),
+            pool.login());
     handshakeLeft = handshake.size();
     for (ByteBuf request : handshake) {
       write(PendingCommand.internal(request, this::onHandshakeReply));
@@ -405,11 +417,23 @@ final class BackendConnection {
     } finally {
       reply.release();
     }
+    if (error != null
+        && pool.login() == BackendLogin.UNAUTHENTICATED
+        && error.startsWith("NOAUTH")) {
+      // Redis's default user needs a password: the connection stays as Redis leaves an
+      // unauthenticated client, and Redis itself answers its commands with NOAUTH.
+      error = null;
+    }
     if (error != null) {
       lastError = "handshake failed: " + error;
-      log.warn("{}: {}", pool.describe(), lastError);
+      if (pool.login() != null && pool.login().authenticates()) {
+        pool.refuseLogin(error);
+      } else {
+        log.warn("{}: {}", pool.describe(), lastError);
+      }
       channel.close();
     } else if (--handshakeLeft == 0) {
+      pool.confirmLogin();
       onReady();
     }
   }

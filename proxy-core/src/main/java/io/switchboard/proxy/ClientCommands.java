@@ -165,7 +165,7 @@ final class ClientCommands {
               .flatMap(List::stream)
               .sorted(Map.Entry.comparingByKey()) // oldest first, as Redis lists them
               .forEach(line -> text.append(line.getValue()));
-          finish(later, Replies.verbatim(alloc, session.protocol, text.toString()));
+          session.answerLater(later, Replies.verbatim(alloc, session.protocol, text.toString()));
         });
     return later;
   }
@@ -207,20 +207,9 @@ final class ClientCommands {
               !oldForm
                   ? Replies.integer(alloc, count)
                   : count > 0 ? Replies.ok() : error("ERR No such client");
-          finish(later, reply);
+          session.answerLater(later, reply);
         });
     return later;
-  }
-
-  /** Completes a command answered after a look at every loop, unless its client left meanwhile. */
-  private void finish(PendingCommand later, ByteBuf reply) {
-    if (later.discarded) {
-      reply.release();
-      return;
-    }
-    later.reply = reply;
-    session.writeCompleted();
-    loop.flushSoon();
   }
 
   static boolean validName(String name) {

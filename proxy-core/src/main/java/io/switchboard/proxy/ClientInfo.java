@@ -57,7 +57,7 @@ final class ClientInfo {
   }
 
   static String userName(ClientSession session) {
-    return session.user == null ? "default" : session.user.name;
+    return session.userName();
   }
 
   static String address(SocketAddress address) {

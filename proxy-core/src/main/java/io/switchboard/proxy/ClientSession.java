@@ -63,8 +63,14 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   private final ArrayDeque<PendingCommand> replies = new ArrayDeque<>();
   private final ArrayDeque<PendingCommand> parked = new ArrayDeque<>();
 
-  /** Commands read before the proxy knew any primary, in order ({@link FirstPrimaryWait}). */
-  private ArrayDeque<ByteBuf> beforeFirstPrimary;
+  /**
+   * Commands read while an earlier one waits (for the first primary, or an AUTH check), in order;
+   * null when none wait.
+   */
+  private ArrayDeque<ByteBuf> held;
+
+  /** auth.mode = redis: an AUTH is being checked by the primary; later commands wait for it. */
+  boolean authPending;
 
   private final int maxInflight;
   private final long maxOutputBytes;
@@ -97,6 +103,12 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   // Connection state the proxy owns on the client's behalf.
   /** Who the client is authenticated as; null until it authenticates (auth required). */
   ClientUser user;
+
+  /**
+   * auth.mode = redis: the Redis user its commands run as on the servers (BackendLogin), the same
+   * object for as long as it lasts, so pools compare it by identity; null in proxy mode.
+   */
+  BackendLogin login;
 
   int db;
   int protocol = 2;
@@ -136,6 +148,15 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     this.maxInflight = loop.config().limits().maxInflightPerClient();
     this.maxOutputBytes = loop.config().limits().clientOutputBufferBytes();
     this.user = auth.initialUser();
+    this.login = auth.redisChecks() ? BackendLogin.UNAUTHENTICATED : null;
+  }
+
+  /** The user this session runs as, as ACL WHOAMI and CLIENT LIST name it. */
+  String userName() {
+    if (login != null) {
+      return login.user();
+    }
+    return user == null ? "default" : user.name;
   }
 
   Channel channel() {
@@ -281,15 +302,29 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   private void handle(ByteBuf frame) {
     if (closing) {
       frame.release();
-      return;
+    } else if (held != null) {
+      held.add(frame); // behind commands already waiting: order is kept
+    } else if (!runOrWait(frame)) {
+      held = new ArrayDeque<>();
+      held.add(frame);
     }
+  }
+
+  /**
+   * Runs the command, unless it must wait: for an AUTH being checked by the server (what follows
+   * runs as the user it logs in), or for the first primary ({@link FirstPrimaryWait}). Returns
+   * false, with the frame untouched, when it must wait.
+   */
+  private boolean runOrWait(ByteBuf frame) {
     readAtNanos = decoder.lastInputNanos(); // the read it arrived in: no clock call per command
     args.reset(frame);
     CommandSpec spec = loop.facts().commands().lookup(frame, args.offset(), args.length());
-    if (beforeFirstPrimary != null
-        || (loop.firstPrimary().pending() && !spec.has(CommandSpec.CONNECTION))) {
-      waitForFirstPrimary(frame);
-      return;
+    if (authPending) {
+      return false;
+    }
+    if (loop.firstPrimary().pending() && needsServer(spec)) {
+      loop.firstPrimary().add(this);
+      return false;
     }
     commands++;
     loop.bytesReceived += frame.readableBytes();
@@ -306,25 +341,45 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     if (replyMode.active()) {
       replyMode.commandDone();
     }
+    return true;
   }
 
-  private void waitForFirstPrimary(ByteBuf frame) {
-    if (beforeFirstPrimary == null) {
-      beforeFirstPrimary = new ArrayDeque<>();
-      loop.firstPrimary().add(this);
-    }
-    beforeFirstPrimary.add(frame);
-  }
-
-  /** The proxy knows a primary now, or gave up waiting: the held commands run in order. */
-  void resumeAfterFirstPrimary() {
-    ArrayDeque<ByteBuf> held = beforeFirstPrimary;
-    beforeFirstPrimary = null;
-    if (held == null) {
+  /**
+   * Gives a command the proxy answered after a wait (an AUTH check, CLIENT LIST from every loop)
+   * its reply, unless the client left meanwhile.
+   */
+  void answerLater(PendingCommand later, ByteBuf reply) {
+    if (later.discarded) {
+      reply.release();
       return;
     }
-    while (!held.isEmpty()) {
-      handle(held.poll());
+    later.reply = reply;
+    writeCompleted();
+    loop.flushSoon();
+  }
+
+  /**
+   * Whether the command needs a server: all but those the proxy answers, and AUTH in redis mode.
+   */
+  private boolean needsServer(CommandSpec spec) {
+    return !spec.has(CommandSpec.CONNECTION)
+        || (auth.redisChecks() && (spec.name().equals("AUTH") || spec.name().equals("HELLO")));
+  }
+
+  /** What held commands waited for is over (a primary is known, an AUTH was answered). */
+  void resumeHeld() {
+    while (held != null && !closing) {
+      if (!runOrWait(held.peek())) {
+        return; // waits again, still first in line
+      }
+      held.poll();
+      if (held.isEmpty()) {
+        held = null;
+      }
+    }
+    if (held != null) {
+      held.forEach(ByteBuf::release); // closing: QUIT was among them
+      held = null;
     }
     updateAutoRead();
   }
@@ -530,7 +585,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
       reject(frame, noPrimaryText());
       return;
     }
-    BackendConnection borrowed = loop.acquireExclusive(loop.topology().primary(), db, protocol);
+    BackendConnection borrowed =
+        loop.acquireExclusive(loop.topology().primary(), db, protocol, login);
     if (borrowed == null) {
       reject(frame, exclusiveLimitText());
       return;
@@ -560,7 +616,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
       return false;
     }
     BackendConnection fresh =
-        loop.acquireExclusive(loop.topology().primary(), old.pool().db(), old.pool().protocol());
+        loop.acquireExclusive(
+            loop.topology().primary(), old.pool().db(), old.pool().protocol(), old.pool().login());
     if (fresh == null) {
       return false;
     }
@@ -717,8 +774,13 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         || cachedGeneration != loop.generation()
         || cachedDb != db
         || cachedProtocol != protocol
+        || cachedPrimary.pool().login() != login
         || !cachedPrimary.usable()) {
-      cachedPrimary = loop.primaryPool(db, protocol).pick();
+      BackendPool pool = loop.pool(loop.topology().primary(), db, protocol, login);
+      if (pool == null) {
+        return null; // every user pool busy (auth.max-user-pools): noTarget says so
+      }
+      cachedPrimary = pool.pick();
       cachedGeneration = loop.generation();
       cachedDb = db;
       cachedProtocol = protocol;
@@ -755,7 +817,16 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
       }
       return rememberCursor(command, primaryTarget());
     }
-    return rememberCursor(command, loop.pool(node, db, protocol).pick());
+    BackendPool replica = loop.pool(node, db, protocol, login);
+    if (replica != null && login != null && !replica.loginUsable()) {
+      // Users live on each node: until this replica has taken the session's login, its reads go
+      // to the primary (a first connection logs in meanwhile, unless the replica refused it).
+      if (!replica.loginRefused()) {
+        replica.warmUp();
+      }
+      replica = null;
+    }
+    return rememberCursor(command, replica == null ? primaryTarget() : replica.pick());
   }
 
   private BackendConnection rememberCursor(PendingCommand command, BackendConnection target) {
@@ -779,13 +850,16 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     }
     if (loop.topology().replicas().contains(node)) {
       // The cursor is only meaningful where it was issued, even if that node now lags.
-      return loop.pool(node, db, protocol).pick();
+      BackendPool pool = loop.pool(node, db, protocol, login);
+      return pool == null ? null : pool.pick();
     }
     return primaryTarget();
   }
 
   private boolean sameDbAndProtocol(BackendConnection connection) {
-    return connection.pool().db() == db && connection.pool().protocol() == protocol;
+    return connection.pool().db() == db
+        && connection.pool().protocol() == protocol
+        && connection.pool().login() == login;
   }
 
   /**
@@ -820,6 +894,12 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   }
 
   private ByteBuf noTarget(PendingCommand command) {
+    if (login != null && loop.topology().hasPrimary() && loop.loginPoolsFull()) {
+      return Replies.error(
+          loop.alloc(),
+          "ERR Switchboard: every backend pool for Redis users on this event loop is in use;"
+              + " raise auth.max-user-pools");
+    }
     if (command.route == PendingCommand.TO_READ && loop.topology().hasPrimary()) {
       return Replies.error(
           loop.alloc(),
@@ -1138,7 +1218,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     if (closed) {
       return;
     }
-    int waiting = replies.size() + (beforeFirstPrimary == null ? 0 : beforeFirstPrimary.size());
+    int waiting = replies.size() + (held == null ? 0 : held.size());
     boolean want = !closing && !stopped && waiting < maxInflight && channel.isWritable();
     if (channel.config().isAutoRead() != want) {
       channel.config().setAutoRead(want);
@@ -1187,11 +1267,11 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
       command.releaseRequest();
     }
     parked.clear();
-    if (beforeFirstPrimary != null) {
-      beforeFirstPrimary.forEach(ByteBuf::release);
-      beforeFirstPrimary = null;
-      loop.firstPrimary().remove(this);
+    if (held != null) {
+      held.forEach(ByteBuf::release);
+      held = null;
     }
+    loop.firstPrimary().remove(this);
     replies.clear();
     transaction.close();
     subscription.close();

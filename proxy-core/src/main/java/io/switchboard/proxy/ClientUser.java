@@ -56,6 +56,11 @@ final class ClientUser {
         Set.of());
   }
 
+  /** A user the proxy checks nothing for: the servers' own ACL does (auth.mode = redis). */
+  static ClientUser unrestricted(String name) {
+    return new ClientUser(name, null, false, Set.of());
+  }
+
   static ClientUser of(UserConfig config) {
     return new ClientUser(
         config.name(),

@@ -52,7 +52,7 @@ final class FirstPrimaryWait {
     }
     pending = false;
     for (ClientSession session : new ArrayList<>(waiting)) {
-      session.resumeAfterFirstPrimary();
+      session.resumeHeld();
     }
     waiting.clear();
   }

@@ -5,6 +5,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.switchboard.proxy.resp.ArgCursor;
 import io.switchboard.proxy.resp.Replies;
 import io.switchboard.routing.CommandSpec;
+import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,12 +52,13 @@ final class LocalCommands {
         yield quit;
       }
       case "SELECT" -> reply(select(args.seek(1)));
-      case "HELLO" -> reply(hello(args));
-      case "AUTH" -> reply(auth(args));
-      case "ACL|WHOAMI" -> reply(Replies.bulk(alloc(), session.user.name));
+      case "HELLO" -> hello(args);
+      case "AUTH" -> auth.redisChecks() ? authAtRedis(args) : reply(auth(args));
+      case "ACL|WHOAMI" -> reply(Replies.bulk(alloc(), session.userName()));
       case "RESET" -> {
         session.resetServerState();
         session.user = auth.initialUser();
+        session.login = auth.redisChecks() ? BackendLogin.UNAUTHENTICATED : null;
         session.db = 0;
         session.protocol = 2;
         session.name = null;
@@ -103,49 +105,76 @@ final class LocalCommands {
         : "ERR DB index is out of range";
   }
 
-  private ByteBuf hello(ArgCursor args) {
+  /** HELLO's arguments as Redis reads them, or the error it answers instead. */
+  private record Hello(int protocol, String name, String user, byte[] password, ByteBuf error) {
+    static Hello refused(ByteBuf error) {
+      return new Hello(0, null, null, null, error);
+    }
+  }
+
+  private Hello parseHello(ArgCursor args) {
     int protocol = session.protocol;
     String newName = session.name;
+    String user = null;
+    byte[] password = null;
     if (args.count() > 1) {
       long requested = args.seek(1).longValue();
       if (requested == Long.MIN_VALUE) {
-        return error("ERR Protocol version is not an integer or out of range");
+        return Hello.refused(error("ERR Protocol version is not an integer or out of range"));
       }
       if (requested != 2 && requested != 3) {
-        return error("NOPROTO unsupported protocol version");
+        return Hello.refused(error("NOPROTO unsupported protocol version"));
       }
       protocol = (int) requested;
       for (int i = 2; i < args.count(); i++) {
         args.seek(i);
         int left = args.count() - i - 1;
         if (args.is("AUTH") && left >= 2) {
-          String user = args.seek(i + 1).string();
-          byte[] password = args.seek(i + 2).bytes();
-          ByteBuf refused = checkCredentials(user, password);
-          if (refused != null) {
-            return refused;
-          }
+          user = args.seek(i + 1).string();
+          password = args.seek(i + 2).bytes();
           i += 2;
         } else if (args.is("SETNAME") && left >= 1) {
           String candidate = args.seek(i + 1).string();
           if (!ClientCommands.validName(candidate)) {
-            return error(ClientCommands.BAD_NAME);
+            return Hello.refused(error(ClientCommands.BAD_NAME));
           }
           newName = candidate;
           i += 1;
         } else {
-          return error("ERR Syntax error in HELLO option '" + args.string() + "'");
+          return Hello.refused(error("ERR Syntax error in HELLO option '" + args.string() + "'"));
         }
       }
     }
+    return new Hello(protocol, newName, user, password, null);
+  }
+
+  private PendingCommand hello(ArgCursor args) {
+    Hello hello = parseHello(args);
+    if (hello.error() != null) {
+      return reply(hello.error());
+    }
+    if (hello.user() != null && auth.redisChecks()) {
+      return checkAtRedis(hello.user(), hello.password(), () -> helloReply(hello));
+    }
+    if (hello.user() != null) {
+      ByteBuf refused = checkCredentials(hello.user(), hello.password());
+      if (refused != null) {
+        return reply(refused);
+      }
+    }
+    return reply(helloReply(hello));
+  }
+
+  private ByteBuf helloReply(Hello hello) {
     if (session.user == null) {
       return error(
           "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO"
               + " <proto> AUTH <user> <pass> option can be used to authenticate the client and"
               + " select the RESP protocol version at the same time");
     }
+    int protocol = hello.protocol();
     session.protocol = protocol;
-    session.name = newName;
+    session.name = hello.name();
     ByteBuf buf = alloc().buffer(160);
     Replies.writeMapHeader(buf, protocol, 7);
     Replies.writeBulk(buf, "server");
@@ -163,6 +192,65 @@ final class LocalCommands {
     Replies.writeBulk(buf, "modules");
     Replies.writeHeader(buf, '*', 0);
     return buf;
+  }
+
+  /**
+   * auth.mode = redis: the primary's own AUTH decides ({@link AuthChecks}); its reply is the
+   * answer, Redis's WRONGPASS text included. On success the session's commands run as that user
+   * from then on; commands sent meanwhile wait for the answer. Failures count against the address
+   * as in proxy mode. {@code user} is null for the one-argument form, sent as such.
+   */
+  private PendingCommand checkAtRedis(
+      String user, byte[] password, java.util.function.Supplier<ByteBuf> onSuccess) {
+    java.net.SocketAddress from = session.channel().remoteAddress();
+    if (auth.blocked(from)) {
+      loop.metrics().authFailure(ProxyMetrics.AuthFailure.RATE_LIMITED);
+      return reply(
+          error(
+              "WRONGPASS too many failed authentication attempts from this address; try again"
+                  + " later"));
+    }
+    PendingCommand later = PendingCommand.answered(session, null);
+    session.authPending = true;
+    loop.authChecks()
+        .check(
+            user,
+            password,
+            answer -> {
+              session.authPending = false;
+              ByteBuf result;
+              if (answer.getByte(answer.readerIndex()) == '+') {
+                answer.release();
+                String name = user == null ? "default" : user;
+                session.login =
+                    new BackendLogin(name, new String(password, StandardCharsets.ISO_8859_1));
+                session.user = auth.redisUser(name);
+                result = onSuccess.get();
+              } else {
+                if (answer.toString(StandardCharsets.UTF_8).startsWith("-WRONGPASS")) {
+                  loop.metrics().authFailure(ProxyMetrics.AuthFailure.WRONG_PASSWORD);
+                  if (auth.failed(from)) {
+                    log.warn(
+                        "Refusing AUTH from {} for up to {}: too many failed attempts",
+                        ClientInfo.address(from),
+                        loop.config().auth().failureWindow());
+                  }
+                }
+                result = answer; // Redis's own words
+              }
+              session.answerLater(later, result);
+              session.resumeHeld();
+            });
+    return later;
+  }
+
+  private PendingCommand authAtRedis(ArgCursor args) {
+    if (args.count() > 3) {
+      return reply(error("ERR syntax error"));
+    }
+    return args.count() == 2
+        ? checkAtRedis(null, args.seek(1).bytes(), Replies::ok)
+        : checkAtRedis(args.seek(1).string(), args.seek(2).bytes(), Replies::ok);
   }
 
   private ByteBuf auth(ArgCursor args) {

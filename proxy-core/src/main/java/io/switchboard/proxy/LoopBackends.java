@@ -10,6 +10,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.SingleThreadEventLoop;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.switchboard.config.ClientAuthConfig;
 import io.switchboard.config.HostAndPort;
 import io.switchboard.config.SwitchboardConfig;
 import io.switchboard.proxy.resp.RespReplyDecoder;
@@ -43,7 +44,8 @@ final class LoopBackends {
 
   private static final Logger log = LoggerFactory.getLogger(LoopBackends.class);
 
-  private record PoolKey(HostAndPort node, int db, int protocol) {}
+  /** {@code login}: null for the proxy's own user. */
+  private record PoolKey(HostAndPort node, int db, int protocol, BackendLogin login) {}
 
   /** Recycled commands kept per event loop: enough for every client's pipeline in steady state. */
   private static final int MAX_SPARE_COMMANDS = 16_384;
@@ -108,6 +110,11 @@ final class LoopBackends {
   private final ReadBalancer balancer;
   private Topology topology;
   private final FirstPrimaryWait firstPrimary;
+
+  /** auth.mode = redis: pools per Redis user, and the AUTH checks; else null. */
+  private final LoginPools loginPools;
+
+  private final AuthChecks authChecks;
   private final AtomicReference<ReplicationSnapshot> replication;
   private int generation;
 
@@ -145,6 +152,17 @@ final class LoopBackends {
     this.topology = initial;
     this.balancer = new ReadBalancer(this, config.routing());
     this.firstPrimary = new FirstPrimaryWait(initial);
+    ClientAuthConfig auth = config.auth();
+    if (auth.mode() == ClientAuthConfig.Mode.REDIS) {
+      long idle = auth.userPoolIdleTimeout().toNanos();
+      this.loginPools = new LoginPools(this, auth.maxUserPools(), idle);
+      this.authChecks = new AuthChecks(this);
+      long every = Math.max(TimeUnit.SECONDS.toNanos(1), idle / 2);
+      eventLoop.scheduleAtFixedRate(loginPools::closeIdle, every, every, TimeUnit.NANOSECONDS);
+    } else {
+      this.loginPools = null;
+      this.authChecks = null;
+    }
     if (firstPrimary.pending()) {
       eventLoop.schedule(
           () -> {
@@ -295,6 +313,25 @@ final class LoopBackends {
   }
 
   /**
+   * The pool of {@code login}'s connections ({@code auth.mode = redis}), or the shared one for a
+   * null login; null when {@code auth.max-user-pools} are all busy.
+   */
+  BackendPool pool(HostAndPort node, int db, int protocol, BackendLogin login) {
+    return login == null
+        ? pool(node, db, protocol)
+        : loginPools.get(node, db, protocol, login, node.equals(topology.primary()));
+  }
+
+  /** Whether a session's pool could not be had because every user pool is busy. */
+  boolean loginPoolsFull() {
+    return loginPools != null && loginPools.full();
+  }
+
+  AuthChecks authChecks() {
+    return authChecks;
+  }
+
+  /**
    * A command for {@code session} to forward: a recycled one when there is one. Forwarded commands
    * were 64 of the 88 heap bytes the proxy allocated per request at P16.
    */
@@ -320,7 +357,7 @@ final class LoopBackends {
   BackendPool pool(HostAndPort node, int db, int protocol) {
     BackendPool pool = existingPool(node, db, protocol);
     if (pool == null) {
-      PoolKey key = new PoolKey(node, db, protocol);
+      PoolKey key = new PoolKey(node, db, protocol, null);
       pool =
           new BackendPool(
               this,
@@ -328,7 +365,8 @@ final class LoopBackends {
               db,
               protocol,
               node.equals(topology.primary()),
-              config.redis().connectionsPerNode());
+              config.redis().connectionsPerNode(),
+              null);
       pools.put(key, pool);
       BackendPool[] ofNode = poolsByNode.get(node);
       int slot = slot(db, protocol);
@@ -362,11 +400,12 @@ final class LoopBackends {
    * A connection to {@code node} for one session alone, or null when {@code
    * limits.max-exclusive-connections} are all held. Give it back with {@link #release}.
    */
-  BackendConnection acquireExclusive(HostAndPort node, int db, int protocol) {
-    if (!budget.tryAcquire()) {
+  BackendConnection acquireExclusive(HostAndPort node, int db, int protocol, BackendLogin login) {
+    BackendPool pool = pool(node, db, protocol, login);
+    if (pool == null || !budget.tryAcquire()) {
       return null;
     }
-    PoolKey key = new PoolKey(node, db, protocol);
+    PoolKey key = new PoolKey(node, db, protocol, login);
     ArrayDeque<BackendConnection> idle = idleExclusive.get(key);
     BackendConnection connection = idle == null ? null : idle.pollFirst();
     while (connection != null && !connection.idleAndReady()) {
@@ -374,7 +413,7 @@ final class LoopBackends {
       connection = idle.pollFirst();
     }
     if (connection == null) {
-      connection = new BackendConnection(this, pool(node, db, protocol), true);
+      connection = new BackendConnection(this, pool, true);
     }
     heldExclusive.add(connection);
     return connection;
@@ -395,7 +434,8 @@ final class LoopBackends {
     ArrayDeque<BackendConnection> idle =
         reusable
             ? idleExclusive.computeIfAbsent(
-                new PoolKey(pool.node(), pool.db(), pool.protocol()), k -> new ArrayDeque<>())
+                new PoolKey(pool.node(), pool.db(), pool.protocol(), pool.login()),
+                k -> new ArrayDeque<>())
             : null;
     if (idle != null && idle.size() < MAX_IDLE_EXCLUSIVE) {
       idle.addFirst(connection);
@@ -528,6 +568,10 @@ final class LoopBackends {
     for (BackendPool pool : pools.values()) {
       pool.forEach(BackendConnection::close);
     }
+    if (loginPools != null) {
+      loginPools.forEach(pool -> pool.forEach(BackendConnection::close));
+      authChecks.close();
+    }
     for (BackendConnection held : new ArrayList<>(heldExclusive)) {
       held.close();
     }
@@ -594,6 +638,15 @@ final class LoopBackends {
         pool.forEach(BackendConnection::resume);
       }
     }
+    if (loginPools != null) {
+      loginPools.forEach(
+          pool -> {
+            if (pool.primary()) {
+              pool.forEach(BackendConnection::resume);
+            }
+          });
+      authChecks.resume();
+    }
     for (BackendConnection held : new ArrayList<>(heldExclusive)) {
       if (held.pool().primary()) {
         held.resume();
@@ -629,6 +682,9 @@ final class LoopBackends {
     }
     retired.forEach(BackendPool::retire);
     retired.forEach(pool -> loadedScripts.remove(pool.node()));
+    if (loginPools != null) {
+      loginPools.retireIf(pool -> !inTopology(pool.node(), pool.primary()));
+    }
     for (Iterator<Map.Entry<PoolKey, ArrayDeque<BackendConnection>>> it =
             idleExclusive.entrySet().iterator();
         it.hasNext(); ) {

@@ -149,7 +149,8 @@ final class ReplicationMonitor {
     return probes.computeIfAbsent(
         node,
         n -> {
-          BackendPool descriptor = new BackendPool(home, n, 0, 2, n.equals(topology.primary()), 1);
+          BackendPool descriptor =
+              new BackendPool(home, n, 0, 2, n.equals(topology.primary()), 1, null);
           BackendConnection connection = new BackendConnection(home, descriptor, false);
           connection.purpose = "monitor";
           return new Probe(connection);

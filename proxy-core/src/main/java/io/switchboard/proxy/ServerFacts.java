@@ -20,9 +20,18 @@ final class ServerFacts {
   private volatile String version = "7.0.0";
   private volatile CommandTable commands;
 
+  /** Users a node refused to log in (auth.mode = redis), for one warning each; bounded. */
+  private final java.util.Set<String> refusedLogins =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   ServerFacts(RoutingConfig routing) {
     this.routing = routing;
     this.commands = CommandTable.builtIn().deny(routing.deny(), DENIED);
+  }
+
+  /** True the first time {@code node} refuses {@code user}'s login (of at most 10,000 kept). */
+  boolean firstLoginRefusal(String user, io.switchboard.config.HostAndPort node) {
+    return refusedLogins.size() < 10_000 && refusedLogins.add(user + "@" + node);
   }
 
   String version() {

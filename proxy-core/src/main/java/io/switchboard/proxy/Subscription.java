@@ -9,7 +9,9 @@ import io.switchboard.proxy.resp.Replies;
 import io.switchboard.routing.CommandSpec;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -38,6 +40,17 @@ final class Subscription implements SubscriptionSink {
   private final Set<String> patterns = new HashSet<>();
   private final Set<String> shardChannels = new HashSet<>();
   private final ArrayDeque<PendingCommand> awaiting = new ArrayDeque<>();
+
+  /** What each awaiting command changed in the sets, to undo if the server refuses it. */
+  private final ArrayDeque<Change> changes = new ArrayDeque<>();
+
+  private record Change(Set<String> set, List<String> added, List<String> removed) {
+    void undo() {
+      set.removeAll(added);
+      set.addAll(removed);
+    }
+  }
+
   private final ArgCursor frameKind = new ArgCursor();
   private BackendConnection connection;
   private boolean resetting;
@@ -96,16 +109,18 @@ final class Subscription implements SubscriptionSink {
       return;
     }
     int expected;
+    List<String> added = new ArrayList<>();
+    List<String> removed = new ArrayList<>();
     if (args.count() == 1) {
       expected = Math.max(1, set.size());
+      removed.addAll(set);
       set.clear();
     } else {
       expected = args.count() - 1;
       while (args.advance()) {
-        if (subscribe) {
-          set.add(key(args));
-        } else {
-          set.remove(key(args));
+        String channel = key(args);
+        if (subscribe ? set.add(channel) : set.remove(channel)) {
+          (subscribe ? added : removed).add(channel);
         }
       }
     }
@@ -113,6 +128,7 @@ final class Subscription implements SubscriptionSink {
     if (!command.isDone()) {
       command.rare().expectedFrames = expected;
       awaiting.add(command);
+      changes.add(new Change(set, added, removed));
     }
   }
 
@@ -148,7 +164,7 @@ final class Subscription implements SubscriptionSink {
     if (node == null) {
       node = loop.topology().primary();
     }
-    connection = loop.acquireExclusive(node, 0, session.protocol);
+    connection = loop.acquireExclusive(node, 0, session.protocol, session.login);
     if (connection == null) {
       return false;
     }
@@ -172,10 +188,15 @@ final class Subscription implements SubscriptionSink {
       return;
     }
     if (type == '-' || type == '!') {
-      // The server refused the command as a whole (ACL, for example): one error, no frames.
+      // The server refused the command as a whole (ACL, for example): one error, no frames, and
+      // the session is subscribed to what it was before.
       PendingCommand head = awaiting.poll();
       if (head != null) {
+        changes.poll().undo();
         head.complete(frame);
+        if (!active() && awaiting.isEmpty()) {
+          releaseConnection();
+        }
       } else {
         frame.release();
       }
@@ -192,6 +213,7 @@ final class Subscription implements SubscriptionSink {
     head.partial().addComponent(true, frame);
     if (--head.rare().expectedFrames == 0) {
       awaiting.poll();
+      changes.poll();
       ByteBuf reply = head.partial();
       head.rare().partial = null;
       head.complete(reply);
@@ -259,6 +281,7 @@ final class Subscription implements SubscriptionSink {
   }
 
   private void failAwaiting(String error) {
+    changes.clear();
     PendingCommand command;
     while ((command = awaiting.poll()) != null) {
       if (command.partial() != null) {

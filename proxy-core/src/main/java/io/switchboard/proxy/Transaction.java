@@ -113,7 +113,9 @@ final class Transaction {
       session.reject(frame, session.noPrimaryText());
       return false;
     }
-    lease = loop.acquireExclusive(loop.topology().primary(), session.db, session.protocol);
+    lease =
+        loop.acquireExclusive(
+            loop.topology().primary(), session.db, session.protocol, session.login);
     if (lease == null) {
       session.reject(frame, session.exclusiveLimitText());
       return false;
@@ -288,7 +290,8 @@ final class Transaction {
       return false;
     }
     BackendConnection fresh =
-        loop.acquireExclusive(loop.topology().primary(), old.pool().db(), old.pool().protocol());
+        loop.acquireExclusive(
+            loop.topology().primary(), old.pool().db(), old.pool().protocol(), old.pool().login());
     if (fresh == null) {
       return false;
     }
