@@ -22,22 +22,13 @@ final class AuthChecks {
 
   /** {@code user} null: the one-argument form, the default user's password. */
   void check(String user, byte[] password, Consumer<ByteBuf> onReply) {
-    if (!loop.topology().hasPrimary()) {
+    if (!connected()) {
       onReply.accept(
           Replies.error(
               loop.alloc(),
               "ERR Switchboard has no primary to check the password with: "
                   + loop.topology().problem()));
       return;
-    }
-    HostAndPort primary = loop.topology().primary();
-    if (connection == null || !connection.usable() || !connection.pool().node().equals(primary)) {
-      if (connection != null) {
-        connection.close();
-      }
-      BackendPool own = new BackendPool(loop, primary, 0, 2, true, 0, BackendLogin.UNAUTHENTICATED);
-      connection = new BackendConnection(loop, own, true);
-      connection.purpose = "auth";
     }
     // The client's own form: AUTH <password> answers as Redis does when default has no password.
     ByteBuf request = loop.alloc().buffer(48 + password.length);
@@ -48,6 +39,28 @@ final class AuthChecks {
     }
     Replies.writeBulk(request, password);
     connection.sendInternal(request, onReply);
+  }
+
+  /**
+   * Connects to the current primary if not yet there: at each new primary, so that its handshake,
+   * which sends no AUTH, tells whether Redis's default user needs a password before a client asks.
+   * False without a primary.
+   */
+  boolean connected() {
+    if (!loop.topology().hasPrimary()) {
+      return false;
+    }
+    HostAndPort primary = loop.topology().primary();
+    if (connection == null || !connection.usable() || !connection.pool().node().equals(primary)) {
+      if (connection != null) {
+        connection.close();
+      }
+      BackendPool own = new BackendPool(loop, primary, 0, 2, true, 0, BackendLogin.UNAUTHENTICATED);
+      connection = new BackendConnection(loop, own, true);
+      connection.purpose = "auth";
+      connection.connectNow();
+    }
+    return true;
   }
 
   /** The write gate opened: a check held meanwhile goes out. */

@@ -417,6 +417,9 @@ final class BackendConnection {
     } finally {
       reply.release();
     }
+    if (pool.login() == BackendLogin.UNAUTHENTICATED && pool.primary()) {
+      loop.facts().defaultUserNeedsPassword(error != null && error.startsWith("NOAUTH"));
+    }
     if (error != null
         && pool.login() == BackendLogin.UNAUTHENTICATED
         && error.startsWith("NOAUTH")) {

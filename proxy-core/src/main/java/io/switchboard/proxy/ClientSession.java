@@ -387,7 +387,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   private void route(CommandSpec spec, ByteBuf frame) {
     String refusal = refusal(spec);
     String notPermitted = user != null && user.restricted ? notPermitted(spec) : null;
-    if (user == null && !mayRunUnauthenticated(spec)) {
+    if (!loggedIn() && !mayRunUnauthenticated(spec)) {
       loop.metrics().error(ProxyMetrics.ErrorKind.AUTH);
       reject(frame, "NOAUTH Authentication required.");
     } else if (refusal != null) {
@@ -462,7 +462,20 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
 
   private static boolean mayRunUnauthenticated(CommandSpec spec) {
     String name = spec.name();
-    return name.equals("AUTH") || name.equals("HELLO") || name.equals("QUIT");
+    return name.equals("AUTH")
+        || name.equals("HELLO")
+        || name.equals("QUIT")
+        || name.equals("RESET");
+  }
+
+  /**
+   * Whether the session may run commands: it logged in, or needs not. In redis mode an
+   * unauthenticated session runs as Redis's default user, logged in unless that user needs a
+   * password (learned from the servers).
+   */
+  boolean loggedIn() {
+    return user != null
+        && !(login == BackendLogin.UNAUTHENTICATED && loop.facts().defaultUserNeedsPassword());
   }
 
   /** Why the proxy refuses the command whatever the session's state, or null. */

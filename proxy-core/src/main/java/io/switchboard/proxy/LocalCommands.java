@@ -166,10 +166,13 @@ final class LocalCommands {
   }
 
   private ByteBuf helloReply(Hello hello) {
-    if (session.user == null) {
+    if (!session.loggedIn()) {
+      // Redis 7.2 named the protocol argument in this text; the server's version decides.
+      String form = olderThan72(loop.facts().version()) ? "HELLO" : "HELLO <proto>";
       return error(
-          "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO"
-              + " <proto> AUTH <user> <pass> option can be used to authenticate the client and"
+          "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+              + form
+              + " AUTH <user> <pass> option can be used to authenticate the client and"
               + " select the RESP protocol version at the same time");
     }
     int protocol = hello.protocol();
@@ -192,6 +195,17 @@ final class LocalCommands {
     Replies.writeBulk(buf, "modules");
     Replies.writeHeader(buf, '*', 0);
     return buf;
+  }
+
+  private static boolean olderThan72(String version) {
+    String[] parts = version.split("\\.");
+    try {
+      int major = Integer.parseInt(parts[0]);
+      int minor = parts.length > 1 ? Integer.parseInt(parts[1]) : 0;
+      return major < 7 || (major == 7 && minor < 2);
+    } catch (NumberFormatException e) {
+      return false;
+    }
   }
 
   /**

@@ -684,6 +684,7 @@ final class LoopBackends {
     retired.forEach(pool -> loadedScripts.remove(pool.node()));
     if (loginPools != null) {
       loginPools.retireIf(pool -> !inTopology(pool.node(), pool.primary()));
+      authChecks.connected(); // learns early whether Redis's default user needs a password
     }
     for (Iterator<Map.Entry<PoolKey, ArrayDeque<BackendConnection>>> it =
             idleExclusive.entrySet().iterator();

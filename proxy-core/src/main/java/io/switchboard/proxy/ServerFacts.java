@@ -29,6 +29,20 @@ final class ServerFacts {
     this.commands = CommandTable.builtIn().deny(routing.deny(), DENIED);
   }
 
+  /**
+   * auth.mode = redis: whether Redis's default user needs a password, as a connection that sends no
+   * AUTH last found on the primary; false until known.
+   */
+  private volatile boolean defaultUserNeedsPassword;
+
+  boolean defaultUserNeedsPassword() {
+    return defaultUserNeedsPassword;
+  }
+
+  void defaultUserNeedsPassword(boolean needs) {
+    defaultUserNeedsPassword = needs;
+  }
+
   /** True the first time {@code node} refuses {@code user}'s login (of at most 10,000 kept). */
   boolean firstLoginRefusal(String user, io.switchboard.config.HostAndPort node) {
     return refusedLogins.size() < 10_000 && refusedLogins.add(user + "@" + node);

@@ -122,7 +122,7 @@ class AdminEndpointIT {
       HttpResponse<String> config = get(proxy, "/config");
       assertThat(config.statusCode()).isEqualTo(200);
       assertThat(config.body())
-          .contains("\"auth\":{\"password\":\"<redacted>\",\"users\":[]")
+          .contains("\"auth\":{\"mode\":\"proxy\",\"password\":\"<redacted>\",\"users\":[]")
           .contains("\"hold-timeout\":\"10000ms\"")
           .contains("\"write-ack\":\"async\"")
           .doesNotContain("proxy-secret");

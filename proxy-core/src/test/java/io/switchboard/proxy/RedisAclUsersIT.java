@@ -1,6 +1,7 @@
 package io.switchboard.proxy;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Logger;
@@ -22,6 +23,9 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.slf4j.LoggerFactory;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.exceptions.JedisAccessControlException;
 
 /**
  * {@code auth.mode = redis}: the servers' own ACL users, defined on every node with ACL SETUSER as
@@ -89,7 +93,20 @@ class RedisAclUsersIT {
   void aClientThatHasNotAuthenticatedGetsRedissOwnNoauth() throws IOException {
     try (RespClient anonymous = connect(proxy.address());
         RespClient direct = connect(topology.primary().address())) {
-      assertThat(anonymous.call("GET", "app:x")).isEqualTo(direct.call("GET", "app:x"));
+      for (List<String> command :
+          List.of(
+              List.of("GET", "app:x"),
+              List.of("PING"),
+              List.of("ECHO", "e"),
+              List.of("CLIENT", "ID"),
+              List.of("ACL", "WHOAMI"),
+              List.of("SELECT", "1"),
+              List.of("HELLO", "3"))) {
+        assertThat(anonymous.call(command.toArray()))
+            .as(String.join(" ", command))
+            .isInstanceOf(RespValue.Error.class)
+            .isEqualTo(direct.call(command.toArray()));
+      }
       assertThat(anonymous.call("SET", "app:x", "1"))
           .isEqualTo(new RespValue.Error("NOAUTH Authentication required."));
       assertThat(anonymous.call("AUTH", "app", "wrong"))
@@ -150,6 +167,43 @@ class RedisAclUsersIT {
       String backend = String.valueOf(topology.primary().call("CLIENT", "LIST"));
       assertThat(backend).contains(" user=app ");
     }
+  }
+
+  @Test
+  void jedisAndLettuceLogInAsTheServersUsers() {
+    try (Jedis jedis =
+        new Jedis(
+            new redis.clients.jedis.HostAndPort("127.0.0.1", proxy.port()),
+            DefaultJedisClientConfig.builder().user("app").password("app-pass").build())) {
+      jedis.set("app:jedis", "v");
+      assertThat(jedis.get("app:jedis")).isEqualTo("v");
+      assertThatThrownBy(() -> jedis.set("other:jedis", "v"))
+          .isInstanceOf(JedisAccessControlException.class)
+          .hasMessageContaining("NOPERM");
+    }
+    // Lettuce logs in with HELLO 3 AUTH <user> <password> and speaks RESP3 from then on.
+    io.lettuce.core.RedisClient lettuce =
+        io.lettuce.core.RedisClient.create(
+            io.lettuce.core.RedisURI.builder()
+                .withHost("127.0.0.1")
+                .withPort(proxy.port())
+                .withAuthentication("app", "app-pass")
+                .build());
+    try (var connection = lettuce.connect()) {
+      connection.sync().set("app:lettuce", "v");
+      assertThat(connection.sync().get("app:lettuce")).isEqualTo("v");
+      assertThat(connection.sync().aclWhoami()).isEqualTo("app");
+    } finally {
+      lettuce.shutdown();
+    }
+    assertThatThrownBy(
+            () ->
+                new Jedis(
+                        new redis.clients.jedis.HostAndPort("127.0.0.1", proxy.port()),
+                        DefaultJedisClientConfig.builder().user("app").password("nope").build())
+                    .close())
+        .isInstanceOf(JedisAccessControlException.class)
+        .hasMessageContaining("WRONGPASS");
   }
 
   @Test
