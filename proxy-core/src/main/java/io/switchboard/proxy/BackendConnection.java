@@ -46,6 +46,9 @@ final class BackendConnection {
    */
   final boolean exclusive;
 
+  /** The id the server gave this connection (HELLO's reply), or -1: for CLIENT UNBLOCK. */
+  long serverClientId = -1;
+
   private final ArrayDeque<PendingCommand> unsent = new ArrayDeque<>();
   private final ArrayDeque<PendingCommand> inflight = new ArrayDeque<>();
   private Channel channel;
@@ -413,7 +416,7 @@ final class BackendConnection {
     }
     String error;
     try {
-      error = Handshake.check(reply, loop.facts());
+      error = Handshake.check(reply, loop.facts(), id -> serverClientId = id);
     } finally {
       reply.release();
     }

@@ -45,6 +45,7 @@ final class ClientCommands {
     try {
       return switch (spec.name()) {
         case "CLIENT|LIST" -> list(ClientFilter.list(args));
+        case "CLIENT|UNBLOCK" -> unblock(args);
         case "CLIENT|KILL" ->
             args.count() == 3
                 ? kill(ClientFilter.address(args.seek(2).string()), true)
@@ -166,6 +167,56 @@ final class ClientCommands {
               .sorted(Map.Entry.comparingByKey()) // oldest first, as Redis lists them
               .forEach(line -> text.append(line.getValue()));
           session.answerLater(later, Replies.verbatim(alloc, session.protocol, text.toString()));
+        });
+    return later;
+  }
+
+  /**
+   * CLIENT UNBLOCK id [TIMEOUT|ERROR]: the proxy's client {@code id} waits in a blocking command on
+   * a connection of its own; the primary is asked to unblock that connection, and its answer (1 or
+   * 0) is the client's. The blocked client then gets what Redis sends it (a timeout, or UNBLOCKED).
+   */
+  private PendingCommand unblock(ArgCursor args) throws ClientFilter.Refused {
+    boolean error = false;
+    if (args.count() == 4) {
+      args.reset(args.frame()).seek(3);
+      if (args.is("ERROR")) {
+        error = true;
+      } else if (!args.is("TIMEOUT")) {
+        throw new ClientFilter.Refused("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+      }
+    } else if (args.count() != 3) {
+      throw new ClientFilter.Refused(
+          "ERR unknown subcommand or wrong number of arguments for 'UNBLOCK'. Try CLIENT HELP.");
+    }
+    long id = args.reset(args.frame()).seek(2).longValue();
+    if (id == Long.MIN_VALUE) {
+      throw new ClientFilter.Refused("ERR value is not an integer or out of range");
+    }
+    String mode = error ? "ERROR" : "TIMEOUT";
+    PendingCommand later = PendingCommand.answered(session, null);
+    directory.gather(
+        loop.eventLoop(),
+        each -> {
+          for (ClientSession client : each.sessions()) {
+            BackendConnection blocked = client.id == id ? client.blockedOn() : null;
+            if (blocked != null && blocked.serverClientId > 0) {
+              return blocked.serverClientId;
+            }
+          }
+          return null;
+        },
+        found -> {
+          if (found.isEmpty() || !loop.topology().hasPrimary()) {
+            session.answerLater(later, Replies.integer(alloc, 0));
+            return;
+          }
+          loop.primaryPool(0, 2)
+              .pick()
+              .sendInternal(
+                  Replies.command(alloc, "CLIENT", "UNBLOCK", Long.toString(found.get(0)), mode),
+                  reply -> session.answerLater(later, reply));
+          loop.flushSoon();
         });
     return later;
   }

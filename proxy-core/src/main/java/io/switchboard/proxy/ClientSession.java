@@ -237,6 +237,16 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     return out;
   }
 
+  /** The connection this session's blocking command waits on now, or null. */
+  BackendConnection blockedOn() {
+    for (PendingCommand command : replies) {
+      if (command.borrowed() != null && !command.isDone()) {
+        return command.borrowed();
+      }
+    }
+    return null;
+  }
+
   private String state() {
     if (transaction.inMulti()) {
       return "multi";

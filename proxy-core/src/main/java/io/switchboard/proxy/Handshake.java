@@ -65,18 +65,28 @@ final class Handshake {
     return buf;
   }
 
-  /** Checks one handshake reply; returns the server's error text, or null when it succeeded. */
-  static String check(ByteBuf reply, ServerFacts facts) {
+  /**
+   * Checks one handshake reply; returns the server's error text, or null when it succeeded. HELLO's
+   * reply tells the server's version, and the id the server gave this connection ({@code
+   * onClientId}; CLIENT UNBLOCK names connections by it).
+   */
+  static String check(
+      ByteBuf reply, ServerFacts facts, java.util.function.LongConsumer onClientId) {
     Object value = RespValue.parse(reply);
     if (value instanceof RespValue.Error error) {
       return error.message();
     }
     if (value instanceof Map<?, ?> map) {
       facts.version(String.valueOf(map.get("version")));
+      if (map.get("id") instanceof Long id) {
+        onClientId.accept(id);
+      }
     } else if (value instanceof List<?> list) {
       for (int i = 0; i + 1 < list.size(); i += 2) {
         if ("version".equals(list.get(i))) {
           facts.version(String.valueOf(list.get(i + 1)));
+        } else if ("id".equals(list.get(i)) && list.get(i + 1) instanceof Long id) {
+          onClientId.accept(id);
         }
       }
     }

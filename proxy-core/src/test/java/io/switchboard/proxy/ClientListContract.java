@@ -154,4 +154,33 @@ interface ClientListContract {
       assertThat(killer.call("PING")).isEqualTo("PONG");
     }
   }
+
+  @Test
+  default void clientUnblockEndsABlockingCommandAsATimeoutOrAnError() throws IOException {
+    String key = "it:unblock:" + UUID.randomUUID();
+    try (RespClient blocked = connect();
+        RespClient other = connect()) {
+      String id = String.valueOf(blocked.call("CLIENT", "ID"));
+      assertThat(other.call("CLIENT", "UNBLOCK", id)).as("not blocked yet").isEqualTo(0L);
+
+      blocked.send(RespClient.encode("BLPOP", key, "30"));
+      org.awaitility.Awaitility.await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> Long.valueOf(1).equals(other.call("CLIENT", "UNBLOCK", id)));
+      assertThat(blocked.read()).as("as if it timed out").isNull();
+
+      blocked.send(RespClient.encode("BLPOP", key, "30"));
+      org.awaitility.Awaitility.await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> Long.valueOf(1).equals(other.call("CLIENT", "UNBLOCK", id, "ERROR")));
+      assertThat(blocked.read())
+          .isEqualTo(new RespValue.Error("UNBLOCKED client unblocked via CLIENT UNBLOCK"));
+      assertThat(blocked.call("PING")).isEqualTo("PONG");
+
+      assertThat(other.call("CLIENT", "UNBLOCK", id, "MAYBE"))
+          .isEqualTo(new RespValue.Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"));
+      assertThat(other.call("CLIENT", "UNBLOCK", "x"))
+          .isEqualTo(new RespValue.Error("ERR value is not an integer or out of range"));
+    }
+  }
 }
