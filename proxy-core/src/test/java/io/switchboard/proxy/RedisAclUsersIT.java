@@ -120,6 +120,36 @@ class RedisAclUsersIT {
   }
 
   @Test
+  void withANopassDefaultUserAClientRunsAsItUntilItLogsInAndFailuresAreRateLimited()
+      throws Exception {
+    try (TestProxy nopass =
+            TestProxy.start(
+                SharedTopology.get(),
+                """
+                switchboard.auth.mode = redis
+                switchboard.auth.max-failures-per-address = 2
+                switchboard.auth.failure-window = 30s
+                """);
+        RespClient anonymous = connect(nopass.address())) {
+      TestProxy.awaitWrites(anonymous);
+      assertThat(anonymous.call("SET", "it:nopass", "1")).isEqualTo("OK");
+      assertThat(anonymous.call("ACL", "WHOAMI")).isEqualTo("default");
+      assertThat(anonymous.call("PING")).isEqualTo("PONG");
+      RespValue.Error wrong =
+          new RespValue.Error("WRONGPASS invalid username-password pair or user is disabled.");
+      assertThat(anonymous.call("AUTH", "nobody", "x")).isEqualTo(wrong);
+      assertThat(anonymous.call("AUTH", "nobody", "y")).isEqualTo(wrong);
+      assertThat(anonymous.call("AUTH", "default", "any"))
+          .as("refused unchecked once the address failed twice")
+          .isEqualTo(
+              new RespValue.Error(
+                  "WRONGPASS too many failed authentication attempts from this address; try"
+                      + " again later"));
+      assertThat(anonymous.call("GET", "it:nopass")).isEqualTo("1");
+    }
+  }
+
+  @Test
   void redisEnforcesTheUsersCommandKeyAndChannelRulesWithItsOwnWords() throws IOException {
     try (RespClient app = login("app", "app-pass");
         RespClient direct = connect(topology.primary().address())) {
