@@ -217,12 +217,9 @@ final class LocalCommands {
   private PendingCommand checkAtRedis(
       String user, byte[] password, java.util.function.Supplier<ByteBuf> onSuccess) {
     java.net.SocketAddress from = session.channel().remoteAddress();
-    if (auth.blocked(from)) {
-      loop.metrics().authFailure(ProxyMetrics.AuthFailure.RATE_LIMITED);
-      return reply(
-          error(
-              "WRONGPASS too many failed authentication attempts from this address; try again"
-                  + " later"));
+    ByteBuf blocked = refusedUnchecked(from);
+    if (blocked != null) {
+      return reply(blocked);
     }
     PendingCommand later = PendingCommand.answered(session, null);
     session.authPending = true;
@@ -242,13 +239,7 @@ final class LocalCommands {
                 result = onSuccess.get();
               } else {
                 if (answer.toString(StandardCharsets.UTF_8).startsWith("-WRONGPASS")) {
-                  loop.metrics().authFailure(ProxyMetrics.AuthFailure.WRONG_PASSWORD);
-                  if (auth.failed(from)) {
-                    log.warn(
-                        "Refusing AUTH from {} for up to {}: too many failed attempts",
-                        ClientInfo.address(from),
-                        loop.config().auth().failureWindow());
-                  }
+                  countFailure(from);
                 }
                 result = answer; // Redis's own words
               }
@@ -256,6 +247,26 @@ final class LocalCommands {
               session.resumeHeld();
             });
     return later;
+  }
+
+  /** The refusal of an address that failed too often lately, or null (auth.failure-window). */
+  private ByteBuf refusedUnchecked(java.net.SocketAddress from) {
+    if (!auth.blocked(from)) {
+      return null;
+    }
+    loop.metrics().authFailure(ProxyMetrics.AuthFailure.RATE_LIMITED);
+    return error(
+        "WRONGPASS too many failed authentication attempts from this address; try again later");
+  }
+
+  private void countFailure(java.net.SocketAddress from) {
+    loop.metrics().authFailure(ProxyMetrics.AuthFailure.WRONG_PASSWORD);
+    if (auth.failed(from)) {
+      log.warn(
+          "Refusing AUTH from {} for up to {}: too many failed attempts",
+          ClientInfo.address(from),
+          loop.config().auth().failureWindow());
+    }
   }
 
   private PendingCommand authAtRedis(ArgCursor args) {
@@ -291,20 +302,13 @@ final class LocalCommands {
    */
   private ByteBuf checkCredentials(String user, byte[] password) {
     java.net.SocketAddress from = session.channel().remoteAddress();
-    if (auth.blocked(from)) {
-      loop.metrics().authFailure(ProxyMetrics.AuthFailure.RATE_LIMITED);
-      return error(
-          "WRONGPASS too many failed authentication attempts from this address; try again later");
+    ByteBuf blocked = refusedUnchecked(from);
+    if (blocked != null) {
+      return blocked;
     }
     ClientUser found = auth.check(user, password);
     if (found == null) {
-      loop.metrics().authFailure(ProxyMetrics.AuthFailure.WRONG_PASSWORD);
-      if (auth.failed(from)) {
-        log.warn(
-            "Refusing AUTH from {} for up to {}: too many failed attempts",
-            ClientInfo.address(from),
-            loop.config().auth().failureWindow());
-      }
+      countFailure(from);
       return error(WRONGPASS);
     }
     session.user = found;

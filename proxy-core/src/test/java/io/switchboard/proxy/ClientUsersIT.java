@@ -97,13 +97,7 @@ class ClientUsersIT {
       assertThat(jedis.get(prefix + "jedis")).isEqualTo("v");
     }
     // Lettuce logs in with HELLO 3 AUTH <user> <password> and speaks RESP3 from then on.
-    io.lettuce.core.RedisClient lettuce =
-        io.lettuce.core.RedisClient.create(
-            io.lettuce.core.RedisURI.builder()
-                .withHost("127.0.0.1")
-                .withPort(proxy.port())
-                .withAuthentication("app", "app-pw")
-                .build());
+    io.lettuce.core.RedisClient lettuce = proxy.lettuceAs("app", "app-pw");
     try (var connection = lettuce.connect()) {
       connection.sync().set(prefix + "lettuce", "v");
       assertThat(connection.sync().get(prefix + "lettuce")).isEqualTo("v");

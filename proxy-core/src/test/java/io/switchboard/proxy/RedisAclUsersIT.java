@@ -212,13 +212,7 @@ class RedisAclUsersIT {
           .hasMessageContaining("NOPERM");
     }
     // Lettuce logs in with HELLO 3 AUTH <user> <password> and speaks RESP3 from then on.
-    io.lettuce.core.RedisClient lettuce =
-        io.lettuce.core.RedisClient.create(
-            io.lettuce.core.RedisURI.builder()
-                .withHost("127.0.0.1")
-                .withPort(proxy.port())
-                .withAuthentication("app", "app-pass")
-                .build());
+    io.lettuce.core.RedisClient lettuce = proxy.lettuceAs("app", "app-pass");
     try (var connection = lettuce.connect()) {
       connection.sync().set("app:lettuce", "v");
       assertThat(connection.sync().get("app:lettuce")).isEqualTo("v");

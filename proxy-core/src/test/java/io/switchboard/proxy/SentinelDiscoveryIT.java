@@ -22,11 +22,8 @@ class SentinelDiscoveryIT {
   @Test
   void commandsSentBeforeAnyPrimaryIsKnownWaitForItAndRunInOrder() throws Exception {
     try (LocalTopology topology = LocalTopology.start(0, 1)) {
-      RedisNode sentinel = topology.sentinels().get(0);
-      sentinel.stop();
-      try (TestProxy proxy =
-              TestProxy.start(
-                  topology, QUICK_RETRIES + "switchboard.failover.hold-timeout = 20s\n");
+      RedisNode sentinel = stoppedSentinel(topology);
+      try (TestProxy proxy = proxyHolding(topology, "20s");
           RespClient client = RespClient.connect(proxy.address(), Duration.ofSeconds(20))) {
         assertThat(client.call("PING")).as("answered by the proxy at once").isEqualTo("PONG");
         client.send(
@@ -49,11 +46,8 @@ class SentinelDiscoveryIT {
   void pastTheHoldTimeoutClientsGetAClearErrorAndServiceStartsWhenASentinelAnswers()
       throws Exception {
     try (LocalTopology topology = LocalTopology.start(0, 1)) {
-      RedisNode sentinel = topology.sentinels().get(0);
-      sentinel.stop();
-      try (TestProxy proxy =
-              TestProxy.start(
-                  topology, QUICK_RETRIES + "switchboard.failover.hold-timeout = 1s\n");
+      RedisNode sentinel = stoppedSentinel(topology);
+      try (TestProxy proxy = proxyHolding(topology, "1s");
           RespClient client = RespClient.connect(proxy.address(), Duration.ofSeconds(5))) {
         RespValue.Error error = (RespValue.Error) client.call("GET", "k");
         assertThat(error.message())
@@ -74,6 +68,19 @@ class SentinelDiscoveryIT {
         assertThat(topology.primary().call("GET", "it:discovered")).isEqualTo("yes");
       }
     }
+  }
+
+  private static RedisNode stoppedSentinel(LocalTopology topology) {
+    RedisNode sentinel = topology.sentinels().get(0);
+    sentinel.stop();
+    return sentinel;
+  }
+
+  /** A proxy that retries Sentinels quickly and holds commands for {@code holdTimeout}. */
+  private static TestProxy proxyHolding(LocalTopology topology, String holdTimeout)
+      throws InterruptedException {
+    return TestProxy.start(
+        topology, QUICK_RETRIES + "switchboard.failover.hold-timeout = " + holdTimeout + "\n");
   }
 
   private static byte[] concat(byte[]... parts) {

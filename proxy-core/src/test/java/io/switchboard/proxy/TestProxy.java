@@ -74,6 +74,16 @@ final class TestProxy implements AutoCloseable {
         .until(() -> "OK".equals(client.call("SET", "it:ready", "1")));
   }
 
+  /** A Lettuce client for this proxy that logs in as {@code user} (HELLO 3 AUTH); shut it down. */
+  io.lettuce.core.RedisClient lettuceAs(String user, String password) {
+    return io.lettuce.core.RedisClient.create(
+        io.lettuce.core.RedisURI.builder()
+            .withHost("127.0.0.1")
+            .withPort(port)
+            .withAuthentication(user, password)
+            .build());
+  }
+
   /** Waits until the proxy has found the primary through Sentinel and writes go through. */
   void awaitPrimary() {
     try (Jedis jedis = jedis()) {
