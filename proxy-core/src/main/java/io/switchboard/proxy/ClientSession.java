@@ -105,8 +105,8 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   ClientUser user;
 
   /**
-   * auth.mode = redis: the Redis user its commands run as on the servers (BackendLogin), the same
-   * object for as long as it lasts, so pools compare it by identity; null in proxy mode.
+   * auth.mode = redis: the Redis user its commands run as on the servers (BackendLogin); sessions
+   * of the same user and password share that user's pools. Null in proxy mode.
    */
   BackendLogin login;
 
@@ -797,7 +797,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
         || cachedGeneration != loop.generation()
         || cachedDb != db
         || cachedProtocol != protocol
-        || cachedPrimary.pool().login() != login
+        || !java.util.Objects.equals(cachedPrimary.pool().login(), login)
         || !cachedPrimary.usable()) {
       BackendPool pool = loop.pool(loop.topology().primary(), db, protocol, login);
       if (pool == null) {
@@ -882,7 +882,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   private boolean sameDbAndProtocol(BackendConnection connection) {
     return connection.pool().db() == db
         && connection.pool().protocol() == protocol
-        && connection.pool().login() == login;
+        && java.util.Objects.equals(connection.pool().login(), login);
   }
 
   /**
