@@ -242,6 +242,14 @@ abstract class RedisSemanticsContract
       assertThat(plain.read()).isEqualTo(List.of("message", channel, "hi"));
       assertThat(pattern.read()).isEqualTo(List.of("pmessage", key("count*"), channel, "hi"));
     }
+    String shard = key("counted-shard");
+    try (RespClient subscriber = client();
+        RespClient pub = client()) {
+      assertThat(subscriber.call("SSUBSCRIBE", shard)).isEqualTo(List.of("ssubscribe", shard, 1L));
+      assertThat(pub.call("SPUBLISH", shard, "hi")).isEqualTo(1L);
+      assertThat(pub.call("PUBSUB", "SHARDNUMSUB", shard)).isEqualTo(List.of(shard, 1L));
+      assertThat(subscriber.read()).isEqualTo(List.of("smessage", shard, "hi"));
+    }
   }
 
   /**
