@@ -84,11 +84,6 @@ final class ClientAuth {
     return redisChecks;
   }
 
-  /** A session logged in as this Redis user (auth.mode = redis); Redis enforces its rules. */
-  ClientUser redisUser(String name) {
-    return ClientUser.unrestricted(name);
-  }
-
   /** The user named, if it exists and is on, and the password is its own; else null. */
   ClientUser check(String name, byte[] password) {
     ClientUser user =

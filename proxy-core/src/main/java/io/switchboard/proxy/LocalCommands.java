@@ -68,6 +68,11 @@ final class LocalCommands {
     };
   }
 
+  /** Whether AUTH is answered by the primary, later (auth.mode = redis), not here at once. */
+  boolean authAtServer() {
+    return auth.redisChecks();
+  }
+
   /**
    * What Redis answers before running the command at all, which inside MULTI dooms the transaction:
    * a wrong argument count, or a subcommand its container does not have. Else null.
@@ -235,7 +240,7 @@ final class LocalCommands {
                 String name = user == null ? "default" : user;
                 session.login =
                     new BackendLogin(name, new String(password, StandardCharsets.ISO_8859_1));
-                session.user = auth.redisUser(name);
+                session.user = ClientUser.unrestricted(name); // Redis enforces its rules
                 result = onSuccess.get();
               } else {
                 if (answer.toString(StandardCharsets.UTF_8).startsWith("-WRONGPASS")) {

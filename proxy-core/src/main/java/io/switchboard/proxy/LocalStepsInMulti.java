@@ -24,15 +24,36 @@ final class LocalStepsInMulti {
 
   private List<Step> steps;
 
-  /** Whether {@code spec}, a command the proxy answers, is queued here inside MULTI. */
-  static boolean runsAtExec(CommandSpec spec) {
+  /** Where a command queued inside MULTI runs. */
+  enum Placement {
+    /** Queued on the server, which answers it in EXEC's reply. */
+    SERVER,
+    /** Answered by the proxy at EXEC, in its place (here). */
+    AT_EXEC,
+    /** Refused while queueing, which dooms the transaction (README). */
+    REFUSED
+  }
+
+  /**
+   * Where {@code spec} runs inside MULTI. Only commands the proxy answers at once can run at EXEC;
+   * those answered later (from every event loop, or by the primary: CLIENT LIST, KILL, UNBLOCK, and
+   * AUTH when the servers check it) are refused, as are a protocol switch in the middle of EXEC's
+   * own reply (HELLO), replies turned off inside it (CLIENT REPLY), and the subscribe family.
+   */
+  static Placement placement(CommandSpec spec, boolean authAtServer) {
+    if (spec.has(CommandSpec.PUBSUB)) {
+      return Placement.REFUSED;
+    }
+    if (!spec.has(CommandSpec.CONNECTION)) {
+      return Placement.SERVER;
+    }
     return switch (spec.name()) {
-      // Forwarded as before: the server answers these as the proxy would.
-      case "PING", "ECHO", "SELECT", "QUIT", "RESET" -> false;
-      // Not inside MULTI (README): a protocol switch mid-reply, answers from every event loop,
-      // and replies turned off in the middle of EXEC's own.
-      case "HELLO", "CLIENT|LIST", "CLIENT|KILL", "CLIENT|REPLY" -> false;
-      default -> spec.has(CommandSpec.CONNECTION);
+      // The server answers these as the proxy would (SELECT, QUIT and RESET are the caller's).
+      case "PING", "ECHO", "SELECT", "QUIT", "RESET" -> Placement.SERVER;
+      case "HELLO", "CLIENT|LIST", "CLIENT|KILL", "CLIENT|UNBLOCK", "CLIENT|REPLY" ->
+          Placement.REFUSED;
+      case "AUTH" -> authAtServer ? Placement.REFUSED : Placement.AT_EXEC;
+      default -> Placement.AT_EXEC;
     };
   }
 

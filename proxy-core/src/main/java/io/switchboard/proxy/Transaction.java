@@ -167,14 +167,13 @@ final class Transaction {
         }
       }
       default -> {
-        if (LocalStepsInMulti.runsAtExec(spec)) {
-          queueLocal(spec, frame, args);
-        } else if (spec.has(CommandSpec.PUBSUB)
-            || (spec.has(CommandSpec.CONNECTION) && !name.equals("PING") && !name.equals("ECHO"))) {
-          session.reject(frame, notInMulti(spec));
-        } else {
-          queued++;
-          forwardOnLease(spec, frame);
+        switch (LocalStepsInMulti.placement(spec, local.authAtServer())) {
+          case AT_EXEC -> queueLocal(spec, frame, args);
+          case REFUSED -> session.reject(frame, notInMulti(spec));
+          case SERVER -> {
+            queued++;
+            forwardOnLease(spec, frame);
+          }
         }
       }
     }

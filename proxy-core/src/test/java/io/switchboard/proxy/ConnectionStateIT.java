@@ -208,4 +208,30 @@ class ConnectionStateIT {
       assertThat(young.isClosedByPeer()).isTrue();
     }
   }
+
+  /**
+   * Commands answered from every event loop, or by the server later, cannot run in their place at
+   * EXEC: refused inside MULTI (README), the transaction aborted, the connection fine.
+   */
+  @Test
+  void clientCommandsAnsweredLaterAreRefusedInsideMulti() throws IOException {
+    try (RespClient client = connect()) {
+      for (String sub : List.of("UNBLOCK", "LIST", "KILL")) {
+        List<Object> command = new java.util.ArrayList<>(List.of("CLIENT", sub));
+        command.add(sub.equals("LIST") ? "TYPE" : "ID");
+        command.add(sub.equals("LIST") ? "normal" : "12345");
+        assertThat(client.call("MULTI")).isEqualTo("OK");
+        assertThat(client.call(command.toArray()))
+            .isEqualTo(
+                new RespValue.Error(
+                    "ERR 'client "
+                        + sub.toLowerCase(java.util.Locale.ROOT)
+                        + "' inside MULTI is not supported by Switchboard"));
+        assertThat(client.call("EXEC"))
+            .isEqualTo(
+                new RespValue.Error("EXECABORT Transaction discarded because of previous errors."));
+      }
+      assertThat(client.call("PING")).isEqualTo("PONG");
+    }
+  }
 }

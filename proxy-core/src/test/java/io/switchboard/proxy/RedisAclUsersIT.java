@@ -155,6 +155,12 @@ class RedisAclUsersIT {
         RespClient direct = connect(topology.primary().address())) {
       assertThat(direct.call("AUTH", "app", "app-pass")).isEqualTo("OK");
       assertThat(app.call("ACL", "WHOAMI")).isEqualTo("app");
+      assertThat(app.call("MULTI")).isEqualTo("OK");
+      assertThat(app.call("AUTH", "app", "app-pass"))
+          .as("checked by the primary, later: not in its place at EXEC")
+          .isEqualTo(
+              new RespValue.Error("ERR 'auth' inside MULTI is not supported by Switchboard"));
+      assertThat(app.call("DISCARD")).isEqualTo("OK");
       assertThat(app.call("SET", "app:k", "v")).isEqualTo("OK");
       assertThat(app.call("GET", "app:k")).isEqualTo("v");
       for (List<String> denied :
