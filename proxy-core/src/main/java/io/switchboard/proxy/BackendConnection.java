@@ -420,15 +420,16 @@ final class BackendConnection {
     } finally {
       reply.release();
     }
-    if (pool.login() == BackendLogin.UNAUTHENTICATED && pool.primary()) {
-      loop.facts().defaultUserNeedsPassword(error != null && error.startsWith("NOAUTH"));
-    }
-    if (error != null
-        && pool.login() == BackendLogin.UNAUTHENTICATED
-        && error.startsWith("NOAUTH")) {
-      // Redis's default user needs a password: the connection stays as Redis leaves an
-      // unauthenticated client, and Redis itself answers its commands with NOAUTH.
-      error = null;
+    if (pool.login() == BackendLogin.UNAUTHENTICATED) {
+      boolean noAuth = error != null && error.startsWith("NOAUTH");
+      if (pool.primary()) {
+        loop.facts().defaultUserNeedsPassword(noAuth);
+      }
+      if (noAuth) {
+        // Redis's default user needs a password: the connection stays as Redis leaves an
+        // unauthenticated client, and Redis itself answers its commands with NOAUTH.
+        error = null;
+      }
     }
     if (error != null) {
       lastError = "handshake failed: " + error;

@@ -206,7 +206,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     if (transaction.inMulti()) {
       flags.append('x');
     }
-    if (state().equals("blocked")) {
+    if (blockedOn() != null) {
       flags.append('b');
     }
     if (noEvict) {
@@ -257,12 +257,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     if (subscription.active()) {
       return "subscribed";
     }
-    for (PendingCommand command : replies) {
-      if (command.borrowed() != null) {
-        return "blocked";
-      }
-    }
-    return "normal";
+    return blockedOn() != null ? "blocked" : "normal";
   }
 
   ReadFrom readFrom() {
