@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.switchboard.proxy.resp.ArgCursor;
 import io.switchboard.routing.CommandSpec;
 import io.switchboard.routing.CommandTable;
+import io.switchboard.routing.Commands;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.Setup;
@@ -59,14 +60,7 @@ public class RouterBenchmark extends NanosPerOperation {
   public int route() {
     int reads = 0;
     for (ByteBuf frame : frames) {
-      args.reset(frame);
-      CommandSpec spec = table.lookup(frame, args.offset(), args.length());
-      if (spec.subcommands() != null && args.count() > 1) {
-        CommandSpec sub = spec.subcommands().lookup(frame, args.seek(1).offset(), args.length());
-        if (sub != CommandSpec.UNKNOWN) {
-          spec = sub;
-        }
-      }
+      CommandSpec spec = Commands.classify(table, args.reset(frame));
       if (spec.isRead()) {
         reads++;
       }

@@ -20,6 +20,7 @@ import io.switchboard.proxy.resp.Replies;
 import io.switchboard.proxy.resp.RespProtocolException;
 import io.switchboard.proxy.resp.RespRequestDecoder;
 import io.switchboard.routing.CommandSpec;
+import io.switchboard.routing.Commands;
 import io.switchboard.routing.ReplicationSnapshot;
 import java.util.ArrayDeque;
 import java.util.Locale;
@@ -323,7 +324,7 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
   private boolean runOrWait(ByteBuf frame) {
     readAtNanos = decoder.lastInputNanos(); // the read it arrived in: no clock call per command
     args.reset(frame);
-    CommandSpec spec = loop.facts().commands().lookup(frame, args.offset(), args.length());
+    CommandSpec spec = Commands.classify(loop.facts().commands(), args);
     if (authPending) {
       return false;
     }
@@ -333,12 +334,6 @@ final class ClientSession extends ChannelInboundHandlerAdapter {
     }
     commands++;
     loop.bytesReceived += frame.readableBytes();
-    if (spec.subcommands() != null && args.count() > 1) {
-      CommandSpec sub = spec.subcommands().lookup(frame, args.seek(1).offset(), args.length());
-      if (sub != CommandSpec.UNKNOWN) {
-        spec = sub;
-      }
-    }
     if (spec != CommandSpec.UNKNOWN) {
       lastCommand = spec;
     }

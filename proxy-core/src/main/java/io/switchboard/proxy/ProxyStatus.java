@@ -2,10 +2,10 @@ package io.switchboard.proxy;
 
 import io.switchboard.config.HostAndPort;
 import io.switchboard.config.SwitchboardConfig;
+import io.switchboard.proxy.discovery.SentinelStatus;
+import io.switchboard.proxy.discovery.SentinelWatcher;
 import io.switchboard.routing.ReplicaState;
 import io.switchboard.routing.ReplicationSnapshot;
-import io.switchboard.routing.SentinelStatus;
-import io.switchboard.routing.SentinelWatcher;
 import io.switchboard.routing.Topology;
 import java.time.Instant;
 import java.util.ArrayDeque;

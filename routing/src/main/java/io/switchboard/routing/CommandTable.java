@@ -1,7 +1,5 @@
 package io.switchboard.routing;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -205,17 +203,16 @@ public final class CommandTable {
     return size;
   }
 
-  /**
-   * Looks up the name in {@code buf[index, index+length)}; {@link CommandSpec#UNKNOWN} if absent.
-   */
-  public CommandSpec lookup(ByteBuf buf, int index, int length) {
+  /** Looks up argument {@code index} of {@code args}; {@link CommandSpec#UNKNOWN} if absent. */
+  public CommandSpec lookup(CommandArgs args, int index) {
+    int length = args.select(index);
     int h = 0;
     for (int i = 0; i < length; i++) {
-      h = 31 * h + upper(buf.getByte(index + i));
+      h = 31 * h + upper(args.byteAt(i));
     }
     for (int slot = h & mask; names[slot] != null; slot = (slot + 1) & mask) {
       byte[] candidate = names[slot];
-      if (candidate.length == length && matches(candidate, buf, index)) {
+      if (candidate.length == length && matches(candidate, args)) {
         return specs[slot];
       }
     }
@@ -231,13 +228,12 @@ public final class CommandTable {
           ? CommandSpec.UNKNOWN
           : container.subcommands().lookup(name.substring(bar + 1));
     }
-    byte[] bytes = name.getBytes(StandardCharsets.US_ASCII);
-    return lookup(Unpooled.wrappedBuffer(bytes), 0, bytes.length);
+    return lookup(new TextArgs(name), 0);
   }
 
-  private static boolean matches(byte[] candidate, ByteBuf buf, int index) {
+  private static boolean matches(byte[] candidate, CommandArgs args) {
     for (int i = 0; i < candidate.length; i++) {
-      if (candidate[i] != upper(buf.getByte(index + i))) {
+      if (candidate[i] != upper(args.byteAt(i))) {
         return false;
       }
     }

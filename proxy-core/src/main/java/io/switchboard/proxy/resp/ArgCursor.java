@@ -1,6 +1,7 @@
 package io.switchboard.proxy.resp;
 
 import io.netty.buffer.ByteBuf;
+import io.switchboard.routing.CommandArgs;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -8,7 +9,7 @@ import java.nio.charset.StandardCharsets;
  * looking at a command allocates nothing. Frames come from {@link RespRequestDecoder}, which has
  * already validated them.
  */
-public final class ArgCursor {
+public final class ArgCursor implements CommandArgs {
 
   private ByteBuf frame;
   private int count;
@@ -28,7 +29,7 @@ public final class ArgCursor {
     return this;
   }
 
-  /** Number of arguments, the command name included. */
+  @Override
   public int count() {
     return count;
   }
@@ -53,6 +54,17 @@ public final class ArgCursor {
       // keep walking
     }
     return this;
+  }
+
+  @Override
+  public int select(int index) {
+    seek(index);
+    return length;
+  }
+
+  @Override
+  public byte byteAt(int position) {
+    return frame.getByte(offset + position);
   }
 
   public int offset() {

@@ -1,4 +1,4 @@
-package io.switchboard.routing;
+package io.switchboard.proxy.discovery;
 
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisURI;
@@ -11,6 +11,7 @@ import io.lettuce.core.sentinel.api.StatefulRedisSentinelConnection;
 import io.switchboard.config.HostAndPort;
 import io.switchboard.config.OutboundTlsConfig;
 import io.switchboard.config.SentinelConfig;
+import io.switchboard.routing.Topology;
 import java.io.File;
 import java.time.Duration;
 import java.util.ArrayList;

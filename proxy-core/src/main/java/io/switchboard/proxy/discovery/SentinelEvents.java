@@ -1,4 +1,4 @@
-package io.switchboard.routing;
+package io.switchboard.proxy.discovery;
 
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;

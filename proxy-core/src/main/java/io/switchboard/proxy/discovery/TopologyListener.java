@@ -1,4 +1,6 @@
-package io.switchboard.routing;
+package io.switchboard.proxy.discovery;
+
+import io.switchboard.routing.Topology;
 
 /** Receives each new topology snapshot; called from the Sentinel watcher's thread. */
 @FunctionalInterface

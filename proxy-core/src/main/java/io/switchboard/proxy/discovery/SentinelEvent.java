@@ -1,4 +1,4 @@
-package io.switchboard.routing;
+package io.switchboard.proxy.discovery;
 
 import io.switchboard.config.HostAndPort;
 

@@ -1,4 +1,4 @@
-package io.switchboard.routing;
+package io.switchboard.proxy.discovery;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
