@@ -4,48 +4,107 @@ import io.switchboard.config.HostAndPort;
 import java.util.List;
 
 /**
- * What the proxy believes about the deployment at one moment: an immutable snapshot, replaced whole
- * when anything changes.
+ * What the proxy believes about the deployment at one moment: its shards, as discovery last saw
+ * them. An immutable snapshot, replaced whole when anything changes.
  *
- * @param primary null while no Sentinel has named one
- * @param configEpoch the Sentinels' config epoch for the primary, -1 when unknown; it grows with
- *     every failover, so the highest one names the current primary
- * @param failoverUnderway a Sentinel is replacing the primary (or agrees it is down): writes must
- *     wait, because one that reaches the old primary now may be lost with it
+ * <p>A Sentinel deployment is one shard holding every slot; the shortcuts {@link #primary()},
+ * {@link #replicas()} and the like read that shard. Routing by key ({@link #shardFor}) is the same
+ * for one shard and for many.
+ *
  * @param problem why there is no primary, in words fit for a client error; with a primary, why the
- *     topology may be stale (no Sentinel answers)
+ *     topology may be stale (discovery gets no answers)
  */
-public record Topology(
-    String masterName,
-    HostAndPort primary,
-    List<HostAndPort> replicas,
-    long configEpoch,
-    boolean failoverUnderway,
-    String problem) {
+public record Topology(List<Shard> shards, String problem) {
 
   public Topology {
-    replicas = List.copyOf(replicas);
+    shards = List.copyOf(shards);
+    if (shards.isEmpty()) {
+      throw new IllegalArgumentException("a topology has at least one shard");
+    }
+  }
+
+  /** A Sentinel master: one shard with every slot. */
+  public static Topology sentinel(
+      String masterName,
+      HostAndPort primary,
+      List<HostAndPort> replicas,
+      long configEpoch,
+      boolean failoverUnderway,
+      String problem) {
+    return new Topology(
+        List.of(Shard.whole(masterName, primary, replicas, configEpoch, failoverUnderway)),
+        problem);
   }
 
   public static Topology unknown(String masterName, String problem) {
-    return new Topology(masterName, null, List.of(), -1, false, problem);
+    return sentinel(masterName, null, List.of(), -1, false, problem);
   }
 
   public static Topology of(String masterName, HostAndPort primary, List<HostAndPort> replicas) {
-    return new Topology(masterName, primary, replicas, -1, false, null);
+    return sentinel(masterName, primary, replicas, -1, false, null);
+  }
+
+  /** The shard that holds {@code slot}, or null when no shard claims it. */
+  public Shard shardFor(int slot) {
+    for (int i = 0; i < shards.size(); i++) {
+      if (shards.get(i).holds(slot)) {
+        return shards.get(i);
+      }
+    }
+    return null;
+  }
+
+  /** The shard of a single-shard (Sentinel) deployment. */
+  public Shard only() {
+    return shards.get(0);
+  }
+
+  public String masterName() {
+    return only().name();
+  }
+
+  public HostAndPort primary() {
+    return only().primary();
+  }
+
+  public List<HostAndPort> replicas() {
+    return only().replicas();
+  }
+
+  public long configEpoch() {
+    return only().configEpoch();
+  }
+
+  public boolean failoverUnderway() {
+    return only().failoverUnderway();
   }
 
   public boolean hasPrimary() {
-    return primary != null;
+    return only().hasPrimary();
   }
 
-  /** True when a primary is known but no Sentinel confirms it any more. */
+  /** Whether {@code node} serves some shard in that role now. */
+  public boolean serves(HostAndPort node, boolean asPrimary) {
+    for (int i = 0; i < shards.size(); i++) {
+      if (shards.get(i).serves(node, asPrimary)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** True when a primary is known but discovery no longer confirms it. */
   public boolean degraded() {
-    return primary != null && problem != null;
+    return hasPrimary() && problem != null;
   }
 
-  /** The same primary and replicas, marked as no longer confirmed by any Sentinel. */
+  /** The same shards, marked as no longer confirmed by discovery. */
   public Topology degraded(String why) {
-    return new Topology(masterName, primary, replicas, configEpoch, failoverUnderway, why);
+    return new Topology(shards, why);
+  }
+
+  /** The same shards, the (only) shard's failover under way. */
+  public Topology withFailoverUnderway() {
+    return new Topology(List.of(only().withFailoverUnderway(true)), problem);
   }
 }

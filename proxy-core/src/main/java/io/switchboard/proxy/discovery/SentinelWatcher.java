@@ -114,14 +114,7 @@ public final class SentinelWatcher implements AutoCloseable {
       failoverAnnouncedNanos = System.nanoTime();
       synchronized (this) {
         if (current != null && current.hasPrimary() && !current.failoverUnderway()) {
-          publish(
-              new Topology(
-                  current.masterName(),
-                  current.primary(),
-                  current.replicas(),
-                  current.configEpoch(),
-                  true,
-                  current.problem()));
+          publish(current.withFailoverUnderway());
         }
       }
     }
@@ -278,7 +271,7 @@ public final class SentinelWatcher implements AutoCloseable {
       lastAnswering = best.from();
     }
     publish(
-        new Topology(
+        Topology.sentinel(
             config.master(), best.primary(), best.replicas(), best.configEpoch(), underway, null));
     return true;
   }
