@@ -13,10 +13,10 @@ import java.util.function.Consumer;
  */
 final class AuthChecks {
 
-  private final LoopBackends loop;
+  private final BackendLoop loop;
   private BackendConnection connection;
 
-  AuthChecks(LoopBackends loop) {
+  AuthChecks(BackendLoop loop) {
     this.loop = loop;
   }
 
@@ -27,7 +27,7 @@ final class AuthChecks {
           Replies.error(
               loop.alloc(),
               "ERR Switchboard has no primary to check the password with: "
-                  + loop.topology().problem()));
+                  + loop.topology().current().problem()));
       return;
     }
     // The client's own form: AUTH <password> answers as Redis does when default has no password.
@@ -47,10 +47,10 @@ final class AuthChecks {
    * False without a primary.
    */
   boolean connected() {
-    if (!loop.topology().hasPrimary()) {
+    if (!loop.topology().current().hasPrimary()) {
       return false;
     }
-    HostAndPort primary = loop.topology().primary();
+    HostAndPort primary = loop.topology().current().primary();
     if (connection == null || !connection.usable() || !connection.pool().node().equals(primary)) {
       if (connection != null) {
         connection.close();

@@ -3,13 +3,10 @@ package io.switchboard.proxy;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.util.concurrent.ScheduledFuture;
 import io.switchboard.config.FailoverConfig;
 import io.switchboard.proxy.resp.Replies;
-import io.switchboard.routing.Topology;
 import java.util.ArrayDeque;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,12 +14,11 @@ import org.slf4j.LoggerFactory;
  * A logical, multiplexed connection to one Redis node, carried by successive Netty channels: when a
  * channel dies it reconnects with backoff. Requests written to the channel wait in {@code
  * inflight}, whose head the next reply completes; requests that arrive while there is no ready
- * channel wait in {@code unsent} (never sent, so safe to send later or elsewhere), bounded in count
- * and by {@code redis.reconnect-wait}.
+ * channel, or while the write gate is closed, wait in {@link HeldCommands}.
  *
- * <p>Created and used only on its {@link LoopBackends}' event loop: no locks, no volatile.
+ * <p>Created and used only on its {@link BackendLoop}'s event loop: no locks, no volatile.
  */
-final class BackendConnection {
+final class BackendConnection extends Flushable {
 
   private static final Logger log = LoggerFactory.getLogger(BackendConnection.class);
   private static final long MAX_BACKOFF_MS = 1000;
@@ -36,7 +32,7 @@ final class BackendConnection {
     RETIRED
   }
 
-  private final LoopBackends loop;
+  private final BackendLoop loop;
   private final BackendPool pool;
 
   /**
@@ -49,16 +45,14 @@ final class BackendConnection {
   /** The id the server gave this connection (HELLO's reply), or -1: for CLIENT UNBLOCK. */
   long serverClientId = -1;
 
-  private final ArrayDeque<PendingCommand> unsent = new ArrayDeque<>();
+  private final HeldCommands unsent;
   private final ArrayDeque<PendingCommand> inflight = new ArrayDeque<>();
   private Channel channel;
   private State state = State.IDLE;
   private int handshakeLeft;
   private int failures;
   private String lastError = "not connected yet";
-  private ScheduledFuture<?> expiry;
   private boolean everReady;
-  boolean dirty;
 
   /** A session changed this exclusive connection's state (SELECT): close it instead of reusing. */
   boolean tainted;
@@ -75,10 +69,11 @@ final class BackendConnection {
   /** With failover.write-ack = replicated, on shared primary connections; else null. */
   private final ReplicatedAcks replicatedAcks;
 
-  BackendConnection(LoopBackends loop, BackendPool pool, boolean exclusive) {
+  BackendConnection(BackendLoop loop, BackendPool pool, boolean exclusive) {
     this.loop = loop;
     this.pool = pool;
     this.exclusive = exclusive;
+    this.unsent = new HeldCommands(loop, this);
     FailoverConfig failover = loop.config().failover();
     this.replicatedAcks =
         failover.writeAck() == FailoverConfig.WriteAck.REPLICATED && pool.primary() && !exclusive
@@ -106,16 +101,18 @@ final class BackendConnection {
     return pool;
   }
 
+  /** Why the connection last failed, or what it waits for, in words for errors. */
+  String lastError() {
+    return lastError;
+  }
+
   /** How long the oldest request here has waited (to be sent or answered), in ns; 0 if none. */
   long oldestWaitNanos(long now) {
     long oldest = 0;
     if (!inflight.isEmpty()) {
       oldest = now - inflight.peek().heldSinceNanos;
     }
-    if (!unsent.isEmpty()) {
-      oldest = Math.max(oldest, now - unsent.peek().heldSinceNanos);
-    }
-    return oldest;
+    return Math.max(oldest, unsent.oldestWaitNanos(now));
   }
 
   /**
@@ -133,14 +130,7 @@ final class BackendConnection {
         retrySent.accept(command);
       }
     }
-    while (!unsent.isEmpty() && now - unsent.peek().heldSinceNanos > limitNanos) {
-      PendingCommand command = takeUnsent();
-      if (command.session == null) {
-        command.complete(Replies.error(loop.alloc(), "ERR " + pool.describe() + " is stuck"));
-      } else {
-        command.session.redispatch(command);
-      }
-    }
+    unsent.rerouteOlderThan(now, limitNanos);
   }
 
   int load() {
@@ -148,18 +138,23 @@ final class BackendConnection {
   }
 
   void send(PendingCommand command) {
-    if (state == State.READY && (command.session == null || !pool.primary() || loop.writesOpen())) {
+    if (state == State.READY
+        && (command.session == null || !pool.primary() || loop.gate().open())) {
       write(command);
     } else if (state == State.RETIRED) {
       if (exclusive || command.session == null) {
         command.lost = PendingCommand.LOST_UNSENT;
-        command.complete(Replies.error(loop.alloc(), "ERR Switchboard: " + lostState()));
+        command.complete(Replies.error(loop.alloc(), lostError()));
       } else {
         command.session.redispatch(command);
       }
     } else {
       hold(command);
     }
+  }
+
+  private String lostError() {
+    return "ERR Switchboard: " + lostState();
   }
 
   private String lostState() {
@@ -188,44 +183,14 @@ final class BackendConnection {
       }
     }
     channel.write(request, channel.voidPromise());
-    loop.markDirty(this);
+    loop.flushes().backendWritten(this);
   }
 
   private void hold(PendingCommand command) {
-    if (pool.primary() && command.session != null && command.request != null) {
-      int bytes = command.request.readableBytes();
-      if (!loop.holdBudget().tryAcquire(bytes)) {
-        loop.metrics().error(ProxyMetrics.ErrorKind.TRYAGAIN);
-        command.complete(
-            Replies.error(
-                loop.alloc(),
-                "TRYAGAIN Switchboard holds "
-                    + loop.config().failover().holdBytes()
-                    + " bytes of commands for the primary already (failover.hold-bytes); "
-                    + waitReason()
-                    + "; the command was not sent"));
-        return;
-      }
-      command.rare().heldBytes = bytes;
-    }
-    if (unsent.size() >= loop.config().limits().maxHeldPerPool()) {
-      releaseHeldBytes(command);
-      command.complete(
-          Replies.error(
-              loop.alloc(),
-              "ERR Switchboard: too many commands waiting for "
-                  + pool.describe()
-                  + " ("
-                  + lastError
-                  + ")"));
-      return;
-    }
-    command.heldSinceNanos = System.nanoTime();
-    unsent.add(command);
-    if (state == State.IDLE) {
+    unsent.hold(command);
+    if (state == State.IDLE && !command.isDone()) {
       connect();
     }
-    scheduleExpiry();
   }
 
   /**
@@ -237,36 +202,13 @@ final class BackendConnection {
       send(command);
       return;
     }
-    if (state == State.READY && loop.writesOpen()) {
+    if (state == State.READY && loop.gate().open()) {
       write(command);
       return;
     }
-    ArrayDeque<PendingCommand> neverSent = new ArrayDeque<>();
-    while (!unsent.isEmpty() && !unsent.peekLast().requeued()) {
-      neverSent.addFirst(unsent.pollLast());
-    }
-    hold(command);
-    if (command.isDone()) {
-      unsent.addAll(neverSent); // refused by a bound: answered with an error
-      return;
-    }
-    command.rare().requeued = true;
-    unsent.addAll(neverSent);
-  }
-
-  /** The oldest unsent command, no longer counted against the hold budget; null if none. */
-  private PendingCommand takeUnsent() {
-    PendingCommand command = unsent.poll();
-    if (command != null) {
-      releaseHeldBytes(command);
-    }
-    return command;
-  }
-
-  private void releaseHeldBytes(PendingCommand command) {
-    if (command.heldBytes() > 0) {
-      loop.holdBudget().release(command.heldBytes());
-      command.rare().heldBytes = 0;
+    unsent.holdAgain(command);
+    if (state == State.IDLE) {
+      connect();
     }
   }
 
@@ -275,19 +217,10 @@ final class BackendConnection {
    * proxy's own commands (a handshake, a probe).
    */
   private void writeUnsent() {
-    if (!pool.primary() || loop.writesOpen()) {
-      while (!unsent.isEmpty()) {
-        write(takeUnsent());
-      }
-      cancelExpiry();
-      return;
-    }
-    for (java.util.Iterator<PendingCommand> it = unsent.iterator(); it.hasNext(); ) {
-      PendingCommand command = it.next();
-      if (command.session == null) {
-        it.remove();
-        write(command);
-      }
+    if (!pool.primary() || loop.gate().open()) {
+      unsent.drainTo(this::write);
+    } else {
+      unsent.drainOwnTo(this::write);
     }
   }
 
@@ -296,21 +229,6 @@ final class BackendConnection {
     if (state == State.READY) {
       writeUnsent();
     }
-  }
-
-  /** Why commands for this connection's node wait, for errors. */
-  private String waitReason() {
-    if (pool.primary() && !loop.writesOpen()) {
-      Topology topology = loop.topology();
-      return "a failover is in progress: "
-          + (topology.failoverUnderway()
-              ? "Sentinel is replacing the primary " + topology.primary()
-              : "no primary confirmed by ROLE (last named: " + topology.primary() + ")")
-          + " of master '"
-          + topology.masterName()
-          + "'";
-    }
-    return "cannot reach " + pool.describe() + " (" + lastError + ")";
   }
 
   void flush() {
@@ -331,7 +249,7 @@ final class BackendConnection {
 
   private void connect() {
     state = State.CONNECTING;
-    ChannelFuture future = loop.connect(pool.node(), this);
+    ChannelFuture future = loop.connector().connect(pool.node(), this);
     future.addListener(
         f -> {
           if (!f.isSuccess()) {
@@ -390,11 +308,11 @@ final class BackendConnection {
   /** Gives a command its reply, unless it is a write answered during a failover (see below). */
   void deliver(PendingCommand command, ByteBuf reply) {
     if (pool.primary()
-        && (!loop.writesOpen() || state == State.RETIRED)
+        && (!loop.gate().open() || state == State.RETIRED)
         && isWrite(command)
         && !isError(reply)) {
       // Sent before a failover began, answered after: wait to know whether it survives.
-      loop.holdAck(command, reply, pool.node());
+      loop.gate().holdAck(command, reply, pool.node());
     } else {
       command.complete(reply);
     }
@@ -478,15 +396,15 @@ final class BackendConnection {
     }
     if (exclusive && everReady) {
       state = State.RETIRED;
-      cancelExpiry();
-      failUnsent();
-      loop.flushAll();
+      unsent.failAll(lostError());
+      loop.flushes().flushAll();
       return;
     }
     if (failures++ == 0) {
       log.warn("Connection to {} failed: {}", pool.describe(), reason);
       if (pool.primary()) {
-        loop.askAgain(); // a dead primary may mean a failover: do not wait for the next reconcile
+        loop.gate()
+            .askAgain(); // a dead primary may mean a failover: do not wait for the next reconcile
       }
     }
     state = State.BACKOFF;
@@ -498,7 +416,7 @@ final class BackendConnection {
           }
         },
         delay);
-    loop.flushAll();
+    loop.flushes().flushAll();
   }
 
   private void failInflight(String reason) {
@@ -530,28 +448,21 @@ final class BackendConnection {
     // While handshaking, only the proxy's own commands are in flight: nothing to wait for.
     boolean nothingToFinish = state != State.READY || inflight.isEmpty();
     state = State.RETIRED;
-    cancelExpiry();
+    unsent.cancelExpiry();
     if (exclusive) {
       // Its session's state (a transaction, a blocked pop) cannot move to another connection:
       // the session learns, in request order, what was lost in flight and what was never sent.
       lastError = pool.describe() + " left the topology";
       boolean connected = channel != null;
       failInflight(lastError);
-      failUnsent();
+      unsent.failAll(lostError());
       close();
       if (!connected && sink != null) {
         sink.onLost(this, lastError); // no channel will report its closing
       }
       return;
     }
-    PendingCommand command;
-    while ((command = takeUnsent()) != null) {
-      if (command.session == null) {
-        command.complete(Replies.error(loop.alloc(), "ERR " + pool.describe() + " retired"));
-      } else {
-        command.session.redispatch(command);
-      }
-    }
+    unsent.redispatchAll();
     if (channel != null && nothingToFinish) {
       channel.close();
     } else if (channel != null) {
@@ -575,76 +486,15 @@ final class BackendConnection {
   /** Drops the connection now: its session is gone, or its state must not be reused. */
   void close() {
     state = State.RETIRED;
-    cancelExpiry();
-    failUnsent();
+    unsent.failAll(lostError());
     if (channel != null) {
       channel.close();
-    }
-  }
-
-  private void failUnsent() {
-    PendingCommand command;
-    while ((command = takeUnsent()) != null) {
-      command.lost = PendingCommand.LOST_UNSENT;
-      command.complete(Replies.error(loop.alloc(), "ERR Switchboard: " + lostState()));
     }
   }
 
   /** Sends a command of the proxy's own; {@code onReply} gets (and releases) its reply. */
   void sendInternal(ByteBuf request, java.util.function.Consumer<ByteBuf> onReply) {
     send(PendingCommand.internal(request, onReply));
-  }
-
-  private void scheduleExpiry() {
-    if (expiry != null || unsent.isEmpty()) {
-      return;
-    }
-    long delay = unsent.peek().heldSinceNanos + waitBoundNanos() - System.nanoTime();
-    expiry = loop.schedule(this::expire, TimeUnit.NANOSECONDS.toMillis(Math.max(0, delay)) + 1);
-  }
-
-  /** How long a command may wait unsent: the failover hold for the primary, else reconnect-wait. */
-  private long waitBoundNanos() {
-    return (pool.primary()
-            ? loop.config().failover().holdTimeout()
-            : loop.config().redis().reconnectWait())
-        .toNanos();
-  }
-
-  private void cancelExpiry() {
-    if (expiry != null) {
-      expiry.cancel(false);
-      expiry = null;
-    }
-  }
-
-  private void expire() {
-    expiry = null;
-    long waitNanos = waitBoundNanos();
-    long now = System.nanoTime();
-    while (!unsent.isEmpty() && now - unsent.peek().heldSinceNanos >= waitNanos) {
-      PendingCommand command = takeUnsent();
-      if (pool.primary()) {
-        loop.metrics().error(ProxyMetrics.ErrorKind.TRYAGAIN);
-      }
-      String error =
-          pool.primary()
-              ? "TRYAGAIN Switchboard: "
-                  + waitReason()
-                  + "; the command was not sent (failover.hold-timeout "
-                  + TimeUnit.NANOSECONDS.toMillis(waitNanos)
-                  + " ms)"
-              : "ERR Switchboard cannot reach "
-                  + pool.describe()
-                  + " ("
-                  + lastError
-                  + "); gave up after "
-                  + TimeUnit.NANOSECONDS.toMillis(waitNanos)
-                  + " ms";
-      command.complete(Replies.error(loop.alloc(), error));
-    }
-    scheduleExpiry();
-    loop.flushAll();
   }
 
   static String describe(Throwable cause) {

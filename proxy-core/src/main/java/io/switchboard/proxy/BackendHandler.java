@@ -8,17 +8,17 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 final class BackendHandler extends ChannelInboundHandlerAdapter {
 
   private final BackendConnection connection;
-  private final LoopBackends loop;
+  private final FlushBatch flushes;
 
-  BackendHandler(BackendConnection connection, LoopBackends loop) {
+  BackendHandler(BackendConnection connection, FlushBatch flushes) {
     this.connection = connection;
-    this.loop = loop;
+    this.flushes = flushes;
   }
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
     connection.onActive(ctx.channel());
-    loop.flushAll();
+    flushes.flushAll();
   }
 
   @Override
@@ -28,7 +28,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
-    loop.flushSoon();
+    flushes.flushSoon();
   }
 
   @Override

@@ -15,7 +15,7 @@ final class BackendPool {
 
   private static final Logger log = LoggerFactory.getLogger(BackendPool.class);
 
-  private final LoopBackends loop;
+  private final BackendLoop loop;
   private final HostAndPort node;
   private final int db;
   private final int protocol;
@@ -33,7 +33,7 @@ final class BackendPool {
   private long lastUsedNanos = System.nanoTime();
 
   BackendPool(
-      LoopBackends loop,
+      BackendLoop loop,
       HostAndPort node,
       int db,
       int protocol,

@@ -5,6 +5,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.switchboard.proxy.resp.ArgCursor;
 import io.switchboard.proxy.resp.Replies;
 import io.switchboard.routing.CommandSpec;
+import io.switchboard.routing.Router;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -23,18 +24,18 @@ final class ClientCommands {
       "ERR Client names cannot contain spaces, newlines or special characters.";
 
   private final ClientSession session;
-  private final LoopBackends loop;
+  private final SessionLoop loop;
   private final ClientAuth auth;
   private final ClientDirectory directory;
   private final ByteBufAllocator alloc;
 
   ClientCommands(
-      ClientSession session, LoopBackends loop, ClientAuth auth, ClientDirectory directory) {
+      ClientSession session, SessionLoop loop, ClientAuth auth, ClientDirectory directory) {
     this.session = session;
     this.loop = loop;
     this.auth = auth;
     this.directory = directory;
-    this.alloc = loop.alloc();
+    this.alloc = loop.backend().alloc();
   }
 
   /**
@@ -76,7 +77,7 @@ final class ClientCommands {
       default ->
           error(
               "ERR '"
-                  + ClientSession.display(spec).toUpperCase(Locale.ROOT)
+                  + Router.display(spec).toUpperCase(Locale.ROOT)
                   + "' is not supported by Switchboard: client connections are multiplexed, "
                   + "so per-connection server state cannot be changed or inspected");
     };
@@ -143,7 +144,7 @@ final class ClientCommands {
 
   /** Redis 7.2 added lib-name and lib-ver with CLIENT SETINFO: shown where the server has it. */
   private boolean withLibrary() {
-    return loop.facts().commands().lookup("CLIENT|SETINFO") != CommandSpec.UNKNOWN;
+    return loop.backend().facts().commands().lookup("CLIENT|SETINFO") != CommandSpec.UNKNOWN;
   }
 
   private PendingCommand list(ClientFilter filter) {
@@ -153,7 +154,7 @@ final class ClientCommands {
         loop.eventLoop(),
         each -> {
           List<Map.Entry<Long, String>> lines = new ArrayList<>();
-          for (ClientSession client : each.sessions()) {
+          for (ClientSession client : each.sessions().all()) {
             if (filter.matches(client, now)) {
               lines.add(Map.entry(client.id, info(client, now)));
             }
@@ -198,8 +199,8 @@ final class ClientCommands {
     directory.gather(
         loop.eventLoop(),
         each -> {
-          for (ClientSession client : each.sessions()) {
-            BackendConnection blocked = client.id == id ? client.blockedOn() : null;
+          for (ClientSession client : each.sessions().all()) {
+            BackendConnection blocked = client.id == id ? client.replies().blockedOn() : null;
             if (blocked != null && blocked.serverClientId > 0) {
               return blocked.serverClientId;
             }
@@ -207,16 +208,17 @@ final class ClientCommands {
           return null;
         },
         found -> {
-          if (found.isEmpty() || !loop.topology().hasPrimary()) {
+          if (found.isEmpty() || !loop.backend().topology().current().hasPrimary()) {
             session.answerLater(later, Replies.integer(alloc, 0));
             return;
           }
-          loop.primaryPool(0, 2)
+          loop.pools()
+              .pool(loop.backend().topology().current().primary(), 0, 2)
               .pick()
               .sendInternal(
                   Replies.command(alloc, "CLIENT", "UNBLOCK", Long.toString(found.get(0)), mode),
                   reply -> session.answerLater(later, reply));
-          loop.flushSoon();
+          loop.backend().flushes().flushSoon();
         });
     return later;
   }
@@ -233,7 +235,7 @@ final class ClientCommands {
         loop.eventLoop(),
         each -> {
           long[] killed = new long[2]; // others closed, self matched
-          for (ClientSession client : new ArrayList<>(each.sessions())) {
+          for (ClientSession client : new ArrayList<>(each.sessions().all())) {
             if (!filter.matches(client, now)) {
               continue;
             }

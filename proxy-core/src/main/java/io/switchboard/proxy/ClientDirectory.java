@@ -16,9 +16,9 @@ import java.util.function.Function;
  */
 final class ClientDirectory {
 
-  private final List<LoopBackends> loops = new CopyOnWriteArrayList<>();
+  private final List<SessionLoop> loops = new CopyOnWriteArrayList<>();
 
-  void add(LoopBackends loop) {
+  void add(SessionLoop loop) {
     loops.add(loop);
   }
 
@@ -26,8 +26,8 @@ final class ClientDirectory {
    * Runs {@code task} on every loop (on that loop), then {@code done} with the results on {@code
    * home}. A loop that is shutting down contributes nothing.
    */
-  <T> void gather(EventLoop home, Function<LoopBackends, T> task, Consumer<List<T>> done) {
-    List<LoopBackends> all = List.copyOf(loops);
+  <T> void gather(EventLoop home, Function<SessionLoop, T> task, Consumer<List<T>> done) {
+    List<SessionLoop> all = List.copyOf(loops);
     Object[] results = new Object[all.size()];
     AtomicInteger left = new AtomicInteger(all.size());
     Runnable finish =
@@ -44,7 +44,7 @@ final class ClientDirectory {
         };
     for (int i = 0; i < all.size(); i++) {
       int index = i;
-      LoopBackends loop = all.get(i);
+      SessionLoop loop = all.get(i);
       Runnable part =
           () -> {
             results[index] = task.apply(loop);

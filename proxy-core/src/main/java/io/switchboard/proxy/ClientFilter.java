@@ -132,7 +132,7 @@ record ClientFilter(
   boolean matches(ClientSession session, long nowMillis) {
     return session != skip
         && (ids.isEmpty() || ids.contains(session.id))
-        && (type == null || type.equals(session.isSubscribed() ? "pubsub" : "normal"))
+        && (type == null || type.equals(session.subscription().active() ? "pubsub" : "normal"))
         && (addr == null || addr.equals(ClientInfo.address(session.channel().remoteAddress())))
         && (laddr == null || laddr.equals(ClientInfo.address(session.channel().localAddress())))
         && (user == null || user.equals(ClientInfo.userName(session)))

@@ -36,10 +36,10 @@ final class ClientInfo {
     out.append(" idle=").append(session.idleSeconds());
     out.append(" flags=").append(session.flags());
     out.append(" db=").append(session.db);
-    out.append(" sub=").append(session.subscribedChannels());
-    out.append(" psub=").append(session.subscribedPatterns());
-    out.append(" ssub=").append(session.subscribedShardChannels());
-    out.append(" multi=").append(session.queuedInMulti());
+    out.append(" sub=").append(session.subscription().channelCount());
+    out.append(" psub=").append(session.subscription().patternCount());
+    out.append(" ssub=").append(session.subscription().shardChannelCount());
+    out.append(" multi=").append(session.transaction().queuedCount());
     out.append(" qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0");
     out.append(" oll=").append(session.pendingReplies());
     out.append(" omem=").append(outboundBytes);

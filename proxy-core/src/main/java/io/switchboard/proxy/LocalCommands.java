@@ -23,12 +23,12 @@ final class LocalCommands {
       "WRONGPASS invalid username-password pair or user is disabled.";
 
   private final ClientSession session;
-  private final LoopBackends loop;
+  private final SessionLoop loop;
   private final ClientAuth auth;
   private final ClientCommands clients;
 
   LocalCommands(
-      ClientSession session, LoopBackends loop, ClientAuth auth, ClientDirectory directory) {
+      ClientSession session, SessionLoop loop, ClientAuth auth, ClientDirectory directory) {
     this.session = session;
     this.loop = loop;
     this.auth = auth;
@@ -100,7 +100,7 @@ final class LocalCommands {
   /** The database SELECT names, or -1 when Redis would refuse it. */
   int databaseIndex(ArgCursor index) {
     long db = index.longValue();
-    return db < 0 || db >= loop.config().redis().databases() ? -1 : (int) db;
+    return db < 0 || db >= loop.backend().config().redis().databases() ? -1 : (int) db;
   }
 
   /** Redis's error for a SELECT argument {@link #databaseIndex} refused. */
@@ -173,7 +173,7 @@ final class LocalCommands {
   private ByteBuf helloReply(Hello hello) {
     if (!session.loggedIn()) {
       // Redis 7.2 named the protocol argument in this text; the server's version decides.
-      String form = olderThan72(loop.facts().version()) ? "HELLO" : "HELLO <proto>";
+      String form = olderThan72(loop.backend().facts().version()) ? "HELLO" : "HELLO <proto>";
       return error(
           "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
               + form
@@ -188,7 +188,7 @@ final class LocalCommands {
     Replies.writeBulk(buf, "server");
     Replies.writeBulk(buf, "redis");
     Replies.writeBulk(buf, "version");
-    Replies.writeBulk(buf, loop.facts().version());
+    Replies.writeBulk(buf, loop.backend().facts().version());
     Replies.writeBulk(buf, "proto");
     Replies.writeHeader(buf, ':', protocol);
     Replies.writeBulk(buf, "id");
@@ -259,18 +259,18 @@ final class LocalCommands {
     if (!auth.blocked(from)) {
       return null;
     }
-    loop.metrics().authFailure(ProxyMetrics.AuthFailure.RATE_LIMITED);
+    loop.backend().metrics().authFailure(ProxyMetrics.AuthFailure.RATE_LIMITED);
     return error(
         "WRONGPASS too many failed authentication attempts from this address; try again later");
   }
 
   private void countFailure(java.net.SocketAddress from) {
-    loop.metrics().authFailure(ProxyMetrics.AuthFailure.WRONG_PASSWORD);
+    loop.backend().metrics().authFailure(ProxyMetrics.AuthFailure.WRONG_PASSWORD);
     if (auth.failed(from)) {
       log.warn(
           "Refusing AUTH from {} for up to {}: too many failed attempts",
           ClientInfo.address(from),
-          loop.config().auth().failureWindow());
+          loop.backend().config().auth().failureWindow());
     }
   }
 
@@ -349,6 +349,6 @@ final class LocalCommands {
   }
 
   private ByteBufAllocator alloc() {
-    return loop.alloc();
+    return loop.backend().alloc();
   }
 }

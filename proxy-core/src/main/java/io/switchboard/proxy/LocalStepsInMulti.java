@@ -76,6 +76,15 @@ final class LocalStepsInMulti {
     steps = null;
   }
 
+  /** The steps {@link #takeAll} handed to an EXEC, back from the command's attachment. */
+  static List<Step> steps(List<?> attached) {
+    List<Step> steps = new ArrayList<>(attached.size());
+    for (Object step : attached) {
+      steps.add((Step) step);
+    }
+    return steps;
+  }
+
   /**
    * EXEC's reply with the queued local commands run and their answers in place; {@code reply} is
    * released. Anything but an array (the transaction did not run) comes back unchanged.

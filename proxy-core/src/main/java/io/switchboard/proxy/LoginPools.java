@@ -18,14 +18,14 @@ final class LoginPools {
 
   private record Key(HostAndPort node, int db, int protocol, BackendLogin login) {}
 
-  private final LoopBackends loop;
+  private final BackendLoop loop;
   private final int max;
   private final long idleNanos;
 
   /** In access order: the first is the least recently used. */
   private final LinkedHashMap<Key, BackendPool> pools = new LinkedHashMap<>(16, 0.75f, true);
 
-  LoginPools(LoopBackends loop, int max, long idleNanos) {
+  LoginPools(BackendLoop loop, int max, long idleNanos) {
     this.loop = loop;
     this.max = max;
     this.idleNanos = idleNanos;

@@ -4,7 +4,6 @@ import io.netty.util.ResourceLeakDetector;
 import io.switchboard.config.ConfigLoader;
 import io.switchboard.config.InvalidConfigException;
 import io.switchboard.config.SwitchboardConfig;
-import io.switchboard.proxy.demo.Demo;
 import java.io.PrintStream;
 
 /**

@@ -12,10 +12,10 @@ import java.util.function.Consumer;
 final class PendingCommand {
 
   /**
-   * Null for the proxy's own commands (handshakes, monitoring), which have an internal callback.
-   * Set again only when a recycled command is reused (see {@link LoopBackends#command}).
+   * The session it belongs to; null for the proxy's own commands (handshakes, monitoring), which
+   * have an internal callback. Set again only when a recycled command is reused.
    */
-  ClientSession session;
+  CommandOwner session;
 
   /** What the command is, as the session routed it; null for the proxy's own commands. */
   CommandSpec spec;
@@ -134,13 +134,16 @@ final class PendingCommand {
     /** An error to answer instead of the server's reply (EXEC of a transaction the proxy broke). */
     String answerInstead;
 
-    /** EXEC: commands the proxy answers itself, queued in the transaction, run at its reply. */
-    java.util.List<LocalStepsInMulti.Step> localSteps;
+    /**
+     * Session-side data that rides with the command and that backend code never reads: for EXEC,
+     * the commands the proxy answers itself, queued in the transaction, run at its reply.
+     */
+    Object attachment;
   }
 
-  PendingCommand(ClientSession session, CommandSpec spec, ByteBuf request) {
+  PendingCommand(CommandOwner session, CommandSpec spec, ByteBuf request, long startedAtNanos) {
     this.session = session;
-    this.startedAtNanos = session == null ? 0 : session.readAtNanos;
+    this.startedAtNanos = startedAtNanos;
     this.spec = spec;
     this.request = request;
   }
@@ -170,11 +173,11 @@ final class PendingCommand {
   }
 
   /** Clears it for reuse by {@code session}. */
-  void reuse(ClientSession session, CommandSpec spec, ByteBuf request) {
+  void reuse(CommandOwner session, CommandSpec spec, ByteBuf request, long startedAtNanos) {
     this.session = session;
     this.spec = spec;
     this.request = request;
-    this.startedAtNanos = session.readAtNanos;
+    this.startedAtNanos = startedAtNanos;
     this.sentTo = null;
     this.heldSinceNanos = 0;
     this.route = TO_PRIMARY;
@@ -185,8 +188,8 @@ final class PendingCommand {
     return new PendingCommand(request, onReply);
   }
 
-  static PendingCommand answered(ClientSession session, ByteBuf reply) {
-    PendingCommand command = new PendingCommand(session, null, null);
+  static PendingCommand answered(CommandOwner session, ByteBuf reply) {
+    PendingCommand command = new PendingCommand(session, null, null, 0);
     command.reply = reply;
     return command;
   }
@@ -274,8 +277,8 @@ final class PendingCommand {
     return rare != null && rare.answerNil;
   }
 
-  java.util.List<LocalStepsInMulti.Step> localSteps() {
-    return rare == null ? null : rare.localSteps;
+  Object attachment() {
+    return rare == null ? null : rare.attachment;
   }
 
   String answerInstead() {

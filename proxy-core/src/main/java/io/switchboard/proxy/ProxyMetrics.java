@@ -30,20 +30,21 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
  * Every meter the proxy publishes, declared here and nowhere else; the rest of the code calls these
  * methods and never builds a meter name. Names follow Prometheus conventions once rendered ({@code
  * switchboard_commands_seconds_count}, {@code switchboard_errors_total}, ...); the README lists
- * them all. Thread-safe: meters are, and per-loop caches live in {@link LoopBackends}. The command
+ * them all. Thread-safe: meters are, and per-loop caches live in {@link CommandStats}. The command
  * latency histogram is the one meter not built by Micrometer ({@link CommandLatencyHistogram}, per
  * event loop for speed); it is registered here with the rest.
  */
 final class ProxyMetrics {
 
   /** Where a command was answered, the {@code route} tag of {@code switchboard_commands}. */
-  enum Route {
+  enum ServedBy {
     PRIMARY,
     REPLICA,
     LOCAL,
@@ -118,8 +119,8 @@ final class ProxyMetrics {
 
   ProxyMetrics(
       AtomicReference<ReplicationSnapshot> replication,
-      SharedBudget heldBytes,
-      SharedBudget exclusiveConnections) {
+      LongSupplier heldBytes,
+      LongSupplier exclusiveConnections) {
     this.replication = replication;
     long[] bounds = new long[BUCKETS.length];
     for (int i = 0; i < BUCKETS.length; i++) {
@@ -166,7 +167,7 @@ final class ProxyMetrics {
               .description("Failed AUTH and HELLO AUTH attempts, by reason")
               .register(registry);
     }
-    Gauge.builder("switchboard.writes.held", heldBytes, SharedBudget::inUse)
+    Gauge.builder("switchboard.writes.held", heldBytes, LongSupplier::getAsLong)
         .baseUnit("bytes")
         .description("Request bytes waiting for a usable primary (failover.hold-bytes)")
         .register(registry);
@@ -175,7 +176,7 @@ final class ProxyMetrics {
         .baseUnit("seconds")
         .description("Time writes waited for a primary during failovers")
         .register(registry);
-    Gauge.builder("switchboard.backend.exclusive", exclusiveConnections, SharedBudget::inUse)
+    Gauge.builder("switchboard.backend.exclusive", exclusiveConnections, LongSupplier::getAsLong)
         .description("Backend connections held by one session (transactions, blocking, pub/sub)")
         .register(registry);
     backendConnections =
@@ -273,18 +274,18 @@ final class ProxyMetrics {
 
   /**
    * The latency cell for a command answered by {@code route}, for one event loop. Callers cache it
-   * (see {@link LoopBackends#recordCommand}).
+   * (see {@link CommandStats#record}).
    */
-  CommandLatencyHistogram.Cell commandCell(CommandSpec spec, Route route) {
+  CommandLatencyHistogram.Cell commandCell(CommandSpec spec, ServedBy route) {
     // Bounded: the server's command table, plus "unknown" for every name it lacks.
     return commandLatency.cell(
         spec.name().isEmpty() ? "unknown" : spec.name().toLowerCase(Locale.ROOT), route.tag);
   }
 
   /** Replaces the backend gauges' rows with {@code loads}, summed over the event loops. */
-  void backends(List<LoopBackends.BackendLoad> loads) {
+  void backends(List<BackendLoad> loads) {
     Map<List<Object>, int[]> sums = new HashMap<>();
-    for (LoopBackends.BackendLoad load : loads) {
+    for (BackendLoad load : loads) {
       int[] sum = sums.computeIfAbsent(List.of(load.node(), load.primary()), k -> new int[2]);
       sum[0] += load.connections();
       sum[1] += load.inflight();

@@ -45,7 +45,7 @@ final class ProxyStatus implements AdminServer.AdminView {
     List<Map<String, Object>> clients();
 
     /** Backend connections per node and role, from every event loop. */
-    List<LoopBackends.BackendLoad> backends();
+    List<BackendLoad> backends();
   }
 
   private record Failover(

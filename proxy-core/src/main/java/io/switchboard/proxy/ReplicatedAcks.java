@@ -22,13 +22,13 @@ final class ReplicatedAcks {
   private record Held(PendingCommand command, ByteBuf reply) {}
 
   private final BackendConnection connection;
-  private final LoopBackends loop;
+  private final BackendLoop loop;
   private final int replicas;
   private final long timeoutMillis;
   private final ArrayDeque<Held> held = new ArrayDeque<>();
   private int writesSinceWait;
 
-  ReplicatedAcks(BackendConnection connection, LoopBackends loop, FailoverConfig failover) {
+  ReplicatedAcks(BackendConnection connection, BackendLoop loop, FailoverConfig failover) {
     this.connection = connection;
     this.loop = loop;
     this.replicas = failover.ackReplicas();

@@ -48,7 +48,7 @@ final class ReplicationMonitor {
     }
   }
 
-  private final LoopBackends home;
+  private final BackendLoop home;
   private final AtomicReference<ReplicationSnapshot> published;
   private final RoutingConfig routing;
   private final ServerFacts facts;
@@ -77,7 +77,7 @@ final class ReplicationMonitor {
   }
 
   ReplicationMonitor(
-      LoopBackends home,
+      BackendLoop home,
       AtomicReference<ReplicationSnapshot> published,
       RoutingConfig routing,
       ServerFacts facts,
@@ -91,7 +91,7 @@ final class ReplicationMonitor {
     this.lag = new LagTracker(routing.maxReplicaLag().toNanos() * 4);
   }
 
-  LoopBackends home() {
+  BackendLoop home() {
     return home;
   }
 
@@ -142,7 +142,7 @@ final class ReplicationMonitor {
         ask(probe, reply -> onReplicaRole(probe, reply));
       }
     }
-    home.flushAll();
+    home.flushes().flushAll();
   }
 
   private Probe probe(HostAndPort node) {
@@ -278,6 +278,6 @@ final class ReplicationMonitor {
                 }
               });
         });
-    home.flushAll();
+    home.flushes().flushAll();
   }
 }

@@ -2,11 +2,11 @@ package io.switchboard.proxy;
 
 import io.netty.buffer.ByteBuf;
 import io.switchboard.config.HostAndPort;
-import io.switchboard.config.RoutingConfig.Consistency;
-import io.switchboard.config.RoutingConfig.ReadFrom;
 import io.switchboard.proxy.resp.ArgCursor;
 import io.switchboard.proxy.resp.Replies;
 import io.switchboard.routing.CommandSpec;
+import io.switchboard.routing.ReadFloor;
+import io.switchboard.routing.ReadPolicy;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -35,7 +35,7 @@ final class Subscription implements SubscriptionSink {
   private static final Logger log = LoggerFactory.getLogger(Subscription.class);
 
   private final ClientSession session;
-  private final LoopBackends loop;
+  private final SessionLoop loop;
   private final Set<String> channels = new HashSet<>();
   private final Set<String> patterns = new HashSet<>();
   private final Set<String> shardChannels = new HashSet<>();
@@ -58,7 +58,7 @@ final class Subscription implements SubscriptionSink {
   /** Confirmations of a resubscription still to arrive, dropped rather than shown. */
   private int swallow;
 
-  Subscription(ClientSession session, LoopBackends loop) {
+  Subscription(ClientSession session, SessionLoop loop) {
     this.session = session;
     this.loop = loop;
   }
@@ -94,18 +94,19 @@ final class Subscription implements SubscriptionSink {
       // Not subscribed: Redis confirms each name (or one nil) with a count of 0.
       ByteBuf reply = notSubscribedReply(name, args);
       frame.release();
-      session.enqueue(PendingCommand.answered(session, reply));
+      session.replies().enqueue(PendingCommand.answered(session, reply));
       return;
     }
     if (connection == null && !connect()) {
       refuse(
           frame,
-          loop.topology().hasPrimary()
+          loop.backend().topology().current().hasPrimary()
               ? "ERR Switchboard: all "
-                  + loop.config().limits().maxExclusiveConnections()
+                  + loop.backend().config().limits().maxExclusiveConnections()
                   + " exclusive backend connections are held; raise"
                   + " limits.max-exclusive-connections"
-              : "ERR Switchboard has no primary to send this to: " + loop.topology().problem());
+              : "ERR Switchboard has no primary to send this to: "
+                  + loop.backend().topology().current().problem());
       return;
     }
     int expected;
@@ -124,7 +125,7 @@ final class Subscription implements SubscriptionSink {
         }
       }
     }
-    PendingCommand command = session.forwardSubscription(spec, frame, connection);
+    PendingCommand command = session.dispatcher().forwardPinned(spec, frame, connection);
     if (!command.isDone()) {
       command.rare().expectedFrames = expected;
       awaiting.add(command);
@@ -134,7 +135,9 @@ final class Subscription implements SubscriptionSink {
 
   private void refuse(ByteBuf frame, String error) {
     frame.release();
-    session.enqueue(PendingCommand.answered(session, Replies.error(loop.alloc(), error)));
+    session
+        .replies()
+        .enqueue(PendingCommand.answered(session, Replies.error(loop.backend().alloc(), error)));
   }
 
   private Set<String> setFor(String name) {
@@ -151,20 +154,27 @@ final class Subscription implements SubscriptionSink {
   }
 
   private boolean connect() {
-    if (!loop.topology().hasPrimary()) {
+    if (!loop.backend().topology().current().hasPrimary()) {
       return false;
     }
     HostAndPort node = null;
-    ReadFrom readFrom = session.readFrom();
-    if (session.replicaSubscriptions()
-        && readFrom != ReadFrom.PRIMARY
-        && session.consistency() != Consistency.PRIMARY) {
-      node = loop.balancer().pick(0, session.protocol, readFrom == ReadFrom.ANY, -1);
+    ReadPolicy policy = session.targets().policy();
+    if (session.listener().replicaSubscriptions() && policy.readsReplicas()) {
+      int protocol = session.protocol;
+      node =
+          loop.chooser()
+              .pick(
+                  loop.backend().topology().current().only(),
+                  loop.backend().replication(),
+                  policy,
+                  ReadFloor.NONE,
+                  System.nanoTime(),
+                  n -> loop.pools().load(n, 0, protocol));
     }
     if (node == null) {
-      node = loop.topology().primary();
+      node = loop.backend().topology().current().primary();
     }
-    connection = loop.acquireExclusive(node, 0, session.protocol, session.login);
+    connection = loop.leases().acquire(node, 0, session.protocol, session.login);
     if (connection == null) {
       return false;
     }
@@ -203,12 +213,13 @@ final class Subscription implements SubscriptionSink {
       return;
     }
     if (isMessage(frame) || awaiting.isEmpty()) {
-      session.enqueue(PendingCommand.answered(session, frame));
+      session.replies().enqueue(PendingCommand.answered(session, frame));
       return;
     }
     PendingCommand head = awaiting.peek();
     if (head.partial() == null) {
-      head.rare().partial = loop.alloc().compositeBuffer(Math.max(2, head.expectedFrames()));
+      head.rare().partial =
+          loop.backend().alloc().compositeBuffer(Math.max(2, head.expectedFrames()));
     }
     head.partial().addComponent(true, frame);
     if (--head.rare().expectedFrames == 0) {
@@ -242,7 +253,7 @@ final class Subscription implements SubscriptionSink {
       return;
     }
     failAwaiting("ERR Switchboard lost the subscription connection (" + reason + ")");
-    loop.release(connection);
+    loop.leases().release(connection);
     connection = null;
     swallow = 0;
     if (resetting || !active()) {
@@ -263,14 +274,14 @@ final class Subscription implements SubscriptionSink {
     resubscribe("SUBSCRIBE", channels);
     resubscribe("PSUBSCRIBE", patterns);
     resubscribe("SSUBSCRIBE", shardChannels);
-    loop.flushAll();
+    loop.backend().flushes().flushAll();
   }
 
   private void resubscribe(String command, Set<String> names) {
     if (names.isEmpty()) {
       return;
     }
-    ByteBuf request = loop.alloc().buffer(64 + 32 * names.size());
+    ByteBuf request = loop.backend().alloc().buffer(64 + 32 * names.size());
     Replies.writeHeader(request, '*', names.size() + 1);
     Replies.writeBulk(request, command);
     for (String name : names) {
@@ -288,7 +299,7 @@ final class Subscription implements SubscriptionSink {
         command.partial().release();
         command.rare().partial = null;
       }
-      command.complete(Replies.error(loop.alloc(), error));
+      command.complete(Replies.error(loop.backend().alloc(), error));
     }
   }
 
@@ -297,7 +308,7 @@ final class Subscription implements SubscriptionSink {
     connection = null;
     done.sink = null;
     done.tainted = true;
-    loop.release(done);
+    loop.leases().release(done);
   }
 
   /** RESET: the server connection goes, without closing the client. */
@@ -311,7 +322,7 @@ final class Subscription implements SubscriptionSink {
       patterns.clear();
       shardChannels.clear();
       done.close();
-      loop.release(done);
+      loop.leases().release(done);
       resetting = false;
     }
   }
@@ -324,7 +335,7 @@ final class Subscription implements SubscriptionSink {
   /** PING in RESP2 subscriber mode answers ["pong", argument or ""], as Redis does. */
   ByteBuf pingReply(ArgCursor args) {
     byte[] message = args.count() > 1 ? args.seek(1).bytes() : new byte[0];
-    ByteBuf buf = loop.alloc().buffer(32 + message.length);
+    ByteBuf buf = loop.backend().alloc().buffer(32 + message.length);
     Replies.writeHeader(buf, '*', 2);
     Replies.writeBulk(buf, "pong");
     Replies.writeBulk(buf, message);
@@ -334,7 +345,7 @@ final class Subscription implements SubscriptionSink {
   private ByteBuf notSubscribedReply(String name, ArgCursor args) {
     String kind = name.toLowerCase(Locale.ROOT);
     int protocol = session.protocol;
-    ByteBuf buf = loop.alloc().buffer(64);
+    ByteBuf buf = loop.backend().alloc().buffer(64);
     if (args.count() == 1) {
       Replies.writeHeader(buf, protocol == 3 ? '>' : '*', 3);
       Replies.writeBulk(buf, kind);

@@ -56,7 +56,7 @@ public final class SwitchboardServer implements AutoCloseable {
   private final Transport transport;
   private final EventLoopGroup group;
   private final DnsAddressResolverGroup resolver;
-  private final Map<EventExecutor, LoopBackends> loops = new IdentityHashMap<>();
+  private final Map<EventExecutor, SessionLoop> loops = new IdentityHashMap<>();
   private final ClientDirectory directory = new ClientDirectory();
   private final SentinelWatcher sentinels;
   private final ReplicationMonitor replication;
@@ -89,7 +89,7 @@ public final class SwitchboardServer implements AutoCloseable {
             .channel(transport.socketChannel())
             .resolver(resolver)
             .option(ChannelOption.TCP_NODELAY, true)
-            .option(ChannelOption.ALLOCATOR, LoopBackends.ALLOCATOR)
+            .option(ChannelOption.ALLOCATOR, BackendLoop.ALLOCATOR)
             .option(ChannelOption.SO_KEEPALIVE, true)
             .option(
                 ChannelOption.CONNECT_TIMEOUT_MILLIS,
@@ -116,28 +116,28 @@ public final class SwitchboardServer implements AutoCloseable {
         new AtomicReference<>(ReplicationSnapshot.NONE);
     Topology initial =
         Topology.unknown(config.sentinel().master(), "still asking the Sentinels for the primary");
-    this.metrics = new ProxyMetrics(replicationView, holdBudget, budget);
-    LoopBackends home = null;
+    this.metrics = new ProxyMetrics(replicationView, holdBudget::inUse, budget::inUse);
+    BackendLoop home = null;
     for (EventExecutor executor : group) {
       EventLoop loop = (EventLoop) executor;
-      LoopBackends backends =
-          new LoopBackends(
+      SessionLoop backends =
+          new SessionLoop(
               loop,
               config,
               facts,
+              metrics,
               budget,
               holdBudget,
-              metrics,
+              replicationView::get,
               this::doubtPrimary,
               scripts,
-              replicationView,
               backendTemplate.clone().group(loop),
               backendTls,
               initial);
       loops.put(loop, backends);
       directory.add(backends);
       if (home == null) {
-        home = backends;
+        home = backends.backend();
       }
     }
     this.replication =
@@ -167,9 +167,9 @@ public final class SwitchboardServer implements AutoCloseable {
               }
 
               @Override
-              public List<LoopBackends.BackendLoad> backends() {
-                List<LoopBackends.BackendLoad> all = new ArrayList<>();
-                fromEveryLoop(LoopBackends::backendLoads).forEach(all::addAll);
+              public List<BackendLoad> backends() {
+                List<BackendLoad> all = new ArrayList<>();
+                fromEveryLoop(SessionLoop::backendLoads).forEach(all::addAll);
                 return all;
               }
             },
@@ -223,8 +223,7 @@ public final class SwitchboardServer implements AutoCloseable {
       }
     }
     replication.start();
-    loops.values().forEach(LoopBackends::startOutlierDetection);
-    loops.values().forEach(LoopBackends::startClientTimeouts);
+    loops.values().forEach(SessionLoop::start);
     sentinels.start();
     return ports().get(0);
   }
@@ -284,12 +283,12 @@ public final class SwitchboardServer implements AutoCloseable {
             .option(ChannelOption.SO_BACKLOG, 1024)
             .option(ChannelOption.SO_REUSEADDR, true)
             .childOption(ChannelOption.TCP_NODELAY, true)
-            .childOption(ChannelOption.ALLOCATOR, LoopBackends.ALLOCATOR)
+            .childOption(ChannelOption.ALLOCATOR, BackendLoop.ALLOCATOR)
             .childHandler(
                 new ChannelInitializer<SocketChannel>() {
                   @Override
                   protected void initChannel(SocketChannel ch) {
-                    LoopBackends loop = loops.get(ch.eventLoop());
+                    SessionLoop loop = loops.get(ch.eventLoop());
                     var limits = config.limits();
                     if (listener.tls()) {
                       ch.pipeline().addLast(clientTls.get().newHandler(ch.alloc()));
@@ -339,7 +338,7 @@ public final class SwitchboardServer implements AutoCloseable {
   public void shutdownGracefully() {
     drain();
     long deadline = System.nanoTime() + config.server().shutdownTimeout().toNanos();
-    int pending = onEveryLoop(LoopBackends::quiesceSessions);
+    int pending = onEveryLoop(loop -> loop.sessions().quiesce());
     while (pending > 0 && System.nanoTime() < deadline) {
       try {
         Thread.sleep(20);
@@ -347,18 +346,18 @@ public final class SwitchboardServer implements AutoCloseable {
         Thread.currentThread().interrupt();
         break;
       }
-      pending = onEveryLoop(LoopBackends::pendingReplies);
+      pending = onEveryLoop(loop -> loop.sessions().pendingReplies());
     }
     if (pending > 0) {
       log.warn("Shutting down with {} commands unanswered after server.shutdown-timeout", pending);
     }
-    int clients = onEveryLoop(LoopBackends::closeSessions);
+    int clients = onEveryLoop(loop -> loop.sessions().closeAll());
     log.info("Shut down: {} clients disconnected", clients);
     close();
   }
 
   /** Runs {@code task} on every loop and sums the answers. */
-  private int onEveryLoop(java.util.function.ToIntFunction<LoopBackends> task) {
+  private int onEveryLoop(java.util.function.ToIntFunction<SessionLoop> task) {
     int sum = 0;
     for (int part : fromEveryLoop(task::applyAsInt)) {
       sum += part;
@@ -370,7 +369,7 @@ public final class SwitchboardServer implements AutoCloseable {
    * Runs {@code task} on every loop (their state is only read on its own thread) and collects the
    * answers; a loop that does not answer within 2 s is left out.
    */
-  private <T> List<T> fromEveryLoop(java.util.function.Function<LoopBackends, T> task) {
+  private <T> List<T> fromEveryLoop(java.util.function.Function<SessionLoop, T> task) {
     List<io.netty.util.concurrent.Future<T>> parts = new ArrayList<>();
     loops.forEach((executor, loop) -> parts.add(executor.submit(() -> task.apply(loop))));
     List<T> answers = new ArrayList<>();
@@ -388,7 +387,7 @@ public final class SwitchboardServer implements AutoCloseable {
    */
   private List<Map<String, Object>> describeClients() {
     List<Map<String, Object>> all = new ArrayList<>();
-    fromEveryLoop(LoopBackends::describeSessions).forEach(all::addAll);
+    fromEveryLoop(loop -> loop.sessions().describe()).forEach(all::addAll);
     return all;
   }
 

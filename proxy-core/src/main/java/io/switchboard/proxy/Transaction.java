@@ -5,7 +5,9 @@ import io.netty.buffer.Unpooled;
 import io.switchboard.proxy.resp.ArgCursor;
 import io.switchboard.proxy.resp.Replies;
 import io.switchboard.routing.CommandSpec;
+import io.switchboard.routing.Router;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,7 +29,7 @@ final class Transaction {
   private static final byte[] NIL3 = "_\r\n".getBytes(StandardCharsets.US_ASCII);
 
   private final ClientSession session;
-  private final LoopBackends loop;
+  private final SessionLoop loop;
   private final LocalCommands local;
   private final TransactionLog replayLog = new TransactionLog();
   private final LocalStepsInMulti localSteps = new LocalStepsInMulti();
@@ -44,7 +46,7 @@ final class Transaction {
 
   private int watchEpoch;
 
-  Transaction(ClientSession session, LoopBackends loop, LocalCommands local) {
+  Transaction(ClientSession session, SessionLoop loop, LocalCommands local) {
     this.session = session;
     this.loop = loop;
     this.local = local;
@@ -74,7 +76,7 @@ final class Transaction {
     switch (spec.name()) {
       case "MULTI", "WATCH" -> {
         if (!spec.arityAccepts(args.count())) {
-          session.forwardToPrimary(spec, frame); // Redis answers the arity error
+          session.dispatcher().forwardToPrimary(spec, frame); // Redis answers the arity error
           return;
         }
         if (lease == null && !acquireLease(frame)) {
@@ -97,27 +99,32 @@ final class Transaction {
       case "UNWATCH" -> {
         if (lease == null) {
           frame.release();
-          session.enqueue(PendingCommand.answered(session, Replies.ok()));
+          session.replies().enqueue(PendingCommand.answered(session, Replies.ok()));
         } else {
           watching = false;
           forwardOnLease(spec, frame);
         }
       }
-      case "EXEC", "DISCARD" -> session.reject(frame, "ERR " + spec.name() + " without MULTI");
-      default -> session.forwardToPrimary(spec, frame);
+      case "EXEC", "DISCARD" ->
+          session.dispatcher().reject(frame, "ERR " + spec.name() + " without MULTI");
+      default -> session.dispatcher().forwardToPrimary(spec, frame);
     }
   }
 
   private boolean acquireLease(ByteBuf frame) {
-    if (!loop.topology().hasPrimary()) {
-      session.reject(frame, session.noPrimaryText());
+    if (!loop.backend().topology().current().hasPrimary()) {
+      session.dispatcher().reject(frame, session.targets().noPrimaryText());
       return false;
     }
     lease =
-        loop.acquireExclusive(
-            loop.topology().primary(), session.db, session.protocol, session.login);
+        loop.leases()
+            .acquire(
+                loop.backend().topology().current().primary(),
+                session.db,
+                session.protocol,
+                session.login);
     if (lease == null) {
-      session.reject(frame, session.exclusiveLimitText());
+      session.dispatcher().reject(frame, session.blocking().exclusiveLimitText());
       return false;
     }
     return true;
@@ -127,7 +134,7 @@ final class Transaction {
   void queue(CommandSpec spec, ByteBuf frame, ArgCursor args) {
     String name = spec.name();
     switch (name) {
-      case "QUIT", "RESET" -> session.connectionCommand(spec, frame);
+      case "QUIT", "RESET" -> session.dispatcher().connectionCommand(spec, frame, args);
       case "EXEC" -> {
         PendingCommand exec = pinned(spec, frame);
         if (watching) {
@@ -144,7 +151,7 @@ final class Transaction {
           exec.rare().answerInstead = "EXECABORT Transaction discarded because of previous errors.";
         }
         multiBroken = false;
-        exec.rare().localSteps = localSteps.takeAll();
+        exec.rare().attachment = localSteps.takeAll();
         forwardOnLease(exec);
       }
       case "DISCARD" -> {
@@ -158,7 +165,7 @@ final class Transaction {
       case "SELECT" -> {
         int index = spec.arityAccepts(args.count()) ? local.databaseIndex(args.seek(1)) : -1;
         if (index < 0) {
-          session.reject(frame, local.databaseError(args));
+          session.dispatcher().reject(frame, local.databaseError(args));
         } else {
           dbAfterExec = index;
           lease.tainted = true;
@@ -169,7 +176,7 @@ final class Transaction {
       default -> {
         switch (LocalStepsInMulti.placement(spec, local.authAtServer())) {
           case AT_EXEC -> queueLocal(spec, frame, args);
-          case REFUSED -> session.reject(frame, notInMulti(spec));
+          case REFUSED -> session.dispatcher().reject(frame, notInMulti(spec));
           case SERVER -> {
             queued++;
             forwardOnLease(spec, frame);
@@ -185,12 +192,15 @@ final class Transaction {
   private void queueLocal(CommandSpec spec, ByteBuf frame, ArgCursor args) {
     String refused = local.queueTimeError(spec, args);
     if (refused != null) {
-      session.reject(frame, refused);
+      session.dispatcher().reject(frame, refused);
       return;
     }
     localSteps.add(queued++, spec, frame);
     frame.release();
-    session.enqueue(PendingCommand.answered(session, Replies.simple(loop.alloc(), "QUEUED")));
+    session
+        .replies()
+        .enqueue(
+            PendingCommand.answered(session, Replies.simple(loop.backend().alloc(), "QUEUED")));
   }
 
   /** Commands queued since MULTI, as CLIENT LIST's {@code multi=} shows; -1 outside MULTI. */
@@ -199,7 +209,7 @@ final class Transaction {
   }
 
   private static String notInMulti(CommandSpec spec) {
-    return "ERR '" + ClientSession.display(spec) + "' inside MULTI is not supported by Switchboard";
+    return "ERR '" + Router.display(spec) + "' inside MULTI is not supported by Switchboard";
   }
 
   /** While WATCH is active every command goes to the lease, so reads are never stale. */
@@ -228,7 +238,7 @@ final class Transaction {
   }
 
   private PendingCommand pinned(CommandSpec spec, ByteBuf frame) {
-    return session.pinned(spec, frame, lease);
+    return session.dispatcher().pinned(spec, frame, lease);
   }
 
   private void forwardOnLease(CommandSpec spec, ByteBuf frame) {
@@ -241,7 +251,7 @@ final class Transaction {
     command.rare().leaseCounted = true;
     String name = command.spec.name();
     replayLog.record(command, inMulti || name.equals("EXEC") || name.equals("DISCARD"));
-    session.forward(command);
+    session.replies().forward(command);
   }
 
   /** EXEC of a transaction whose WATCH was lost: DISCARD it, and answer as a conflict would. */
@@ -249,7 +259,7 @@ final class Transaction {
     if (exec.request != null) {
       exec.request.release();
     }
-    exec.request = Replies.command(loop.alloc(), "DISCARD");
+    exec.request = Replies.command(loop.backend().alloc(), "DISCARD");
     exec.rare().answerNil = true;
   }
 
@@ -279,34 +289,40 @@ final class Transaction {
     } else {
       command.request = replayLog.copyOf(command);
     }
-    session.sendAgain(command, lease);
+    session.replies().sendAgain(command, lease);
     return true;
   }
 
   private boolean moveLease(PendingCommand firstLost) {
     BackendConnection old = lease;
-    if (!loop.topology().hasPrimary()) {
+    if (!loop.backend().topology().current().hasPrimary()) {
       return false;
     }
     BackendConnection fresh =
-        loop.acquireExclusive(
-            loop.topology().primary(), old.pool().db(), old.pool().protocol(), old.pool().login());
+        loop.leases()
+            .acquire(
+                loop.backend().topology().current().primary(),
+                old.pool().db(),
+                old.pool().protocol(),
+                old.pool().login());
     if (fresh == null) {
       return false;
     }
     fresh.tainted = old.tainted;
-    loop.release(old);
+    loop.leases().release(old);
     lease = fresh;
     leaseEpoch++;
-    session.forEachParked(
-        waiting -> {
-          if (waiting.pinned() == old) {
-            waiting.rare().pinned = fresh;
-            if (waiting.watchEpoch() >= 0 && waiting.watchEpoch() != leaseEpoch) {
-              turnIntoDiscard(waiting);
-            }
-          }
-        });
+    session
+        .replies()
+        .forEachParked(
+            waiting -> {
+              if (waiting.pinned() == old) {
+                waiting.rare().pinned = fresh;
+                if (waiting.watchEpoch() >= 0 && waiting.watchEpoch() != leaseEpoch) {
+                  turnIntoDiscard(waiting);
+                }
+              }
+            });
     replayLog.replayAnsweredBefore(firstLost, fresh);
     log.info(
         "Client {} (id {}): transaction moved from {} to {}",
@@ -329,15 +345,16 @@ final class Transaction {
     leaseUses--;
     if (command.answerInstead() != null) {
       command.reply.release();
-      command.reply = Replies.error(loop.alloc(), command.answerInstead());
+      command.reply = Replies.error(loop.backend().alloc(), command.answerInstead());
     } else if (command.answerNil()) {
       command.reply.release();
       command.reply = Unpooled.wrappedBuffer(session.protocol == 3 ? NIL3 : NIL_ARRAY);
     }
-    if (command.localSteps() != null) {
+    if (command.attachment() instanceof List<?> steps) {
       command.reply =
-          LocalStepsInMulti.splice(command.reply, command.localSteps(), local, loop.alloc());
-      command.rare().localSteps = null;
+          LocalStepsInMulti.splice(
+              command.reply, LocalStepsInMulti.steps(steps), local, loop.backend().alloc());
+      command.rare().attachment = null;
     }
     if (dbAfterExec >= 0 && command.spec.name().equals("EXEC")) {
       byte type = command.reply.getByte(command.reply.readerIndex());
@@ -361,7 +378,7 @@ final class Transaction {
 
   private void releaseIfOver() {
     if (lease != null && !inMulti && !watching && leaseUses == 0) {
-      loop.release(lease);
+      loop.leases().release(lease);
       lease = null;
       replayLog.clear();
     }
@@ -371,7 +388,7 @@ final class Transaction {
   void close() {
     if (lease != null) {
       lease.close();
-      loop.release(lease);
+      loop.leases().release(lease);
       lease = null;
     }
     replayLog.clear();

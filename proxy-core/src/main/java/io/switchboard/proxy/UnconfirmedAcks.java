@@ -43,11 +43,11 @@ final class UnconfirmedAcks {
     }
   }
 
-  private final LoopBackends loop;
+  private final BackendLoop loop;
   private final ArrayDeque<Held> held = new ArrayDeque<>();
   private ScheduledFuture<?> task;
 
-  UnconfirmedAcks(LoopBackends loop) {
+  UnconfirmedAcks(BackendLoop loop) {
     this.loop = loop;
   }
 
@@ -60,7 +60,7 @@ final class UnconfirmedAcks {
               .scheduleAtFixedRate(
                   () -> {
                     check();
-                    loop.flushAll();
+                    loop.flushes().flushAll();
                   },
                   every,
                   every,
@@ -73,7 +73,7 @@ final class UnconfirmedAcks {
     if (held.isEmpty()) {
       return;
     }
-    Topology topology = loop.topology();
+    Topology topology = loop.topology().current();
     ReplicationSnapshot replication = loop.replication();
     long now = System.nanoTime();
     long holdNanos = loop.config().failover().holdTimeout().toNanos();
@@ -89,7 +89,7 @@ final class UnconfirmedAcks {
         loss = "answered this write only after Sentinel had replaced it as primary";
       } else if (now - ack.answeredAtNanos > holdNanos) {
         loss = "answered this write during a failover, and no replica confirmed it in time";
-      } else if (!loop.writesOpen() && !replicated(ack, topology, replication)) {
+      } else if (!loop.gate().open() && !replicated(ack, topology, replication)) {
         continue;
       }
       it.remove();

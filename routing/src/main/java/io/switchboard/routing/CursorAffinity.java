@@ -16,6 +16,11 @@ public final class CursorAffinity {
     return !(length == 1 && args.byteAt(0) == '0');
   }
 
+  /** Whether a cursor command was served since the session began (or RESET). */
+  public boolean issued() {
+    return node != null;
+  }
+
   /** A cursor command went to {@code served}. */
   public void served(HostAndPort served) {
     node = served;

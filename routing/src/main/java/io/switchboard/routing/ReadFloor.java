@@ -28,6 +28,11 @@ public final class ReadFloor {
     this.enabled = enabled;
   }
 
+  /** Whether the session's consistency is read-your-writes. */
+  public boolean enabled() {
+    return enabled;
+  }
+
   /** The session's write was answered at {@code now}. */
   public void wrote(long now) {
     if (enabled) {

@@ -1,8 +1,9 @@
-package io.switchboard.proxy.demo;
+package io.switchboard.proxy;
 
 import io.switchboard.config.SentinelConfig;
 import io.switchboard.config.SwitchboardConfig;
-import io.switchboard.proxy.SwitchboardServer;
+import io.switchboard.proxy.demo.LocalTopology;
+import io.switchboard.proxy.demo.RedisBinary;
 
 /**
  * {@code java -jar switchboard.jar demo}: starts a primary, two replicas and three Sentinels on
