@@ -4,6 +4,7 @@ import io.netty.util.ResourceLeakDetector;
 import io.switchboard.config.ConfigLoader;
 import io.switchboard.config.InvalidConfigException;
 import io.switchboard.config.SwitchboardConfig;
+import io.switchboard.proxy.backend.BackendConnection;
 import java.io.PrintStream;
 
 /**

@@ -18,8 +18,25 @@ import io.switchboard.config.HostAndPort;
 import io.switchboard.config.InvalidConfigException;
 import io.switchboard.config.ListenerConfig;
 import io.switchboard.config.SwitchboardConfig;
+import io.switchboard.proxy.admin.AdminServer;
+import io.switchboard.proxy.admin.ProxyStatus;
+import io.switchboard.proxy.auth.ClientAuth;
+import io.switchboard.proxy.backend.BackendLoop;
+import io.switchboard.proxy.backend.BootstrapConnector;
+import io.switchboard.proxy.backend.ServerFacts;
+import io.switchboard.proxy.backend.SharedBudget;
+import io.switchboard.proxy.discovery.ReplicationMonitor;
 import io.switchboard.proxy.discovery.SentinelWatcher;
+import io.switchboard.proxy.metrics.BackendLoad;
+import io.switchboard.proxy.metrics.ProxyMetrics;
 import io.switchboard.proxy.resp.RespRequestDecoder;
+import io.switchboard.proxy.session.ClientDirectory;
+import io.switchboard.proxy.session.ClientSession;
+import io.switchboard.proxy.session.ScriptCache;
+import io.switchboard.proxy.session.SessionLoop;
+import io.switchboard.proxy.tls.ReloadingSslContext;
+import io.switchboard.proxy.tls.TlsContexts;
+import io.switchboard.proxy.transport.Transport;
 import io.switchboard.routing.ReplicationSnapshot;
 import io.switchboard.routing.Topology;
 import java.net.InetSocketAddress;
@@ -131,8 +148,8 @@ public final class SwitchboardServer implements AutoCloseable {
               replicationView::get,
               this::doubtPrimary,
               scripts,
-              backendTemplate.clone().group(loop),
-              backendTls,
+              flushes ->
+                  new BootstrapConnector(backendTemplate.clone().group(loop), backendTls, flushes),
               initial);
       loops.put(loop, backends);
       directory.add(backends);

@@ -8,6 +8,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.switchboard.config.HostAndPort;
+import io.switchboard.proxy.backend.BackendPool;
 import io.switchboard.proxy.demo.LocalTopology;
 import io.switchboard.proxy.demo.RedisNode;
 import io.switchboard.proxy.demo.RespClient;

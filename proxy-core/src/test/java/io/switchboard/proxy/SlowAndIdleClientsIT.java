@@ -7,6 +7,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.switchboard.proxy.demo.RespClient;
+import io.switchboard.proxy.session.ClientSession;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;

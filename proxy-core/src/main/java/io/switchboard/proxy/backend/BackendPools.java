@@ -1,0 +1,161 @@
+package io.switchboard.proxy.backend;
+
+import io.switchboard.config.ClientAuthConfig;
+import io.switchboard.config.HostAndPort;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * One event loop's shared backend pools, by node, database and protocol, and, with {@code auth.mode
+ * = redis}, the pools per Redis user ({@link LoginPools}). Found per command without allocating.
+ */
+public final class BackendPools {
+
+  private record PoolKey(HostAndPort node, int db, int protocol) {}
+
+  private final BackendLoop loop;
+  private final Map<PoolKey, BackendPool> pools = new HashMap<>();
+
+  /** The same pools by node, then by {@link #slot}: found per command without a key object. */
+  private final Map<HostAndPort, BackendPool[]> poolsByNode = new HashMap<>();
+
+  /** auth.mode = redis: pools per Redis user; else null. */
+  private final LoginPools loginPools;
+
+  public BackendPools(BackendLoop loop) {
+    this.loop = loop;
+    ClientAuthConfig auth = loop.config().auth();
+    if (auth.mode() == ClientAuthConfig.Mode.REDIS) {
+      long idle = auth.userPoolIdleTimeout().toNanos();
+      this.loginPools = new LoginPools(loop, auth.maxUserPools(), idle);
+      long every = Math.max(TimeUnit.SECONDS.toNanos(1), idle / 2);
+      loop.eventLoop()
+          .scheduleAtFixedRate(loginPools::closeIdle, every, every, TimeUnit.NANOSECONDS);
+    } else {
+      this.loginPools = null;
+    }
+  }
+
+  /**
+   * The pool of {@code login}'s connections ({@code auth.mode = redis}), or the shared one for a
+   * null login; null when {@code auth.max-user-pools} are all busy.
+   */
+  public BackendPool pool(HostAndPort node, int db, int protocol, BackendLogin login) {
+    return login == null
+        ? pool(node, db, protocol)
+        : loginPools.get(
+            node, db, protocol, login, node.equals(loop.topology().current().primary()));
+  }
+
+  public boolean loginPoolsEnabled() {
+    return loginPools != null;
+  }
+
+  /** Whether a session's pool could not be had because every user pool is busy. */
+  public boolean loginPoolsFull() {
+    return loginPools != null && loginPools.full();
+  }
+
+  /** The shared pool for a node of the current topology (primary or replica). */
+  public BackendPool pool(HostAndPort node, int db, int protocol) {
+    BackendPool pool = existing(node, db, protocol);
+    if (pool == null) {
+      pool =
+          new BackendPool(
+              loop,
+              node,
+              db,
+              protocol,
+              node.equals(loop.topology().current().primary()),
+              loop.config().redis().connectionsPerNode(),
+              null);
+      pools.put(new PoolKey(node, db, protocol), pool);
+      BackendPool[] ofNode = poolsByNode.get(node);
+      int slot = slot(db, protocol);
+      if (ofNode == null || ofNode.length <= slot) {
+        ofNode = ofNode == null ? new BackendPool[slot + 1] : Arrays.copyOf(ofNode, slot + 1);
+        poolsByNode.put(node, ofNode);
+      }
+      ofNode[slot] = pool;
+    }
+    return pool;
+  }
+
+  private BackendPool existing(HostAndPort node, int db, int protocol) {
+    BackendPool[] ofNode = poolsByNode.get(node);
+    int slot = slot(db, protocol);
+    return ofNode == null || ofNode.length <= slot ? null : ofNode[slot];
+  }
+
+  private static int slot(int db, int protocol) {
+    return db * 2 + (protocol == 3 ? 1 : 0);
+  }
+
+  /** Shared-pool load on a node (requests sent or waiting), for the read balancer. */
+  public int load(HostAndPort node, int db, int protocol) {
+    BackendPool pool = existing(node, db, protocol);
+    return pool == null ? 0 : pool.load();
+  }
+
+  /**
+   * Retires the pools of nodes that left the topology or changed role: they take no new commands,
+   * and in-flight ones finish there. Returns their nodes.
+   */
+  public List<HostAndPort> retireGone() {
+    LoopTopology topology = loop.topology();
+    ArrayList<BackendPool> retired = new ArrayList<>();
+    for (Iterator<Map.Entry<PoolKey, BackendPool>> it = pools.entrySet().iterator();
+        it.hasNext(); ) {
+      BackendPool pool = it.next().getValue();
+      if (!topology.serves(pool.node(), pool.primary())) {
+        retired.add(pool);
+        it.remove();
+        BackendPool[] ofNode = poolsByNode.get(pool.node());
+        if (ofNode != null) {
+          ofNode[slot(pool.db(), pool.protocol())] = null;
+        }
+      }
+    }
+    retired.forEach(BackendPool::retire);
+    if (loginPools != null) {
+      loginPools.retireIf(pool -> !topology.serves(pool.node(), pool.primary()));
+    }
+    List<HostAndPort> nodes = new ArrayList<>(retired.size());
+    retired.forEach(pool -> nodes.add(pool.node()));
+    return nodes;
+  }
+
+  /** Each pool, shared ones first, over a copy: what {@code action} sets off may open pools. */
+  void forEach(Consumer<BackendPool> action) {
+    new ArrayList<>(pools.values()).forEach(action);
+    if (loginPools != null) {
+      loginPools.forEach(action);
+    }
+  }
+
+  /** Each shared pool (not the per-user ones), over a copy. */
+  void forEachShared(Consumer<BackendPool> action) {
+    new ArrayList<>(pools.values()).forEach(action);
+  }
+
+  /** The write gate opened: primary connections send what they held. */
+  public void resumePrimaries() {
+    forEach(
+        pool -> {
+          if (pool.primary()) {
+            pool.forEach(BackendConnection::resume);
+          }
+        });
+  }
+
+  /** Shutdown: closing a connection fails what it holds unsent. */
+  public void closeAll() {
+    forEach(pool -> pool.forEach(BackendConnection::close));
+  }
+}

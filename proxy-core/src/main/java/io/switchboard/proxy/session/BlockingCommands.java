@@ -1,0 +1,110 @@
+package io.switchboard.proxy.session;
+
+import io.netty.buffer.ByteBuf;
+import io.switchboard.proxy.backend.BackendConnection;
+import io.switchboard.proxy.backend.PendingCommand;
+import io.switchboard.proxy.resp.Replies;
+import io.switchboard.routing.CommandSpec;
+import io.switchboard.routing.Topology;
+
+/**
+ * Commands that block their connection (BLPOP, XREAD BLOCK, WAIT): each borrows a primary
+ * connection of its own until its reply, so the shared connections keep flowing.
+ */
+final class BlockingCommands {
+
+  private final ClientSession session;
+  private final SessionLoop loop;
+
+  BlockingCommands(ClientSession session, SessionLoop loop) {
+    this.session = session;
+    this.loop = loop;
+  }
+
+  /** Borrows a connection for the command and sends it there. */
+  void borrowFor(CommandSpec spec, ByteBuf frame) {
+    Topology topology = loop.backend().topology().current();
+    if (!topology.hasPrimary()) {
+      session.dispatcher().reject(frame, session.targets().noPrimaryText());
+      return;
+    }
+    BackendConnection borrowed =
+        loop.leases().acquire(topology.primary(), session.db, session.protocol, session.login);
+    if (borrowed == null) {
+      session.dispatcher().reject(frame, exclusiveLimitText());
+      return;
+    }
+    PendingCommand command = new PendingCommand(session, spec, frame, session.readAtNanos);
+    command.route = PendingCommand.TO_PINNED;
+    command.rare().pinned = borrowed;
+    command.rare().borrowed = borrowed;
+    command.rare().markOffsetFirst = isWait(spec);
+    // Kept until the reply: if a failover retires the connection before the command left the
+    // proxy, it runs on a connection to the new primary instead.
+    command.retryCopy = frame.retainedDuplicate();
+    session.replies().forward(command);
+  }
+
+  /**
+   * A blocking command that never left the proxy (held while the primary was replaced) borrows a
+   * connection to the new primary and runs there. One lost in flight may have run: its error
+   * stands.
+   */
+  boolean borrowAgain(PendingCommand command) {
+    BackendConnection old = command.borrowed();
+    release(command);
+    Topology topology = loop.backend().topology().current();
+    if (command.lost != PendingCommand.LOST_UNSENT
+        || command.retryCopy == null
+        || !topology.hasPrimary()) {
+      return false;
+    }
+    BackendConnection fresh =
+        loop.leases()
+            .acquire(
+                topology.primary(), old.pool().db(), old.pool().protocol(), old.pool().login());
+    if (fresh == null) {
+      return false;
+    }
+    command.reply.release();
+    command.reply = null;
+    command.lost = 0;
+    command.rare().borrowed = fresh;
+    command.request = command.retryCopy.retainedDuplicate();
+    session.replies().sendAgain(command, fresh);
+    return true;
+  }
+
+  /** Gives the command's borrowed connection back. */
+  void release(PendingCommand command) {
+    BackendConnection borrowed = command.borrowed();
+    command.rare().borrowed = null;
+    loop.leases().release(borrowed);
+  }
+
+  static boolean isWait(CommandSpec spec) {
+    return spec.name().equals("WAIT") || spec.name().equals("WAITAOF");
+  }
+
+  /**
+   * WAIT counts replicas that acknowledged the connection's last write, but this session's writes
+   * went over a shared connection. A propagated no-op on the exclusive connection, sent after those
+   * writes were answered, moves its write offset past them. SPUBLISH reaches only SSUBSCRIBE
+   * clients of this exact channel (no pattern matches shard channels); Redis 6 lacks it and gets
+   * PUBLISH.
+   */
+  void markWriteOffset(BackendConnection target) {
+    boolean seven = !loop.backend().facts().version().startsWith("6.");
+    target.sendInternal(
+        Replies.command(
+            loop.backend().alloc(), seven ? "SPUBLISH" : "PUBLISH", "__switchboard:wait__", ""),
+        ByteBuf::release);
+  }
+
+  String exclusiveLimitText() {
+    return "ERR Switchboard: all "
+        + loop.backend().config().limits().maxExclusiveConnections()
+        + " exclusive backend connections are held (transactions, blocking commands,"
+        + " subscriptions); raise limits.max-exclusive-connections";
+  }
+}

@@ -1,0 +1,68 @@
+package io.switchboard.proxy.session;
+
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.unix.UnixChannel;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+
+/**
+ * One client as CLIENT LIST and CLIENT INFO describe it, field for field as Redis does. Fields
+ * about the server's own buffers (query buffer, argv memory, ...) describe the proxy's connection
+ * where it has an equivalent (replies queued, bytes waiting to be written) and are 0 where it has
+ * none. Built on the session's own event loop.
+ */
+final class ClientInfo {
+
+  private ClientInfo() {}
+
+  /**
+   * The line for {@code session}, without the newline; {@code withLibrary} adds Redis 7.2's {@code
+   * lib-name} and {@code lib-ver}, where the server behind the proxy has them.
+   */
+  static String line(ClientSession session, long nowMillis, boolean withLibrary) {
+    long outboundBytes = 0;
+    ChannelOutboundBuffer outbound = session.channel().unsafe().outboundBuffer();
+    if (outbound != null) {
+      outboundBytes = outbound.totalPendingWriteBytes();
+    }
+    StringBuilder out = new StringBuilder(320);
+    out.append("id=").append(session.id);
+    out.append(" addr=").append(address(session.channel().remoteAddress()));
+    out.append(" laddr=").append(address(session.channel().localAddress()));
+    out.append(" fd=")
+        .append(session.channel() instanceof UnixChannel unix ? unix.fd().intValue() : -1);
+    out.append(" name=").append(session.name == null ? "" : session.name);
+    out.append(" age=").append((nowMillis - session.connectedAtMillis) / 1000);
+    out.append(" idle=").append(session.idleSeconds());
+    out.append(" flags=").append(session.flags());
+    out.append(" db=").append(session.db);
+    out.append(" sub=").append(session.subscription().channelCount());
+    out.append(" psub=").append(session.subscription().patternCount());
+    out.append(" ssub=").append(session.subscription().shardChannelCount());
+    out.append(" multi=").append(session.transaction().queuedCount());
+    out.append(" qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0");
+    out.append(" oll=").append(session.pendingReplies());
+    out.append(" omem=").append(outboundBytes);
+    out.append(" tot-mem=").append(outboundBytes);
+    out.append(" events=").append(outboundBytes > 0 ? "rw" : "r");
+    out.append(" cmd=").append(session.lastCommandName());
+    out.append(" user=").append(userName(session));
+    out.append(" redir=-1");
+    out.append(" resp=").append(session.protocol);
+    if (withLibrary) {
+      out.append(" lib-name=").append(session.libName);
+      out.append(" lib-ver=").append(session.libVersion);
+    }
+    return out.toString();
+  }
+
+  static String userName(ClientSession session) {
+    return session.userName();
+  }
+
+  static String address(SocketAddress address) {
+    return address instanceof InetSocketAddress inet
+        ? inet.getAddress().getHostAddress() + ":" + inet.getPort()
+        : String.valueOf(address);
+  }
+}

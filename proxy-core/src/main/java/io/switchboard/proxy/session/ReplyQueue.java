@@ -1,0 +1,253 @@
+package io.switchboard.proxy.session;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.switchboard.proxy.backend.BackendConnection;
+import io.switchboard.proxy.backend.Flushable;
+import io.switchboard.proxy.backend.PendingCommand;
+import io.switchboard.proxy.metrics.ProxyMetrics;
+import io.switchboard.routing.CommandSpec;
+import java.util.ArrayDeque;
+import java.util.function.Consumer;
+
+/**
+ * A session's replies in request order, and the ordering barrier in front of its backends.
+ *
+ * <p>Every command gets a place in {@code replies} when it arrives, answered by the proxy or
+ * forwarded; replies are written strictly in request order, the completed prefix at a time, and
+ * flushed once per event-loop batch.
+ *
+ * <p>A command whose connection differs from the previous one's waits in {@code parked} until
+ * everything the session sent before has been answered, so Redis executes a session's commands in
+ * the order the client sent them, even when a read went to a replica and a write to the primary.
+ */
+final class ReplyQueue extends Flushable {
+
+  private final ClientSession session;
+  private final SessionLoop loop;
+  private final long maxOutputBytes;
+  private final ArrayDeque<PendingCommand> replies = new ArrayDeque<>();
+  private final ArrayDeque<PendingCommand> parked = new ArrayDeque<>();
+  private BackendConnection lastConnection;
+  private int outstanding;
+
+  ReplyQueue(ClientSession session, SessionLoop loop) {
+    this.session = session;
+    this.loop = loop;
+    this.maxOutputBytes = loop.backend().config().limits().clientOutputBufferBytes();
+  }
+
+  /** Replies still due, answered or not. */
+  int size() {
+    return replies.size();
+  }
+
+  boolean isEmpty() {
+    return replies.isEmpty();
+  }
+
+  /** Commands sent to a backend and not yet answered. */
+  int outstanding() {
+    return outstanding;
+  }
+
+  BackendConnection lastConnection() {
+    return lastConnection;
+  }
+
+  /** The connection this session's blocking command waits on now, or null. */
+  BackendConnection blockedOn() {
+    for (PendingCommand command : replies) {
+      if (command.borrowed() != null && !command.isDone()) {
+        return command.borrowed();
+      }
+    }
+    return null;
+  }
+
+  /** Commands waiting for the ordering barrier, oldest first. */
+  void forEachParked(Consumer<PendingCommand> action) {
+    parked.forEach(action);
+  }
+
+  /** A reply the proxy made (or will make: {@link ClientSession#answerLater}). */
+  void enqueue(PendingCommand answered) {
+    answered.silent = session.replyMode().silent();
+    replies.add(answered);
+    if (answered.closeAfter) {
+      session.closing();
+    }
+    writeCompleted();
+  }
+
+  /** A command for a backend: sent now, or parked behind the barrier. */
+  void forward(PendingCommand command) {
+    command.silent = session.replyMode().silent();
+    replies.add(command);
+    dispatch(command);
+    if (command.isDone()) {
+      writeCompleted();
+    }
+  }
+
+  private void dispatch(PendingCommand command) {
+    if (!parked.isEmpty()) {
+      parked.add(command);
+      return;
+    }
+    BackendConnection target = session.targets().target(command);
+    if (target == null) {
+      answerInPlace(command, session.targets().noTarget(command));
+    } else if (outstanding > 0 && target != lastConnection) {
+      parked.add(command);
+    } else {
+      send(command, target);
+    }
+  }
+
+  private void send(PendingCommand command, BackendConnection target) {
+    lastConnection = target;
+    outstanding++;
+    command.sentTo = target;
+    if (command.spec != null && command.spec.has(CommandSpec.SCRIPT_SHA)) {
+      session.scripts().prepare(command, target);
+    } else if (command.retryCopy == null
+        && (command.route == PendingCommand.TO_READ
+            ? !target.pool().primary()
+            : command.route == PendingCommand.TO_PRIMARY && !command.spec.isRead())) {
+      // Kept until the reply: to run a read on the primary if this replica stops answering, or
+      // a write again on the real primary if this one answers READONLY (it was demoted).
+      command.retryCopy = command.request.retainedDuplicate();
+    }
+    if (command.markOffsetFirst()) {
+      session.blocking().markWriteOffset(target);
+    }
+    target.send(command);
+  }
+
+  /** Sends an outstanding command (its request set) again, on {@code to}. */
+  void sendAgain(PendingCommand command, BackendConnection to) {
+    command.route = PendingCommand.TO_PINNED;
+    command.rare().pinned = to;
+    command.sentTo = to;
+    lastConnection = to;
+    to.send(command);
+  }
+
+  /** A command its connection could not send (the node left the topology): send it again. */
+  void redispatch(PendingCommand command) {
+    BackendConnection target = session.targets().target(command);
+    if (target == null) {
+      command.complete(session.targets().noTarget(command)); // through onReply: it was outstanding
+    } else {
+      lastConnection = target;
+      target.send(command);
+    }
+  }
+
+  /** Answers a command never given to a backend, so it never counted as outstanding. */
+  private void answerInPlace(PendingCommand command, ByteBuf reply) {
+    command.releaseRequest();
+    if (command.borrowed() != null) {
+      session.blocking().release(command);
+    }
+    command.reply = reply;
+  }
+
+  /** An outstanding command has its final reply: the barrier may let parked commands go. */
+  void answered(PendingCommand command) {
+    outstanding--;
+    session.afterReply(command);
+    if (command.spec != null && command.sentTo != null) {
+      loop.stats()
+          .record(
+              command.spec,
+              command.sentTo.pool().primary()
+                  ? ProxyMetrics.ServedBy.PRIMARY
+                  : ProxyMetrics.ServedBy.REPLICA,
+              System.nanoTime() - command.startedAtNanos);
+    }
+    while (!parked.isEmpty()) {
+      PendingCommand next = parked.peek();
+      BackendConnection target = session.targets().target(next);
+      if (target == null) {
+        answerInPlace(parked.poll(), session.targets().noTarget(next));
+        continue;
+      }
+      if (outstanding > 0 && target != lastConnection) {
+        break;
+      }
+      send(parked.poll(), target);
+    }
+    writeCompleted();
+  }
+
+  /** Writes the answered prefix of the reply queue, without flushing (that is per batch). */
+  void writeCompleted() {
+    Channel channel = session.channel();
+    boolean wrote = false;
+    PendingCommand head;
+    while ((head = replies.peek()) != null && head.isDone()) {
+      replies.poll();
+      ByteBuf reply = head.reply;
+      head.reply = null;
+      boolean silent = head.silent;
+      if (silent) {
+        reply.release();
+        reply = Unpooled.EMPTY_BUFFER;
+      }
+      if (head.closeAfter) {
+        channel.writeAndFlush(reply).addListener(ChannelFutureListener.CLOSE);
+        session.closing();
+        session.releaseQueued();
+        return;
+      }
+      head.markDelivered();
+      loop.recycler().recycle(head);
+      if (silent) {
+        continue;
+      }
+      loop.backend().flushes().bytesSent += reply.readableBytes();
+      channel.write(reply, channel.voidPromise());
+      wrote = true;
+    }
+    if (wrote) {
+      loop.backend().flushes().clientWritten(this);
+      ChannelOutboundBuffer outbound = channel.unsafe().outboundBuffer();
+      if (outbound != null && outbound.totalPendingWriteBytes() > maxOutputBytes) {
+        session.closeSlowReader(outbound.totalPendingWriteBytes());
+      }
+    }
+  }
+
+  @Override
+  public void flush() {
+    if (!session.isClosed()) {
+      session.channel().flush();
+    }
+  }
+
+  /** Releases what the queue still holds; replies still due from backends are dropped later. */
+  void releaseQueued() {
+    for (PendingCommand command : replies) {
+      command.discarded = true;
+      if (command.reply != null) {
+        command.reply.release();
+        command.reply = null;
+      }
+      if (command.borrowed() != null && !command.isDone()) {
+        // A blocked command whose client is gone must not keep its connection blocked.
+        command.borrowed().close();
+        session.blocking().release(command);
+      }
+    }
+    for (PendingCommand command : parked) {
+      command.releaseRequest();
+    }
+    parked.clear();
+    replies.clear();
+  }
+}

@@ -1,0 +1,213 @@
+package io.switchboard.proxy.session;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.EventLoop;
+import io.switchboard.config.HostAndPort;
+import io.switchboard.config.SwitchboardConfig;
+import io.switchboard.proxy.auth.AuthChecks;
+import io.switchboard.proxy.backend.BackendConnector;
+import io.switchboard.proxy.backend.BackendLoads;
+import io.switchboard.proxy.backend.BackendLoop;
+import io.switchboard.proxy.backend.BackendPools;
+import io.switchboard.proxy.backend.CommandRecycler;
+import io.switchboard.proxy.backend.ExclusiveLeases;
+import io.switchboard.proxy.backend.FlushBatch;
+import io.switchboard.proxy.backend.LoopTopology;
+import io.switchboard.proxy.backend.OutlierDetection;
+import io.switchboard.proxy.backend.ServerFacts;
+import io.switchboard.proxy.backend.SharedBudget;
+import io.switchboard.proxy.metrics.BackendLoad;
+import io.switchboard.proxy.metrics.CommandStats;
+import io.switchboard.proxy.metrics.ProxyMetrics;
+import io.switchboard.routing.Balancer;
+import io.switchboard.routing.ReplicaChooser;
+import io.switchboard.routing.ReplicationSnapshot;
+import io.switchboard.routing.Topology;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * Wires what one event loop runs for its client sessions: the backend side ({@link BackendLoop},
+ * pools, exclusive leases), read balancing, scripts, the session registry and the wait for a first
+ * primary. Each part does its own job; this class only builds them and tells them, in order, about
+ * a new topology. Used on its loop's thread only.
+ */
+public final class SessionLoop {
+
+  private final BackendLoop backend;
+  private final BackendPools pools;
+  private final ExclusiveLeases leases;
+  private final CommandRecycler recycler = new CommandRecycler();
+  private final ReplicaChooser chooser;
+  private final LoadedScripts scripts;
+  private final SessionRegistry sessions = new SessionRegistry();
+  private final FirstPrimaryWait firstPrimary;
+  private final CommandStats stats;
+  private final OutlierDetection outliers;
+
+  /** auth.mode = redis: AUTH checked by the primary; else null. */
+  private final AuthChecks authChecks;
+
+  public SessionLoop(
+      EventLoop eventLoop,
+      SwitchboardConfig config,
+      ServerFacts facts,
+      ProxyMetrics metrics,
+      SharedBudget exclusiveBudget,
+      SharedBudget holdBudget,
+      Supplier<ReplicationSnapshot> replication,
+      Runnable onPrimaryDoubt,
+      ScriptCache scriptBodies,
+      Function<FlushBatch, BackendConnector> connector,
+      Topology initial) {
+    eventLoop.execute(metrics::ioThreadStarted);
+    this.backend =
+        new BackendLoop(
+            eventLoop,
+            config,
+            facts,
+            metrics,
+            new LoopTopology(initial),
+            holdBudget,
+            replication,
+            onPrimaryDoubt,
+            this::resumePrimaries);
+    backend.connector(connector.apply(backend.flushes()));
+    this.pools = new BackendPools(backend);
+    this.leases = new ExclusiveLeases(backend, pools, exclusiveBudget);
+    this.chooser =
+        new ReplicaChooser(
+            Balancer.of(config.routing().balancing(), ThreadLocalRandom.current()),
+            config.routing().outlierEjection());
+    this.scripts = new LoadedScripts(scriptBodies, config.routing().scriptCacheSize());
+    this.stats = new CommandStats(metrics);
+    this.outliers = new OutlierDetection(backend, pools, chooser);
+    this.authChecks = pools.loginPoolsEnabled() ? new AuthChecks(backend) : null;
+    this.firstPrimary = new FirstPrimaryWait(initial);
+    if (firstPrimary.pending()) {
+      eventLoop.schedule(
+          () -> {
+            firstPrimary.end();
+            backend.flushes().flushAll();
+          },
+          config.failover().holdTimeout().toNanos(),
+          TimeUnit.NANOSECONDS);
+    }
+  }
+
+  public BackendLoop backend() {
+    return backend;
+  }
+
+  BackendPools pools() {
+    return pools;
+  }
+
+  ExclusiveLeases leases() {
+    return leases;
+  }
+
+  CommandRecycler recycler() {
+    return recycler;
+  }
+
+  ReplicaChooser chooser() {
+    return chooser;
+  }
+
+  LoadedScripts scripts() {
+    return scripts;
+  }
+
+  public SessionRegistry sessions() {
+    return sessions;
+  }
+
+  FirstPrimaryWait firstPrimary() {
+    return firstPrimary;
+  }
+
+  CommandStats stats() {
+    return stats;
+  }
+
+  AuthChecks authChecks() {
+    return authChecks;
+  }
+
+  EventLoop eventLoop() {
+    return backend.eventLoop();
+  }
+
+  /** Starts the loop's timers: outlier detection and client timeouts. */
+  public void start() {
+    outliers.start();
+    sessions.startTimeouts(backend.eventLoop(), backend.config().limits());
+  }
+
+  /** Sends a command of the proxy's own to every replica, replies ignored (SCRIPT LOAD/FLUSH). */
+  void broadcastToReplicas(ByteBuf request) {
+    for (HostAndPort replica : backend.topology().current().replicas()) {
+      pools.pool(replica, 0, 2).pick().sendInternal(request.retainedDuplicate(), ByteBuf::release);
+    }
+    request.release();
+  }
+
+  /** This loop's backend connections per node and role (shared and held). */
+  public List<BackendLoad> backendLoads() {
+    return BackendLoads.of(pools, leases);
+  }
+
+  /** What the replication monitor's ROLE poll says about the named primary. */
+  public void onPrimaryRole(HostAndPort node, boolean master) {
+    backend.gate().onPrimaryRole(node, master);
+  }
+
+  /** A new topology: every part learns of it, in an order that keeps commands in order. */
+  public void onTopology(Topology next) {
+    backend.topology().replace(next);
+    // First: what the old primary's pools give back must find the gate closed for the new one.
+    backend.gate().update();
+    for (HostAndPort gone : pools.retireGone()) {
+      scripts.forget(gone);
+    }
+    if (authChecks != null) {
+      authChecks.connected(); // learns early whether Redis's default user needs a password
+    }
+    leases.retireGone();
+    backend.gate().checkHeldAcks();
+    firstPrimary.onTopology(next);
+    backend.flushes().flushAll();
+  }
+
+  /** The write gate opened: held commands go to the primary. */
+  private void resumePrimaries() {
+    pools.resumePrimaries();
+    if (authChecks != null) {
+      authChecks.resume();
+    }
+    leases.forEachHeld(
+        held -> {
+          if (held.pool().primary()) {
+            held.resume();
+          }
+        });
+    backend.flushes().flushAll();
+  }
+
+  /**
+   * Shutdown: releases what this loop holds outside any channel: held acknowledgements, and
+   * commands waiting unsent for a backend (closing a connection fails those it holds).
+   */
+  public void releaseHeld() {
+    backend.gate().releaseHeld();
+    pools.closeAll();
+    if (authChecks != null) {
+      authChecks.close();
+    }
+    leases.closeAll();
+  }
+}

@@ -1,0 +1,201 @@
+package io.switchboard.proxy.session;
+
+import io.netty.buffer.ByteBuf;
+import io.switchboard.config.HostAndPort;
+import io.switchboard.config.ListenerConfig;
+import io.switchboard.config.RoutingConfig.Consistency;
+import io.switchboard.proxy.backend.BackendConnection;
+import io.switchboard.proxy.backend.BackendPool;
+import io.switchboard.proxy.backend.PendingCommand;
+import io.switchboard.proxy.resp.ArgCursor;
+import io.switchboard.proxy.resp.Replies;
+import io.switchboard.routing.CommandSpec;
+import io.switchboard.routing.CursorAffinity;
+import io.switchboard.routing.ReadFloor;
+import io.switchboard.routing.ReadPolicy;
+import io.switchboard.routing.Shard;
+import io.switchboard.routing.Topology;
+import java.util.Objects;
+import java.util.function.ToIntFunction;
+
+/**
+ * Which backend connection a session's command goes to, when it is sent: the primary's, or for a
+ * read the node the listener's read policy, the session's read floor (read-your-writes) and cursor
+ * affinity allow, chosen by the loop's {@link io.switchboard.routing.ReplicaChooser}. The choice of
+ * node is routing's; this class turns it into a connection of the session's database, protocol and
+ * login.
+ */
+final class TargetSelector {
+
+  private final ClientSession session;
+  private final SessionLoop loop;
+  private final ReadPolicy policy;
+  private final ReadFloor floor;
+  private final CursorAffinity cursor = new CursorAffinity();
+
+  /** For looking into a command again when it is sent (a SCAN cursor); reused. */
+  private final ArgCursor scratch = new ArgCursor();
+
+  /** Load on a node for this session's database and protocol: made once, not per read. */
+  private final ToIntFunction<HostAndPort> load;
+
+  private BackendConnection cachedPrimary;
+  private int cachedGeneration;
+  private int cachedDb;
+  private int cachedProtocol;
+
+  TargetSelector(ClientSession session, SessionLoop loop, ListenerConfig listener) {
+    this.session = session;
+    this.loop = loop;
+    this.policy = ReadPolicy.of(listener.readFrom(), listener.consistency());
+    this.floor = new ReadFloor(listener.consistency() == Consistency.READ_YOUR_WRITES);
+    this.load = node -> loop.pools().load(node, session.db, session.protocol);
+  }
+
+  ReadPolicy policy() {
+    return policy;
+  }
+
+  /** The connection for {@code command} now, or null when there is none (see {@link #noTarget}). */
+  BackendConnection target(PendingCommand command) {
+    return switch (command.route) {
+      // A shared connection a retry was pinned to may have left with its node: route afresh.
+      case PendingCommand.TO_PINNED ->
+          command.pinned().usable() || command.pinned().exclusive ? command.pinned() : primary();
+      case PendingCommand.TO_READ -> read(command);
+      default -> primary();
+    };
+  }
+
+  /** A connection to the primary for the session's database, protocol and login. */
+  BackendConnection primary() {
+    Topology topology = loop.backend().topology().current();
+    if (!topology.hasPrimary()) {
+      return null;
+    }
+    int generation = loop.backend().topology().generation();
+    if (cachedPrimary == null
+        || cachedGeneration != generation
+        || cachedDb != session.db
+        || cachedProtocol != session.protocol
+        || !Objects.equals(cachedPrimary.pool().login(), session.login)
+        || !cachedPrimary.usable()) {
+      BackendPool pool =
+          loop.pools().pool(topology.primary(), session.db, session.protocol, session.login);
+      if (pool == null) {
+        return null; // every user pool busy (auth.max-user-pools): noTarget says so
+      }
+      cachedPrimary = pool.pick();
+      cachedGeneration = generation;
+      cachedDb = session.db;
+      cachedProtocol = session.protocol;
+    }
+    return cachedPrimary;
+  }
+
+  private BackendConnection read(PendingCommand command) {
+    Shard shard = loop.backend().topology().current().only();
+    if (!policy.readsReplicas() || !shard.hasPrimary()) {
+      return primary();
+    }
+    long readFloor = floor.floor(loop.backend().replication(), shard.primary());
+    if (command.spec.has(CommandSpec.CURSOR)
+        && cursor.issued()
+        && CursorAffinity.continues(command.spec, scratch.reset(command.request))) {
+      return cursorTarget(shard);
+    }
+    // Stay on the connection already serving this session when it may serve the read: a pipeline
+    // of reads (and reads between writes) then flows without waiting on the ordering barrier.
+    BackendConnection last = session.replies().lastConnection();
+    if (session.replies().outstanding() > 0
+        && last != null
+        && last.usable()
+        && sameDbProtocolAndLogin(last)) {
+      BackendPool pool = last.pool();
+      if (pool.primary()
+          ? policy.primaryMayServe(readFloor >= 0)
+          : loop.chooser()
+              .mayRead(
+                  shard, loop.backend().replication(), pool.node(), readFloor, System.nanoTime())) {
+        return rememberCursor(command, last);
+      }
+    }
+    HostAndPort node =
+        loop.chooser()
+            .pick(shard, loop.backend().replication(), policy, readFloor, System.nanoTime(), load);
+    if (node == null || node.equals(shard.primary())) {
+      if (node == null && !policy.primaryMayServe(readFloor >= 0)) {
+        return null; // read-from = replica and none qualifies: a clear error, not the primary
+      }
+      return rememberCursor(command, primary());
+    }
+    BackendPool replica = loop.pools().pool(node, session.db, session.protocol, session.login);
+    if (replica != null && session.login != null && !replica.loginUsable()) {
+      // Users live on each node: until this replica has taken the session's login, its reads go
+      // to the primary (a first connection logs in meanwhile, unless the replica refused it).
+      if (!replica.loginRefused()) {
+        replica.warmUp();
+      }
+      replica = null;
+    }
+    return rememberCursor(command, replica == null ? primary() : replica.pick());
+  }
+
+  private BackendConnection rememberCursor(PendingCommand command, BackendConnection target) {
+    if (command.spec.has(CommandSpec.CURSOR) && target != null) {
+      cursor.served(target.pool().node());
+    }
+    return target;
+  }
+
+  /** The cursor is only meaningful where it was issued, even if that node now lags. */
+  private BackendConnection cursorTarget(Shard shard) {
+    HostAndPort node = cursor.node(shard);
+    if (node == null || node.equals(shard.primary())) {
+      return primary();
+    }
+    BackendPool pool = loop.pools().pool(node, session.db, session.protocol, session.login);
+    return pool == null ? null : pool.pick();
+  }
+
+  private boolean sameDbProtocolAndLogin(BackendConnection connection) {
+    return connection.pool().db() == session.db
+        && connection.pool().protocol() == session.protocol
+        && Objects.equals(connection.pool().login(), session.login);
+  }
+
+  /** A write of the session's was answered: its reads need a node that has it. */
+  void wrote() {
+    if (floor.enabled()) {
+      floor.wrote(System.nanoTime());
+    }
+  }
+
+  /** RESET: iterations start over. */
+  void forgetCursor() {
+    cursor.forget();
+  }
+
+  /** Why a command has no connection to go to, as the client's error. */
+  ByteBuf noTarget(PendingCommand command) {
+    Topology topology = loop.backend().topology().current();
+    if (session.login != null && topology.hasPrimary() && loop.pools().loginPoolsFull()) {
+      return Replies.error(
+          loop.backend().alloc(),
+          "ERR Switchboard: every backend pool for Redis users on this event loop is in use;"
+              + " raise auth.max-user-pools");
+    }
+    if (command.route == PendingCommand.TO_READ && topology.hasPrimary()) {
+      return Replies.error(
+          loop.backend().alloc(),
+          "ERR Switchboard has no replica fit to serve reads (read-from = replica);"
+              + " replicas must be up, synced and within routing.max-replica-lag");
+    }
+    return Replies.error(loop.backend().alloc(), noPrimaryText());
+  }
+
+  String noPrimaryText() {
+    return "ERR Switchboard has no primary to send this to: "
+        + loop.backend().topology().current().problem();
+  }
+}

@@ -1,0 +1,398 @@
+package io.switchboard.proxy.session;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.switchboard.proxy.backend.BackendConnection;
+import io.switchboard.proxy.backend.PendingCommand;
+import io.switchboard.proxy.resp.ArgCursor;
+import io.switchboard.proxy.resp.Replies;
+import io.switchboard.routing.CommandSpec;
+import io.switchboard.routing.Router;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A session's transaction: a primary connection leased from MULTI or WATCH until EXEC, DISCARD or
+ * UNWATCH is answered, what is queued on it, and how it survives the loss of that connection.
+ *
+ * <p>Inside MULTI every command queues on the lease, except what Redis runs at once. When the lease
+ * is lost before EXEC ran (its primary died or left the topology), the transaction moves to a new
+ * lease on the current primary: the MULTI and queued commands the client already has replies for
+ * are sent there again (Redis queues them without running anything), then the lost commands
+ * themselves. A WATCH cannot move: that transaction's EXEC becomes a DISCARD answered with nil, as
+ * for a conflict. An EXEC lost in flight may have run, so its error goes to the client.
+ */
+public final class Transaction {
+
+  private static final Logger log = LoggerFactory.getLogger(Transaction.class);
+  private static final byte[] NIL_ARRAY = "*-1\r\n".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] NIL3 = "_\r\n".getBytes(StandardCharsets.US_ASCII);
+
+  private final ClientSession session;
+  private final SessionLoop loop;
+  private final LocalCommands local;
+  private final TransactionLog replayLog = new TransactionLog();
+  private final LocalStepsInMulti localSteps = new LocalStepsInMulti();
+  private BackendConnection lease;
+  private int leaseUses;
+  private boolean inMulti;
+  private int queued;
+  private boolean watching;
+  private boolean multiBroken;
+  private int dbAfterExec = -1;
+
+  /** Counts lease replacements; a WATCH made under an earlier count has been lost. */
+  private int leaseEpoch;
+
+  private int watchEpoch;
+
+  Transaction(ClientSession session, SessionLoop loop, LocalCommands local) {
+    this.session = session;
+    this.loop = loop;
+    this.local = local;
+  }
+
+  boolean inMulti() {
+    return inMulti;
+  }
+
+  boolean watching() {
+    return watching;
+  }
+
+  boolean hasLease() {
+    return lease != null;
+  }
+
+  /** A command the proxy refused while queueing: Redis would doom the transaction. */
+  void refusedInMulti() {
+    if (inMulti) {
+      multiBroken = true;
+    }
+  }
+
+  /** MULTI, WATCH, UNWATCH, or EXEC/DISCARD outside MULTI. */
+  void command(CommandSpec spec, ByteBuf frame, ArgCursor args) {
+    switch (spec.name()) {
+      case "MULTI", "WATCH" -> {
+        if (!spec.arityAccepts(args.count())) {
+          session.dispatcher().forwardToPrimary(spec, frame); // Redis answers the arity error
+          return;
+        }
+        if (lease == null && !acquireLease(frame)) {
+          return;
+        }
+        if (spec.name().equals("MULTI")) {
+          inMulti = true;
+          queued = 0;
+          localSteps.clear();
+          multiBroken = false;
+          dbAfterExec = -1;
+        } else {
+          if (!watching) {
+            watchEpoch = leaseEpoch;
+          }
+          watching = true;
+        }
+        forwardOnLease(spec, frame);
+      }
+      case "UNWATCH" -> {
+        if (lease == null) {
+          frame.release();
+          session.replies().enqueue(PendingCommand.answered(session, Replies.ok()));
+        } else {
+          watching = false;
+          forwardOnLease(spec, frame);
+        }
+      }
+      case "EXEC", "DISCARD" ->
+          session.dispatcher().reject(frame, "ERR " + spec.name() + " without MULTI");
+      default -> session.dispatcher().forwardToPrimary(spec, frame);
+    }
+  }
+
+  private boolean acquireLease(ByteBuf frame) {
+    if (!loop.backend().topology().current().hasPrimary()) {
+      session.dispatcher().reject(frame, session.targets().noPrimaryText());
+      return false;
+    }
+    lease =
+        loop.leases()
+            .acquire(
+                loop.backend().topology().current().primary(),
+                session.db,
+                session.protocol,
+                session.login);
+    if (lease == null) {
+      session.dispatcher().reject(frame, session.blocking().exclusiveLimitText());
+      return false;
+    }
+    return true;
+  }
+
+  /** Inside MULTI everything queues on the lease, except what Redis runs at once. */
+  void queue(CommandSpec spec, ByteBuf frame, ArgCursor args) {
+    String name = spec.name();
+    switch (name) {
+      case "QUIT", "RESET" -> session.dispatcher().connectionCommand(spec, frame, args);
+      case "EXEC" -> {
+        PendingCommand exec = pinned(spec, frame);
+        if (watching) {
+          exec.rare().watchEpoch = watchEpoch;
+          if (watchEpoch != leaseEpoch) {
+            turnIntoDiscard(exec); // the WATCH died with the lease it was on
+          }
+        }
+        inMulti = false;
+        watching = false;
+        if (multiBroken) {
+          // Redis would have flagged the transaction at the refused command; the proxy answered
+          // that command itself, so the server must be told to drop the transaction instead.
+          exec.rare().answerInstead = "EXECABORT Transaction discarded because of previous errors.";
+        }
+        multiBroken = false;
+        exec.rare().attachment = localSteps.takeAll();
+        forwardOnLease(exec);
+      }
+      case "DISCARD" -> {
+        inMulti = false;
+        watching = false;
+        multiBroken = false;
+        localSteps.clear();
+        dbAfterExec = -1;
+        forwardOnLease(spec, frame);
+      }
+      case "SELECT" -> {
+        int index = spec.arityAccepts(args.count()) ? local.databaseIndex(args.seek(1)) : -1;
+        if (index < 0) {
+          session.dispatcher().reject(frame, local.databaseError(args));
+        } else {
+          dbAfterExec = index;
+          lease.tainted = true;
+          queued++;
+          forwardOnLease(spec, frame);
+        }
+      }
+      default -> {
+        switch (LocalStepsInMulti.placement(spec, local.authAtServer())) {
+          case AT_EXEC -> queueLocal(spec, frame, args);
+          case REFUSED -> session.dispatcher().reject(frame, notInMulti(spec));
+          case SERVER -> {
+            queued++;
+            forwardOnLease(spec, frame);
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * A command the proxy answers, queued to run at EXEC in its place ({@link LocalStepsInMulti}).
+   */
+  private void queueLocal(CommandSpec spec, ByteBuf frame, ArgCursor args) {
+    String refused = local.queueTimeError(spec, args);
+    if (refused != null) {
+      session.dispatcher().reject(frame, refused);
+      return;
+    }
+    localSteps.add(queued++, spec, frame);
+    frame.release();
+    session
+        .replies()
+        .enqueue(
+            PendingCommand.answered(session, Replies.simple(loop.backend().alloc(), "QUEUED")));
+  }
+
+  /** Commands queued since MULTI, as CLIENT LIST's {@code multi=} shows; -1 outside MULTI. */
+  int queuedCount() {
+    return inMulti ? queued : -1;
+  }
+
+  private static String notInMulti(CommandSpec spec) {
+    return "ERR '" + Router.display(spec) + "' inside MULTI is not supported by Switchboard";
+  }
+
+  /** While WATCH is active every command goes to the lease, so reads are never stale. */
+  void whileWatching(CommandSpec spec, ByteBuf frame, boolean markOffsetFirst) {
+    PendingCommand command = pinned(spec, frame);
+    command.rare().markOffsetFirst = markOffsetFirst;
+    forwardOnLease(command);
+  }
+
+  /** SELECT while watching: WATCH is per database, so the leased connection must change too. */
+  void selectWhileWatching(CommandSpec spec, ByteBuf frame, int index) {
+    lease.tainted = true;
+    session.db = index;
+    forwardOnLease(spec, frame);
+  }
+
+  /** RESET with a lease: the server drops the transaction in order; the lease is not reused. */
+  void reset(CommandSpec spec, ByteBuf frame) {
+    lease.tainted = true;
+    inMulti = false;
+    watching = false;
+    multiBroken = false;
+    dbAfterExec = -1;
+    localSteps.clear();
+    forwardOnLease(spec, frame);
+  }
+
+  private PendingCommand pinned(CommandSpec spec, ByteBuf frame) {
+    return session.dispatcher().pinned(spec, frame, lease);
+  }
+
+  private void forwardOnLease(CommandSpec spec, ByteBuf frame) {
+    forwardOnLease(pinned(spec, frame));
+  }
+
+  /** Counts the command as a use of the lease and keeps a copy for replay, then forwards it. */
+  private void forwardOnLease(PendingCommand command) {
+    leaseUses++;
+    command.rare().leaseCounted = true;
+    String name = command.spec.name();
+    replayLog.record(command, inMulti || name.equals("EXEC") || name.equals("DISCARD"));
+    session.replies().forward(command);
+  }
+
+  /** EXEC of a transaction whose WATCH was lost: DISCARD it, and answer as a conflict would. */
+  private void turnIntoDiscard(PendingCommand exec) {
+    if (exec.request != null) {
+      exec.request.release();
+    }
+    exec.request = Replies.command(loop.backend().alloc(), "DISCARD");
+    exec.rare().answerNil = true;
+  }
+
+  /**
+   * A command of this transaction came back lost (see the class comment): true when it was sent
+   * again on a new lease and stays outstanding, false when its error goes to the client.
+   */
+  boolean recover(PendingCommand command) {
+    if (command.lost == 0 || !command.leaseCounted() || !replayLog.holds(command)) {
+      return false;
+    }
+    boolean exec = command.spec.name().equals("EXEC");
+    if (exec && command.lost == PendingCommand.LOST_IN_FLIGHT && !command.answerNil()) {
+      return false;
+    }
+    if (!command.multiPart() && command.lost == PendingCommand.LOST_IN_FLIGHT) {
+      return false; // outside MULTI it ran, or may have
+    }
+    if (command.pinned() == lease && !moveLease(command)) {
+      return false;
+    }
+    command.reply.release();
+    command.reply = null;
+    command.lost = 0;
+    if (exec && command.watchEpoch() >= 0 && command.watchEpoch() != leaseEpoch) {
+      turnIntoDiscard(command);
+    } else {
+      command.request = replayLog.copyOf(command);
+    }
+    session.replies().sendAgain(command, lease);
+    return true;
+  }
+
+  private boolean moveLease(PendingCommand firstLost) {
+    BackendConnection old = lease;
+    if (!loop.backend().topology().current().hasPrimary()) {
+      return false;
+    }
+    BackendConnection fresh =
+        loop.leases()
+            .acquire(
+                loop.backend().topology().current().primary(),
+                old.pool().db(),
+                old.pool().protocol(),
+                old.pool().login());
+    if (fresh == null) {
+      return false;
+    }
+    fresh.tainted = old.tainted;
+    loop.leases().release(old);
+    lease = fresh;
+    leaseEpoch++;
+    session
+        .replies()
+        .forEachParked(
+            waiting -> {
+              if (waiting.pinned() == old) {
+                waiting.rare().pinned = fresh;
+                if (waiting.watchEpoch() >= 0 && waiting.watchEpoch() != leaseEpoch) {
+                  turnIntoDiscard(waiting);
+                }
+              }
+            });
+    replayLog.replayAnsweredBefore(firstLost, fresh);
+    log.info(
+        "Client {} (id {}): transaction moved from {} to {}",
+        session.channel().remoteAddress(),
+        session.id,
+        old.pool().node(),
+        fresh.pool().node());
+    return true;
+  }
+
+  /**
+   * A command of the lease is answered: settles what the reply decides (the answer the proxy
+   * substitutes, the database after EXEC) and gives the lease back once the transaction is over.
+   */
+  void answered(PendingCommand command) {
+    if (!command.leaseCounted()) {
+      return;
+    }
+    command.rare().leaseCounted = false;
+    leaseUses--;
+    if (command.answerInstead() != null) {
+      command.reply.release();
+      command.reply = Replies.error(loop.backend().alloc(), command.answerInstead());
+    } else if (command.answerNil()) {
+      command.reply.release();
+      command.reply = Unpooled.wrappedBuffer(session.protocol == 3 ? NIL3 : NIL_ARRAY);
+    }
+    if (command.attachment() instanceof List<?> steps) {
+      command.reply =
+          LocalStepsInMulti.splice(
+              command.reply, LocalStepsInMulti.steps(steps), local, loop.backend().alloc());
+      command.rare().attachment = null;
+    }
+    if (dbAfterExec >= 0 && command.spec.name().equals("EXEC")) {
+      byte type = command.reply.getByte(command.reply.readerIndex());
+      boolean ran = type == '*' && command.reply.getByte(command.reply.readerIndex() + 1) != '-';
+      if (ran && command.answerInstead() == null) {
+        session.db = dbAfterExec; // the SELECT queued in the transaction ran
+      }
+      dbAfterExec = -1;
+    }
+    replayLog.answered(command);
+    releaseIfOver();
+  }
+
+  /** A lease command the session discards unanswered (it is closing): stop counting it. */
+  void forget(PendingCommand command) {
+    if (command.leaseCounted()) {
+      command.rare().leaseCounted = false;
+      leaseUses--;
+    }
+  }
+
+  private void releaseIfOver() {
+    if (lease != null && !inMulti && !watching && leaseUses == 0) {
+      loop.leases().release(lease);
+      lease = null;
+      replayLog.clear();
+    }
+  }
+
+  /** The client is gone: a half-built transaction or WATCH dies with it. */
+  void close() {
+    if (lease != null) {
+      lease.close();
+      loop.leases().release(lease);
+      lease = null;
+    }
+    replayLog.clear();
+  }
+}
