@@ -48,7 +48,9 @@ public final class EmbeddedNodes implements BackendConnector {
     EmbeddedChannel channel = new EmbeddedChannel(false, false);
     String refusal = refusing.get(node);
     if (refusal != null) {
-      return channel.newFailedFuture(new java.net.ConnectException(refusal));
+      EmbeddedChannel failed = new EmbeddedChannel();
+      failed.close();
+      return failed.newFailedFuture(new java.net.ConnectException(refusal));
     }
     channel.pipeline().addLast(new RespReplyDecoder(), new BackendHandler(connection, flushes));
     channels.computeIfAbsent(node, n -> new ArrayList<>()).add(channel);
