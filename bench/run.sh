@@ -10,6 +10,8 @@
 #   ROUNDS=3 bench/run.sh        # more rounds
 #   LATENCY=0 IDLE=0 bench/run.sh  # without the fixed-rate latency and idle-connection parts
 #   SWITCHBOARD_JAVA_OPTS=-Xmx1g bench/run.sh   # the proxy's JVM options (default -Xmx128m)
+#   BASELINE_JAR=/tmp/old/switchboard.jar bench/run.sh  # also an earlier build, as "baseline",
+#                                 # against the same Sentinels: a before/after in one run
 #   apt-get install haproxy nutcracker   # to include the peers
 #
 # Also measured: heap bytes Switchboard's event loops allocate per request (its
@@ -29,6 +31,8 @@ PROXY_PORT=${PROXY_PORT:-7701}
 HAPROXY_PORT=${HAPROXY_PORT:-7702}
 TWEMPROXY_PORT=${TWEMPROXY_PORT:-7703}
 ADMIN_PORT=${ADMIN_PORT:-7704}
+BASELINE_PORT=${BASELINE_PORT:-7705}
+BASELINE_ADMIN_PORT=${BASELINE_ADMIN_PORT:-7706}
 LATENCY_RATE=${LATENCY_RATE:-5000}
 LATENCY_SECONDS=${LATENCY_SECONDS:-20}
 IDLE_CLIENTS=${IDLE_CLIENTS:-10000}
@@ -71,11 +75,27 @@ for _ in $(seq 1 60); do
   sleep 0.5
 done
 
-declare -A PORT PID
+declare -A PORT PID ADMIN
 TARGETS=(direct switchboard)
 PORT[direct]=${PRIMARY##*:}
 PORT[switchboard]=$PROXY_PORT
 PID[switchboard]=$SWITCHBOARD_PID
+ADMIN[switchboard]=$ADMIN_PORT
+
+if [ -n "${BASELINE_JAR:-}" ]; then
+  SENTINELS=$(awk '$1 == "sentinels" {$1 = ""; gsub(/[][ ]/, ""); print}' "$WORK/switchboard.log")
+  echo "Starting the baseline ($BASELINE_JAR) on port $BASELINE_PORT, Sentinels $SENTINELS..."
+  # shellcheck disable=SC2086
+  java ${SWITCHBOARD_JAVA_OPTS:--Xmx128m} -Dswitchboard.listen.host=127.0.0.1 \
+    -Dswitchboard.listen.port="$BASELINE_PORT" -Dswitchboard.admin.port="$BASELINE_ADMIN_PORT" \
+    -Dswitchboard.sentinel.hosts="$SENTINELS" -Dswitchboard.limits.max-clients=$((IDLE_CLIENTS + 100)) \
+    -jar "$BASELINE_JAR" >"$WORK/baseline.log" 2>&1 &
+  PID[baseline]=$!
+  PIDS+=("${PID[baseline]}")
+  PORT[baseline]=$BASELINE_PORT
+  ADMIN[baseline]=$BASELINE_ADMIN_PORT
+  TARGETS+=(baseline)
+fi
 
 if command -v haproxy >/dev/null; then
   {
@@ -149,7 +169,7 @@ done
 TICKS=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 allocated() {
-  curl -s "http://127.0.0.1:$ADMIN_PORT/metrics" |
+  curl -s "http://127.0.0.1:$1/metrics" |
     awk '/^switchboard_io_allocated_bytes_total/ {printf "%.0f", $2}'
 }
 
@@ -159,7 +179,7 @@ RESULTS=$WORK/results
 run() {
   local target=$1 pipeline=$2 n=$3 before after requests allocated_before
   [ -n "${PID[$target]:-}" ] && before=$(cpu_ticks "${PID[$target]}")
-  [ "$target" = switchboard ] && allocated_before=$(allocated)
+  [ -n "${ADMIN[$target]:-}" ] && allocated_before=$(allocated "${ADMIN[$target]}")
   redis-benchmark -p "${PORT[$target]}" -c "$CLIENTS" -n "$n" -P "$pipeline" -d 16 -t set,get --csv 2>/dev/null |
     awk -F'"' -v t="$target" -v p="$pipeline" '$2 == "SET" || $2 == "GET" {print t, $2 "_P" p, $4}' >>"$RESULTS"
   if [ -n "${PID[$target]:-}" ]; then
@@ -167,8 +187,8 @@ run() {
     requests=$((2 * n))
     echo "$target CPU $(awk -v d=$((after - before)) -v hz="$TICKS" -v r="$requests" 'BEGIN {printf "%.3f", d / hz / r * 1000000}')" >>"$RESULTS"
   fi
-  if [ "$target" = switchboard ]; then
-    echo "$target ALLOC_P$pipeline $(awk -v a="$allocated_before" -v b="$(allocated)" -v r="$((2 * n))" 'BEGIN {printf "%.0f", (b - a) / r}')" >>"$RESULTS"
+  if [ -n "${ADMIN[$target]:-}" ]; then
+    echo "$target ALLOC_P$pipeline $(awk -v a="$allocated_before" -v b="$(allocated "${ADMIN[$target]}")" -v r="$((2 * n))" 'BEGIN {printf "%.0f", (b - a) / r}')" >>"$RESULTS"
   fi
 }
 
@@ -275,6 +295,9 @@ if [ "${LATENCY:-1}" = 1 ]; then
 fi
 echo
 echo "Switchboard heap allocation per request (event-loop threads): P1 $(value switchboard ALLOC_P1) B, P16 $(value switchboard ALLOC_P16) B"
+if [ -n "${PID[baseline]:-}" ]; then
+  echo "Baseline heap allocation per request (event-loop threads): P1 $(value baseline ALLOC_P1) B, P16 $(value baseline ALLOC_P16) B"
+fi
 if [ "${IDLE:-1}" = 1 ]; then
   for target in switchboard twemproxy; do
     [ "$(value "$target" RSS1)" = "-" ] && continue
@@ -290,9 +313,10 @@ for metric in SET_P1 GET_P1 SET_P16 GET_P16; do
     v=$(value "$target" "$metric")
     [ "$v" != "-" ] && best=$(awk -v a="$best" -v b="$v" 'BEGIN {print (b > a) ? b : a}')
   done
-  awk -v m="$metric" -v o="$ours" -v d="$direct" -v b="$best" 'BEGIN {
+  awk -v m="$metric" -v o="$ours" -v d="$direct" -v b="$best" -v base="$(value baseline "$metric")" 'BEGIN {
     line = sprintf("- %s: Switchboard / direct = %.2f", m, o / d)
     if (b > 0) line = line sprintf(", / best peer = %.2f", o / b)
+    if (base != "-") line = line sprintf(", / baseline = %.2f", o / base)
     print line
   }'
 done

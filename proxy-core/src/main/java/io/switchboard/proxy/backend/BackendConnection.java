@@ -333,29 +333,11 @@ public final class BackendConnection extends Flushable {
       reply.release(); // the channel died mid-handshake; onDisconnected handles the rest
       return;
     }
-    String error;
-    try {
-      error = Handshake.check(reply, loop.facts(), id -> serverClientId = id);
-    } finally {
-      reply.release();
-    }
-    if (pool.login() == BackendLogin.UNAUTHENTICATED) {
-      boolean noAuth = error != null && error.startsWith("NOAUTH");
-      if (pool.primary()) {
-        loop.facts().defaultUserNeedsPassword(noAuth);
-      }
-      if (noAuth) {
-        // Redis's default user needs a password: the connection stays as Redis leaves an
-        // unauthenticated client, and Redis itself answers its commands with NOAUTH.
-        error = null;
-      }
-    }
+    String error = Handshake.judge(reply, loop.facts(), pool, id -> serverClientId = id);
     if (error != null) {
       lastError = "handshake failed: " + error;
-      if (pool.login() != null && pool.login().authenticates()) {
-        pool.refuseLogin(error);
-      } else {
-        log.warn("{}: {}", pool.describe(), lastError);
+      if (pool.login() == null || !pool.login().authenticates()) {
+        log.warn("{}: {}", pool.describe(), lastError); // a client's login: the pool said so
       }
       channel.close();
     } else if (--handshakeLeft == 0) {

@@ -66,6 +66,37 @@ final class Handshake {
   }
 
   /**
+   * Judges one handshake reply, and releases it: the server's error, or null when the connection
+   * may go on. A login the node refused is the pool's to know (users live on each node). An
+   * unauthenticated connection that meets NOAUTH goes on: Redis's default user needs a password,
+   * the connection stays as Redis leaves an unauthenticated client, and Redis itself answers its
+   * commands with NOAUTH.
+   */
+  static String judge(
+      ByteBuf reply,
+      ServerFacts facts,
+      BackendPool pool,
+      java.util.function.LongConsumer onClientId) {
+    String error;
+    try {
+      error = check(reply, facts, onClientId);
+    } finally {
+      reply.release();
+    }
+    if (pool.login() == BackendLogin.UNAUTHENTICATED) {
+      boolean noAuth = error != null && error.startsWith("NOAUTH");
+      if (pool.primary()) {
+        facts.defaultUserNeedsPassword(noAuth);
+      }
+      return noAuth ? null : error;
+    }
+    if (error != null && pool.login() != null && pool.login().authenticates()) {
+      pool.refuseLogin(error);
+    }
+    return error;
+  }
+
+  /**
    * Checks one handshake reply; returns the server's error text, or null when it succeeded. HELLO's
    * reply tells the server's version, and the id the server gave this connection ({@code
    * onClientId}; CLIENT UNBLOCK names connections by it).

@@ -4,6 +4,8 @@ import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.unix.UnixChannel;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * One client as CLIENT LIST and CLIENT INFO describe it, field for field as Redis does. Fields
@@ -34,7 +36,7 @@ final class ClientInfo {
     out.append(" name=").append(session.name == null ? "" : session.name);
     out.append(" age=").append((nowMillis - session.connectedAtMillis) / 1000);
     out.append(" idle=").append(session.idleSeconds());
-    out.append(" flags=").append(session.flags());
+    out.append(" flags=").append(flags(session));
     out.append(" db=").append(session.db);
     out.append(" sub=").append(session.subscription().channelCount());
     out.append(" psub=").append(session.subscription().patternCount());
@@ -54,6 +56,62 @@ final class ClientInfo {
       out.append(" lib-ver=").append(session.libVersion);
     }
     return out.toString();
+  }
+
+  /** Redis's client flags as letters: subscribed, in MULTI, blocked, no-evict, no-touch. */
+  static String flags(ClientSession session) {
+    StringBuilder flags = new StringBuilder(4);
+    if (session.subscription().active()) {
+      flags.append('P');
+    }
+    if (session.transaction().inMulti()) {
+      flags.append('x');
+    }
+    if (session.replies().blockedOn() != null) {
+      flags.append('b');
+    }
+    if (session.noEvict) {
+      flags.append('e');
+    }
+    if (session.noTouch) {
+      flags.append('T');
+    }
+    return flags.isEmpty() ? "N" : flags.toString();
+  }
+
+  /** What {@code GET /clients} shows of this session; called on its event loop. */
+  static Map<String, Object> describe(ClientSession session) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("id", session.id);
+    out.put("address", String.valueOf(session.channel().remoteAddress()));
+    out.put("name", session.name);
+    out.put(
+        "lib",
+        session.libName.isEmpty()
+            ? null
+            : session.libName + (session.libVersion.isEmpty() ? "" : " " + session.libVersion));
+    out.put("db", session.db);
+    out.put("protocol", session.protocol);
+    out.put("authenticated", session.user != null);
+    out.put("user", session.user == null ? null : session.user.name);
+    out.put("state", state(session));
+    out.put("commands", session.commands());
+    out.put("waitingForReplies", session.replies().size());
+    out.put("ageSeconds", (System.currentTimeMillis() - session.connectedAtMillis) / 1000);
+    return out;
+  }
+
+  private static String state(ClientSession session) {
+    if (session.transaction().inMulti()) {
+      return "multi";
+    }
+    if (session.transaction().watching()) {
+      return "watch";
+    }
+    if (session.subscription().active()) {
+      return "subscribed";
+    }
+    return session.replies().blockedOn() != null ? "blocked" : "normal";
   }
 
   static String userName(ClientSession session) {

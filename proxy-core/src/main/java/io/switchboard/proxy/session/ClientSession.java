@@ -21,9 +21,7 @@ import io.switchboard.proxy.resp.RespRequestDecoder;
 import io.switchboard.routing.CommandSpec;
 import io.switchboard.routing.Commands;
 import java.util.ArrayDeque;
-import java.util.LinkedHashMap;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -220,57 +218,9 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     return lastCommand == null ? "NULL" : lastCommand.name().toLowerCase(Locale.ROOT);
   }
 
-  /** Redis's client flags as letters: subscribed, in MULTI, blocked, no-evict, no-touch. */
-  String flags() {
-    StringBuilder flags = new StringBuilder(4);
-    if (subscription.active()) {
-      flags.append('P');
-    }
-    if (transaction.inMulti()) {
-      flags.append('x');
-    }
-    if (replies.blockedOn() != null) {
-      flags.append('b');
-    }
-    if (noEvict) {
-      flags.append('e');
-    }
-    if (noTouch) {
-      flags.append('T');
-    }
-    return flags.isEmpty() ? "N" : flags.toString();
-  }
-
-  /** What {@code GET /clients} shows of this session; called on its event loop. */
-  Map<String, Object> describe() {
-    Map<String, Object> out = new LinkedHashMap<>();
-    out.put("id", id);
-    out.put("address", String.valueOf(channel.remoteAddress()));
-    out.put("name", name);
-    out.put(
-        "lib", libName.isEmpty() ? null : libName + (libVersion.isEmpty() ? "" : " " + libVersion));
-    out.put("db", db);
-    out.put("protocol", protocol);
-    out.put("authenticated", user != null);
-    out.put("user", user == null ? null : user.name);
-    out.put("state", state());
-    out.put("commands", commands);
-    out.put("waitingForReplies", replies.size());
-    out.put("ageSeconds", (System.currentTimeMillis() - connectedAtMillis) / 1000);
-    return out;
-  }
-
-  private String state() {
-    if (transaction.inMulti()) {
-      return "multi";
-    }
-    if (transaction.watching()) {
-      return "watch";
-    }
-    if (subscription.active()) {
-      return "subscribed";
-    }
-    return replies.blockedOn() != null ? "blocked" : "normal";
+  /** Commands run since the session began. */
+  long commands() {
+    return commands;
   }
 
   @Override

@@ -84,7 +84,7 @@ public final class SessionRegistry {
   public List<Map<String, Object>> describe() {
     List<Map<String, Object>> out = new ArrayList<>();
     for (ClientSession session : sessions) {
-      out.add(session.describe());
+      out.add(ClientInfo.describe(session));
     }
     return out;
   }

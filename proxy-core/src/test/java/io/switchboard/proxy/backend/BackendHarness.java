@@ -95,13 +95,11 @@ final class BackendHarness implements AutoCloseable {
   }
 
   void pump() {
-    for (int i = 0; i < 20; i++) {
-      loopChannel.runPendingTasks();
-      loop.flushes().flushAll();
-      if (!nodes.collect() && i > 1) {
-        break;
-      }
-    }
+    nodes.settle(
+        () -> {
+          loopChannel.runPendingTasks();
+          loop.flushes().flushAll();
+        });
   }
 
   void answer(HostAndPort node, String resp) {

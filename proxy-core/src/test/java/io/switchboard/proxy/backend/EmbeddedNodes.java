@@ -146,6 +146,19 @@ public final class EmbeddedNodes implements BackendConnector {
     return line;
   }
 
+  /**
+   * Lets the loop run ({@code runLoop}: its pending tasks, flushes) and the nodes answer
+   * handshakes, until nothing new arrives.
+   */
+  public void settle(Runnable runLoop) {
+    for (int i = 0; i < 20; i++) {
+      runLoop.run();
+      if (!collect() && i > 1) {
+        return;
+      }
+    }
+  }
+
   /** What {@code node} has been sent, handshakes included, oldest first. */
   public List<List<String>> received(HostAndPort node) {
     return received.getOrDefault(node, List.of());

@@ -132,15 +132,13 @@ final class CoreHarness implements AutoCloseable {
 
   /** Runs what the loop would run next, until nothing is left to do. */
   void pump() {
-    for (int i = 0; i < 20; i++) {
-      loopChannel.runPendingTasks();
-      for (Client client : clients) {
-        client.channel.runPendingTasks();
-      }
-      if (!nodes.collect() && i > 1) {
-        break;
-      }
-    }
+    nodes.settle(
+        () -> {
+          loopChannel.runPendingTasks();
+          for (Client client : clients) {
+            client.channel.runPendingTasks();
+          }
+        });
   }
 
   /** Answers the oldest request {@code node} has, then lets the loop run. */
