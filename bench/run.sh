@@ -11,7 +11,8 @@
 #   LATENCY=0 IDLE=0 bench/run.sh  # without the fixed-rate latency and idle-connection parts
 #   SWITCHBOARD_JAVA_OPTS=-Xmx1g bench/run.sh   # the proxy's JVM options (default -Xmx128m)
 #   BASELINE_JAR=/tmp/old/switchboard.jar bench/run.sh  # also an earlier build, as "baseline",
-#                                 # against the same Sentinels: a before/after in one run
+#                                 # against the same Sentinels: a before/after in one run (both
+#                                 # builds then run as proxies of their own JVMs)
 #   apt-get install haproxy nutcracker   # to include the peers
 #
 # Also measured: heap bytes Switchboard's event loops allocate per request (its
@@ -33,6 +34,8 @@ TWEMPROXY_PORT=${TWEMPROXY_PORT:-7703}
 ADMIN_PORT=${ADMIN_PORT:-7704}
 BASELINE_PORT=${BASELINE_PORT:-7705}
 BASELINE_ADMIN_PORT=${BASELINE_ADMIN_PORT:-7706}
+CANDIDATE_PORT=${CANDIDATE_PORT:-7707}
+CANDIDATE_ADMIN_PORT=${CANDIDATE_ADMIN_PORT:-7708}
 LATENCY_RATE=${LATENCY_RATE:-5000}
 LATENCY_SECONDS=${LATENCY_SECONDS:-20}
 IDLE_CLIENTS=${IDLE_CLIENTS:-10000}
@@ -82,18 +85,27 @@ PORT[switchboard]=$PROXY_PORT
 PID[switchboard]=$SWITCHBOARD_PID
 ADMIN[switchboard]=$ADMIN_PORT
 
-if [ -n "${BASELINE_JAR:-}" ]; then
-  SENTINELS=$(awk '$1 == "sentinels" {$1 = ""; gsub(/[][ ]/, ""); print}' "$WORK/switchboard.log")
-  echo "Starting the baseline ($BASELINE_JAR) on port $BASELINE_PORT, Sentinels $SENTINELS..."
+# A proxy of its own JVM, against the demo's Sentinels: start_standalone <target> <jar> <port> <admin port>.
+start_standalone() {
+  local target=$1 jar=$2 port=$3 admin=$4 sentinels
+  sentinels=$(awk '$1 == "sentinels" {$1 = ""; gsub(/[][ ]/, ""); print}' "$WORK/switchboard.log")
+  echo "Starting $target ($jar) on port $port, Sentinels $sentinels..."
   # shellcheck disable=SC2086
   java ${SWITCHBOARD_JAVA_OPTS:--Xmx128m} -Dswitchboard.listen.host=127.0.0.1 \
-    -Dswitchboard.listen.port="$BASELINE_PORT" -Dswitchboard.admin.port="$BASELINE_ADMIN_PORT" \
-    -Dswitchboard.sentinel.hosts="$SENTINELS" -Dswitchboard.limits.max-clients=$((IDLE_CLIENTS + 100)) \
-    -jar "$BASELINE_JAR" >"$WORK/baseline.log" 2>&1 &
-  PID[baseline]=$!
-  PIDS+=("${PID[baseline]}")
-  PORT[baseline]=$BASELINE_PORT
-  ADMIN[baseline]=$BASELINE_ADMIN_PORT
+    -Dswitchboard.listen.port="$port" -Dswitchboard.admin.port="$admin" \
+    -Dswitchboard.sentinel.hosts="$sentinels" -Dswitchboard.limits.max-clients=$((IDLE_CLIENTS + 100)) \
+    -jar "$jar" >"$WORK/standalone-$target.log" 2>&1 &
+  PID[$target]=$!
+  PIDS+=("${PID[$target]}")
+  PORT[$target]=$port
+  ADMIN[$target]=$admin
+}
+
+if [ -n "${BASELINE_JAR:-}" ]; then
+  # Before/after: both builds run alike, each in a JVM of its own (the demo's proxy, which shares
+  # its JVM with the demo, stays idle), so the comparison is between builds, not placements.
+  start_standalone switchboard "$JAR" "$CANDIDATE_PORT" "$CANDIDATE_ADMIN_PORT"
+  start_standalone baseline "$BASELINE_JAR" "$BASELINE_PORT" "$BASELINE_ADMIN_PORT"
   TARGETS+=(baseline)
 fi
 
@@ -185,7 +197,7 @@ run() {
   if [ -n "${PID[$target]:-}" ]; then
     after=$(cpu_ticks "${PID[$target]}")
     requests=$((2 * n))
-    echo "$target CPU $(awk -v d=$((after - before)) -v hz="$TICKS" -v r="$requests" 'BEGIN {printf "%.3f", d / hz / r * 1000000}')" >>"$RESULTS"
+    echo "$target CPU_P$pipeline $(awk -v d=$((after - before)) -v hz="$TICKS" -v r="$requests" 'BEGIN {printf "%.3f", d / hz / r * 1000000}')" >>"$RESULTS"
   fi
   if [ -n "${ADMIN[$target]:-}" ]; then
     echo "$target ALLOC_P$pipeline $(awk -v a="$allocated_before" -v b="$(allocated "${ADMIN[$target]}")" -v r="$((2 * n))" 'BEGIN {printf "%.0f", (b - a) / r}')" >>"$RESULTS"
@@ -257,15 +269,14 @@ echo
 echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(uname -m), $(awk -F": " '/model name/ {print $2; exit}' /proc/cpuinfo), $(free -g | awk '/Mem:/ {print $2}') GiB), everything on loopback, with"
 echo "\`bench/run.sh\` (redis-benchmark -c $CLIENTS -d 16 -t set,get, 16-byte values unless said, medians of $ROUNDS interleaved rounds):"
 echo
-echo "| target | SET P1 | GET P1 | SET P16 | GET P16 | CPU s per M requests |"
-echo "|---|---|---|---|---|---|"
+echo "| target | SET P1 | GET P1 | SET P16 | GET P16 | CPU s per M requests P1 | CPU s per M requests P16 |"
+echo "|---|---|---|---|---|---|---|"
 for target in "${TARGETS[@]}"; do
   row="| $target"
   for metric in SET_P1 GET_P1 SET_P16 GET_P16; do
     row="$row | $(krps "$(value "$target" "$metric")")"
   done
-  cpu=$(value "$target" CPU)
-  echo "$row | $cpu |"
+  echo "$row | $(value "$target" CPU_P1) | $(value "$target" CPU_P16) |"
 done
 if [ "${MORE:-1}" = 1 ]; then
   echo
