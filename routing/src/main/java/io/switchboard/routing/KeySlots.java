@@ -1,0 +1,52 @@
+package io.switchboard.routing;
+
+/**
+ * Where a command's keys live: the hash slot they share, from the command's key positions (first,
+ * last, step, as in {@code COMMAND}), and the shard that holds it. A Sentinel deployment has one
+ * shard, which holds every key and is found without hashing; in a cluster the slot picks the shard.
+ * Commands with movable keys (EVAL, XREAD, SORT ... STORE) have no fixed positions here: they count
+ * as keyless until key specs are read (the cluster issue's work).
+ */
+public final class KeySlots {
+
+  /** The command names no key at a fixed position. */
+  public static final int KEYLESS = -1;
+
+  /** The command's keys hash to different slots (Redis Cluster's CROSSSLOT). */
+  public static final int CROSS_SLOT = -2;
+
+  private KeySlots() {}
+
+  /** The slot every key of the request hashes to, {@link #KEYLESS} or {@link #CROSS_SLOT}. */
+  public static int of(CommandSpec spec, CommandArgs args) {
+    int first = spec.firstKey();
+    if (first <= 0 || first >= args.count()) {
+      return KEYLESS;
+    }
+    int last = spec.lastKey() < 0 ? args.count() + spec.lastKey() : spec.lastKey();
+    int step = Math.max(1, spec.keyStep());
+    int slot = KEYLESS;
+    for (int i = first; i <= last && i < args.count(); i += step) {
+      int keySlot = KeySlot.of(args, args.select(i));
+      if (slot == KEYLESS) {
+        slot = keySlot;
+      } else if (slot != keySlot) {
+        return CROSS_SLOT;
+      }
+    }
+    return slot;
+  }
+
+  /**
+   * The shard that serves the request: the only one of a single-shard deployment, whatever the
+   * keys; else the shard of the keys' slot, or null when the keys span slots or name none (to be
+   * split or fanned out by the caller).
+   */
+  public static Shard shardOf(Topology topology, CommandSpec spec, CommandArgs args) {
+    if (topology.shards().size() == 1) {
+      return topology.only();
+    }
+    int slot = of(spec, args);
+    return slot < 0 ? null : topology.shardFor(slot);
+  }
+}
