@@ -1,0 +1,178 @@
+package io.switchboard.proxy.demo;
+
+import io.switchboard.config.HostAndPort;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * A real Redis Cluster on loopback: primaries and their replicas as {@code redis-server} processes
+ * with {@code cluster-enabled yes}, created from Java ({@code CLUSTER MEET}, {@code CLUSTER
+ * ADDSLOTSRANGE}, {@code CLUSTER REPLICATE}), since {@code redis-cli} is not there on a JDK-only
+ * machine. Each node's cluster bus gets a free port of its own ({@code cluster-port}): the default,
+ * port + 10000, may be taken or past 65535. {@link #close} stops every process and deletes the
+ * working folder.
+ */
+public final class LocalCluster implements AutoCloseable {
+
+  private final Path dir;
+  private final List<RedisNode> primaries = new ArrayList<>();
+  private final List<RedisNode> replicas = new ArrayList<>();
+  private final List<Integer> busPorts = new ArrayList<>();
+
+  private LocalCluster(Path dir, RedisBinary binary, int shards, int replicasPerShard)
+      throws IOException {
+    this.dir = dir;
+    for (int shard = 1; shard <= shards; shard++) {
+      primaries.add(node(binary, "primary-" + shard));
+      for (int r = 1; r <= replicasPerShard; r++) {
+        replicas.add(node(binary, "replica-" + shard + "-" + r));
+      }
+    }
+  }
+
+  private RedisNode node(RedisBinary binary, String name) throws IOException {
+    int busPort = RedisNode.freePort();
+    busPorts.add(busPort);
+    List<String> config =
+        new ArrayList<>(
+            List.of(
+                "cluster-enabled yes",
+                "cluster-config-file nodes.conf",
+                "cluster-port " + busPort,
+                "cluster-node-timeout 2000",
+                "save \"\"",
+                "appendonly no",
+                "repl-diskless-sync yes",
+                "repl-diskless-sync-delay 0"));
+    if (binary.majorVersion() >= 7) {
+      config.add("enable-debug-command yes");
+    }
+    return new RedisNode(name, binary, dir, false, config);
+  }
+
+  /** Three primaries with one replica each, on the pinned redis-server: the tests' cluster. */
+  public static LocalCluster start() throws IOException {
+    return start(RedisBinary.pinned(), 3, 1);
+  }
+
+  public static LocalCluster start(RedisBinary binary, int shards, int replicasPerShard)
+      throws IOException {
+    Path dir = Files.createTempDirectory("switchboard-cluster-");
+    LocalCluster cluster = new LocalCluster(dir, binary, shards, replicasPerShard);
+    try {
+      for (RedisNode node : cluster.nodes()) {
+        node.start();
+      }
+      cluster.create(replicasPerShard);
+      return cluster;
+    } catch (IOException | RuntimeException e) {
+      cluster.close();
+      throw e;
+    }
+  }
+
+  private void create(int replicasPerShard) throws IOException {
+    List<RedisNode> all = nodes();
+    RedisNode first = all.get(0);
+    for (int i = 1; i < all.size(); i++) {
+      RedisNode node = all.get(i);
+      expectOk(
+          first.call(
+              "CLUSTER",
+              "MEET",
+              "127.0.0.1",
+              Integer.toString(node.port()),
+              Integer.toString(busPortOf(node))));
+    }
+    int slotsPerShard = 16_384 / primaries.size();
+    for (int i = 0; i < primaries.size(); i++) {
+      int from = i * slotsPerShard;
+      int to = i == primaries.size() - 1 ? 16_383 : from + slotsPerShard - 1;
+      expectOk(
+          primaries
+              .get(i)
+              .call("CLUSTER", "ADDSLOTSRANGE", Integer.toString(from), Integer.toString(to)));
+    }
+    awaitEveryNodeKnows(all.size(), Duration.ofSeconds(30));
+    for (int i = 0; i < replicas.size(); i++) {
+      RedisNode primary = primaries.get(i / replicasPerShard);
+      String id = String.valueOf(primary.call("CLUSTER", "MYID"));
+      expectOk(replicas.get(i).call("CLUSTER", "REPLICATE", id));
+    }
+    awaitReady(Duration.ofSeconds(60));
+  }
+
+  private int busPortOf(RedisNode node) {
+    return busPorts.get(nodes().indexOf(node));
+  }
+
+  private static void expectOk(Object reply) throws IOException {
+    if (!"OK".equals(reply)) {
+      throw new IOException("the cluster could not be created: " + reply);
+    }
+  }
+
+  private void awaitEveryNodeKnows(int count, Duration timeout) throws IOException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    for (RedisNode node : nodes()) {
+      while (String.valueOf(node.call("CLUSTER", "NODES")).lines().count() < count) {
+        if (System.nanoTime() > deadline) {
+          throw new IOException(node.name() + " did not meet every node of the cluster");
+        }
+        RedisNode.sleep(50);
+      }
+    }
+  }
+
+  /** Waits until every node says the cluster is ok and every replica has synced. */
+  public void awaitReady(Duration timeout) throws IOException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    for (RedisNode node : nodes()) {
+      while (!String.valueOf(node.call("CLUSTER", "INFO")).contains("cluster_state:ok")
+          || (replicas.contains(node)
+              && !String.valueOf(node.call("INFO", "replication"))
+                  .contains("master_link_status:up"))) {
+        if (System.nanoTime() > deadline) {
+          throw new IOException(node.name() + " did not reach cluster_state:ok in time");
+        }
+        RedisNode.sleep(50);
+      }
+    }
+  }
+
+  public List<RedisNode> primaries() {
+    return List.copyOf(primaries);
+  }
+
+  public List<RedisNode> replicas() {
+    return List.copyOf(replicas);
+  }
+
+  /** Primaries first, then replicas. */
+  public List<RedisNode> nodes() {
+    List<RedisNode> all = new ArrayList<>(primaries);
+    all.addAll(replicas);
+    return all;
+  }
+
+  /** Addresses to give the proxy as seed nodes. */
+  public List<HostAndPort> seeds() {
+    return nodes().stream().map(RedisNode::address).toList();
+  }
+
+  @Override
+  public void close() {
+    nodes().forEach(RedisNode::close);
+    try (Stream<Path> files = Files.walk(dir)) {
+      files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+    } catch (IOException e) {
+      // Best effort: a temp folder left behind is harmless.
+    }
+  }
+}
