@@ -114,7 +114,7 @@ public final class BackendLoop {
     return ALLOCATOR;
   }
 
-  ScheduledFuture<?> schedule(Runnable task, long delayMillis) {
+  public ScheduledFuture<?> schedule(Runnable task, long delayMillis) {
     return eventLoop.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
   }
 }
