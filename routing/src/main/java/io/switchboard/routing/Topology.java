@@ -54,6 +54,20 @@ public record Topology(List<Shard> shards, String problem) {
     return null;
   }
 
+  /**
+   * The shard {@code node} serves, as primary or replica; for a node that serves none, the only
+   * shard of a single-shard deployment (the one it served), else null.
+   */
+  public Shard shardOf(HostAndPort node) {
+    for (int i = 0; i < shards.size(); i++) {
+      Shard shard = shards.get(i);
+      if (node.equals(shard.primary()) || shard.replicas().contains(node)) {
+        return shard;
+      }
+    }
+    return shards.size() == 1 ? shards.get(0) : null;
+  }
+
   /** The shard of a single-shard (Sentinel) deployment. */
   public Shard only() {
     return shards.get(0);

@@ -139,8 +139,7 @@ public final class BackendConnection extends Flushable {
   }
 
   public void send(PendingCommand command) {
-    if (state == State.READY
-        && (command.session == null || !pool.primary() || loop.gate().open())) {
+    if (state == State.READY && (command.session == null || pool.writable())) {
       write(command);
     } else if (state == State.RETIRED) {
       if (exclusive || command.session == null) {
@@ -203,7 +202,7 @@ public final class BackendConnection extends Flushable {
       send(command);
       return;
     }
-    if (state == State.READY && loop.gate().open()) {
+    if (state == State.READY && pool.writable()) {
       write(command);
       return;
     }
@@ -218,7 +217,7 @@ public final class BackendConnection extends Flushable {
    * proxy's own commands (a handshake, a probe).
    */
   private void writeUnsent() {
-    if (!pool.primary() || loop.gate().open()) {
+    if (pool.writable()) {
       unsent.drainTo(this::write);
     } else {
       unsent.drainOwnTo(this::write);
@@ -309,7 +308,7 @@ public final class BackendConnection extends Flushable {
   /** Gives a command its reply, unless it is a write answered during a failover (see below). */
   void deliver(PendingCommand command, ByteBuf reply) {
     if (pool.primary()
-        && (!loop.gate().open() || state == State.RETIRED)
+        && (!pool.writable() || state == State.RETIRED)
         && isWrite(command)
         && !isError(reply)) {
       // Sent before a failover began, answered after: wait to know whether it survives.

@@ -20,6 +20,10 @@ public final class BackendPool {
   private final int db;
   private final int protocol;
   private final boolean primary;
+
+  /** A primary's write gate (read per command); null for a replica. */
+  private final WriteGate.Latch gate;
+
   private final BackendLogin login;
   private final BackendConnection[] connections;
   private int next;
@@ -45,6 +49,7 @@ public final class BackendPool {
     this.db = db;
     this.protocol = protocol;
     this.primary = primary;
+    this.gate = primary ? loop.gate().latch(node) : null;
     this.login = login;
     this.connections = new BackendConnection[size];
   }
@@ -149,6 +154,13 @@ public final class BackendPool {
 
   public boolean primary() {
     return primary;
+  }
+
+  /**
+   * Whether commands may be sent here now: a replica's always, a primary's while its gate is open.
+   */
+  boolean writable() {
+    return gate == null || gate.open;
   }
 
   String describe() {

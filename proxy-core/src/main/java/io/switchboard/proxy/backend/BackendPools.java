@@ -49,8 +49,7 @@ public final class BackendPools {
   public BackendPool pool(HostAndPort node, int db, int protocol, BackendLogin login) {
     return login == null
         ? pool(node, db, protocol)
-        : loginPools.get(
-            node, db, protocol, login, node.equals(loop.topology().current().primary()));
+        : loginPools.get(node, db, protocol, login, loop.topology().serves(node, true));
   }
 
   public boolean loginPoolsEnabled() {
@@ -72,7 +71,7 @@ public final class BackendPools {
               node,
               db,
               protocol,
-              node.equals(loop.topology().current().primary()),
+              loop.topology().serves(node, true),
               loop.config().redis().connectionsPerNode(),
               null);
       pools.put(new PoolKey(node, db, protocol), pool);

@@ -3,7 +3,7 @@ package io.switchboard.proxy.backend;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.switchboard.proxy.metrics.ProxyMetrics;
 import io.switchboard.proxy.resp.Replies;
-import io.switchboard.routing.Topology;
+import io.switchboard.routing.Shard;
 import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.concurrent.TimeUnit;
@@ -173,14 +173,17 @@ final class HeldCommands {
 
   /** Why commands for this connection's node wait, for errors. */
   private String waitReason() {
-    if (primary() && !loop.gate().open()) {
-      Topology topology = loop.topology().current();
+    if (primary() && !connection.pool().writable()) {
+      Shard shard = loop.topology().current().shardOf(connection.pool().node());
+      if (shard == null) {
+        return "a failover is in progress: " + connection.pool().node() + " left the cluster";
+      }
       return "a failover is in progress: "
-          + (topology.failoverUnderway()
-              ? "Sentinel is replacing the primary " + topology.primary()
-              : "no primary confirmed by ROLE (last named: " + topology.primary() + ")")
+          + (shard.failoverUnderway()
+              ? "Sentinel is replacing the primary " + shard.primary()
+              : "no primary confirmed by ROLE (last named: " + shard.primary() + ")")
           + " of master '"
-          + topology.masterName()
+          + shard.name()
           + "'";
     }
     return "cannot reach " + connection.pool().describe() + " (" + connection.lastError() + ")";

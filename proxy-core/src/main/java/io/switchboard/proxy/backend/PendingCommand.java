@@ -97,6 +97,9 @@ public final class PendingCommand {
     /** Request bytes counted against {@code failover.hold-bytes} while it waits unsent. */
     int heldBytes;
 
+    /** Redis Cluster redirections (MOVED, ASK) followed so far. */
+    public int redirects;
+
     /**
      * Held again after a READONLY reply: it goes before the commands never sent (it came first).
      */

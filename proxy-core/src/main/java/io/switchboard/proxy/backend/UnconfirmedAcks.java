@@ -7,6 +7,7 @@ import io.switchboard.proxy.metrics.ProxyMetrics;
 import io.switchboard.proxy.resp.Replies;
 import io.switchboard.routing.ReplicaState;
 import io.switchboard.routing.ReplicationSnapshot;
+import io.switchboard.routing.Shard;
 import io.switchboard.routing.Topology;
 import java.util.ArrayDeque;
 import java.util.Iterator;
@@ -86,11 +87,11 @@ final class UnconfirmedAcks {
         ack.offsetNeeded = replication.primaryOffset();
       }
       String loss = null;
-      if (!ack.node.equals(topology.primary())) {
+      if (!topology.serves(ack.node, true)) {
         loss = "answered this write only after Sentinel had replaced it as primary";
       } else if (now - ack.answeredAtNanos > holdNanos) {
         loss = "answered this write during a failover, and no replica confirmed it in time";
-      } else if (!loop.gate().open() && !replicated(ack, topology, replication)) {
+      } else if (!loop.gate().open(ack.node) && !replicated(ack, topology, replication)) {
         continue;
       }
       it.remove();
@@ -128,7 +129,8 @@ final class UnconfirmedAcks {
     if (ack.offsetNeeded < 0) {
       return false;
     }
-    for (var node : topology.replicas()) {
+    Shard shard = topology.shardOf(ack.node);
+    for (var node : shard == null ? java.util.List.<HostAndPort>of() : shard.replicas()) {
       ReplicaState state = replication.replica(node);
       if (state == null || state.offset() < ack.offsetNeeded) {
         return false;

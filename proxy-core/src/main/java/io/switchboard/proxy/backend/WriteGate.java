@@ -2,18 +2,30 @@ package io.switchboard.proxy.backend;
 
 import io.netty.buffer.ByteBuf;
 import io.switchboard.config.HostAndPort;
+import io.switchboard.routing.Shard;
 import io.switchboard.routing.Topology;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Whether commands may be sent to the primary now: discovery names it, no failover is under way,
- * and ROLE confirmed it is a master. While closed, the primary's connections hold what sessions
- * give them, in order, bounded by {@code failover.hold-timeout} and {@code failover.hold-bytes}; a
- * write the primary answers meanwhile waits in {@link UnconfirmedAcks}. One per event loop.
+ * Whether commands may be sent to a shard's primary now: discovery names it, no failover of its
+ * shard is under way, and ROLE confirmed it is a master. While a shard's gate is closed, its
+ * primary's connections hold what sessions give them, in order, bounded by {@code
+ * failover.hold-timeout} and {@code failover.hold-bytes}; a write the primary answers meanwhile
+ * waits in {@link UnconfirmedAcks}. Other shards keep serving. One per event loop; a primary's pool
+ * reads its shard's {@link Latch} directly, a field read per command.
  */
 public final class WriteGate {
+
+  /** One primary's gate: open while writes may reach it. */
+  static final class Latch {
+    boolean open;
+  }
 
   private static final Logger log = LoggerFactory.getLogger(WriteGate.class);
 
@@ -21,8 +33,8 @@ public final class WriteGate {
   private final Runnable onPrimaryDoubt;
   private final Runnable resumePrimaries;
   private final UnconfirmedAcks unconfirmedAcks;
-  private HostAndPort confirmedPrimary;
-  private boolean open;
+  private final Set<HostAndPort> confirmed = new HashSet<>();
+  private final Map<HostAndPort, Latch> latches = new HashMap<>();
   private long closedAtNanos = System.nanoTime();
 
   /**
@@ -40,64 +52,99 @@ public final class WriteGate {
     this.resumePrimaries = resumePrimaries;
   }
 
-  boolean open() {
-    return open;
+  /** The gate of {@code primary}, for its pools to read. */
+  Latch latch(HostAndPort primary) {
+    return latches.computeIfAbsent(primary, node -> new Latch());
   }
 
-  /** What the replication monitor's ROLE poll says about the named primary. */
+  /** Whether writes may reach {@code primary} now. */
+  public boolean open(HostAndPort primary) {
+    Latch latch = latches.get(primary);
+    return latch != null && latch.open;
+  }
+
+  /** Whether every shard's primary takes writes now (the one primary, in Sentinel mode). */
+  public boolean open() {
+    Topology now = topology.current();
+    for (Shard shard : now.shards()) {
+      if (!shard.hasPrimary() || !open(shard.primary())) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** What the replication monitor's ROLE poll says about a named primary. */
   public void onPrimaryRole(HostAndPort node, boolean master) {
     if (master) {
-      confirmedPrimary = node;
-    } else if (node.equals(confirmedPrimary)) {
-      confirmedPrimary = null;
+      confirmed.add(node);
+    } else {
+      confirmed.remove(node);
     }
     update();
   }
 
   /**
    * A write came back READONLY from {@code node}: it is no primary any more, whatever the last
-   * topology says. Writes wait until discovery and ROLE agree on one again.
+   * topology says. Writes to its shard wait until discovery and ROLE agree on one again.
    */
   public void doubtPrimary(HostAndPort node) {
-    if (node.equals(confirmedPrimary)) {
+    if (confirmed.remove(node)) {
       log.warn(
           "{} answered READONLY: it is no longer a primary; writes wait for the new one", node);
-      confirmedPrimary = null;
       update();
       onPrimaryDoubt.run();
     }
   }
 
-  /** Something about the primary changed (a connection to it failed): ask again now. */
-  void askAgain() {
+  /** Something about a primary changed (a connection to it failed): ask again now. */
+  public void askAgain() {
     onPrimaryDoubt.run();
   }
 
   /**
-   * A write the primary answered while the gate was closed: it was sent before a failover began and
+   * A write the primary answered while its gate was closed: it was sent before a failover began and
    * may not survive it.
    */
   void holdAck(PendingCommand command, ByteBuf reply, HostAndPort node) {
     unconfirmedAcks.hold(command, reply, node);
   }
 
-  /** Opens or closes the gate for the current topology and confirmation. */
+  /** Opens or closes each primary's gate for the current topology and confirmations. */
   public void update() {
     Topology now = topology.current();
-    boolean shouldOpen =
-        now.hasPrimary() && !now.failoverUnderway() && now.primary().equals(confirmedPrimary);
-    if (shouldOpen == open) {
-      return;
+    Set<HostAndPort> opening = new HashSet<>();
+    Set<HostAndPort> primaries = new HashSet<>();
+    for (Shard shard : now.shards()) {
+      if (!shard.hasPrimary()) {
+        continue;
+      }
+      primaries.add(shard.primary());
+      boolean shouldOpen = !shard.failoverUnderway() && confirmed.contains(shard.primary());
+      Latch latch = latch(shard.primary());
+      if (shouldOpen && !latch.open) {
+        opening.add(shard.primary());
+      } else if (!shouldOpen && latch.open) {
+        closedAtNanos = System.nanoTime();
+      }
+      latch.open = shouldOpen;
     }
-    open = shouldOpen;
-    if (!open) {
-      closedAtNanos = System.nanoTime();
+    // A node that is no shard's primary any more takes no writes, and must be confirmed afresh
+    // should it be named again.
+    confirmed.retainAll(primaries);
+    latches.forEach(
+        (node, latch) -> {
+          if (!primaries.contains(node)) {
+            latch.open = false;
+          }
+        });
+    if (opening.isEmpty()) {
       return;
     }
     unconfirmedAcks.check();
     log.debug(
         "Writes to {} resume after {} ms",
-        now.primary(),
+        opening,
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - closedAtNanos));
     resumePrimaries.run();
   }

@@ -121,6 +121,11 @@ final class ReplyQueue extends Flushable {
       // Kept until the reply: to run a read on the primary if this replica stops answering, or
       // a write again on the real primary if this one answers READONLY (it was demoted).
       command.retryCopy = command.request.retainedDuplicate();
+    } else if (command.retryCopy == null
+        && command.route != PendingCommand.TO_PINNED
+        && loop.backend().topology().current().shards().size() > 1) {
+      // Several shards: any command may meet MOVED or ASK, and run again where it belongs.
+      command.retryCopy = command.request.retainedDuplicate();
     }
     if (command.markOffsetFirst()) {
       session.blocking().markWriteOffset(target);

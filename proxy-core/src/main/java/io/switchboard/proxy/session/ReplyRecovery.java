@@ -18,16 +18,21 @@ final class ReplyRecovery {
 
   private final ClientSession session;
   private final SessionLoop loop;
+  private final ClusterRedirects redirects;
 
   ReplyRecovery(ClientSession session, SessionLoop loop) {
     this.session = session;
     this.loop = loop;
+    this.redirects = new ClusterRedirects(session, loop);
   }
 
   /** Whether the command was sent again instead of answered with its reply. */
   boolean retried(PendingCommand command) {
     if (command.retryCopy == null) {
       return false;
+    }
+    if (command.reply.getByte(command.reply.readerIndex()) == '-' && redirects.follow(command)) {
+      return true;
     }
     if (command.spec.has(CommandSpec.SCRIPT_SHA) && session.scripts().retry(command)) {
       return true;
@@ -44,7 +49,7 @@ final class ReplyRecovery {
         && retryLostRead(command);
   }
 
-  private static boolean startsWith(ByteBuf reply, byte[] prefix) {
+  static boolean startsWith(ByteBuf reply, byte[] prefix) {
     if (reply.readableBytes() < prefix.length) {
       return false;
     }
@@ -74,7 +79,7 @@ final class ReplyRecovery {
    * the primary, and the client never sees the replica go.
    */
   private boolean retryLostRead(PendingCommand command) {
-    BackendConnection primary = session.targets().primary();
+    BackendConnection primary = session.targets().primary(command);
     if (primary == null) {
       return false;
     }
@@ -94,7 +99,7 @@ final class ReplyRecovery {
     if (command.isDone() || command.discarded || session.isClosed() || command.retryCopy == null) {
       return;
     }
-    BackendConnection primary = session.targets().primary();
+    BackendConnection primary = session.targets().primary(command);
     if (primary != null) {
       resend(command, primary);
     }

@@ -103,7 +103,9 @@ final class ScriptCommands {
       again.sendInternal(ScriptCache.loadCommand(loop.backend().alloc(), body), ByteBuf::release);
       loop.scripts().markLoaded(again.pool().node(), sha);
     } else if (again != null && !again.pool().primary()) {
-      again = session.targets().primary(); // the client loaded it where SCRIPT LOAD went
+      command.request = copy; // for its keys' shard
+      again = session.targets().primary(command); // the client loaded it where SCRIPT LOAD went
+      command.request = null;
     } else {
       again = null;
     }

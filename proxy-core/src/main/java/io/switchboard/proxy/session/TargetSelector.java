@@ -11,6 +11,7 @@ import io.switchboard.proxy.resp.ArgCursor;
 import io.switchboard.proxy.resp.Replies;
 import io.switchboard.routing.CommandSpec;
 import io.switchboard.routing.CursorAffinity;
+import io.switchboard.routing.KeySlots;
 import io.switchboard.routing.ReadFloor;
 import io.switchboard.routing.ReadPolicy;
 import io.switchboard.routing.Shard;
@@ -40,6 +41,7 @@ final class TargetSelector {
   private final ToIntFunction<HostAndPort> load;
 
   private BackendConnection cachedPrimary;
+  private Shard cachedShard;
   private int cachedGeneration;
   private int cachedDb;
   private int cachedProtocol;
@@ -61,31 +63,54 @@ final class TargetSelector {
     return switch (command.route) {
       // A shared connection a retry was pinned to may have left with its node: route afresh.
       case PendingCommand.TO_PINNED ->
-          command.pinned().usable() || command.pinned().exclusive ? command.pinned() : primary();
+          command.pinned().usable() || command.pinned().exclusive
+              ? command.pinned()
+              : primary(command);
       case PendingCommand.TO_READ -> read(command);
-      default -> primary();
+      default -> primary(command);
     };
   }
 
-  /** A connection to the primary for the session's database, protocol and login. */
-  BackendConnection primary() {
+  /**
+   * The shard that holds the command's keys: the only one of a Sentinel deployment. With several
+   * shards, keyless and cross-slot commands go to the first shard for now: fan-out, splitting and
+   * CROSSSLOT are cluster mode's (issue #17), which no setting turns on yet.
+   */
+  private Shard shard(PendingCommand command) {
     Topology topology = loop.backend().topology().current();
-    if (!topology.hasPrimary()) {
+    ByteBuf request = command.request != null ? command.request : command.retryCopy;
+    if (topology.shards().size() == 1 || command.spec == null || request == null) {
+      return topology.only();
+    }
+    Shard shard = KeySlots.shardOf(topology, command.spec, scratch.reset(request));
+    return shard == null ? topology.only() : shard;
+  }
+
+  /** A connection to the primary of the command's shard. */
+  BackendConnection primary(PendingCommand command) {
+    return primary(shard(command));
+  }
+
+  /** A connection to {@code shard}'s primary for the session's database, protocol and login. */
+  BackendConnection primary(Shard shard) {
+    if (!shard.hasPrimary()) {
       return null;
     }
     int generation = loop.backend().topology().generation();
     if (cachedPrimary == null
+        || cachedShard != shard
         || cachedGeneration != generation
         || cachedDb != session.db
         || cachedProtocol != session.protocol
         || !Objects.equals(cachedPrimary.pool().login(), session.login)
         || !cachedPrimary.usable()) {
       BackendPool pool =
-          loop.pools().pool(topology.primary(), session.db, session.protocol, session.login);
+          loop.pools().pool(shard.primary(), session.db, session.protocol, session.login);
       if (pool == null) {
         return null; // every user pool busy (auth.max-user-pools): noTarget says so
       }
       cachedPrimary = pool.pick();
+      cachedShard = shard;
       cachedGeneration = generation;
       cachedDb = session.db;
       cachedProtocol = session.protocol;
@@ -94,9 +119,9 @@ final class TargetSelector {
   }
 
   private BackendConnection read(PendingCommand command) {
-    Shard shard = loop.backend().topology().current().only();
+    Shard shard = shard(command);
     if (!policy.readsReplicas() || !shard.hasPrimary()) {
-      return primary();
+      return primary(shard);
     }
     long readFloor = floor.floor(loop.backend().replication(), shard.primary());
     if (command.spec.has(CommandSpec.CURSOR)
@@ -127,7 +152,7 @@ final class TargetSelector {
       if (node == null && !policy.primaryMayServe(readFloor >= 0)) {
         return null; // read-from = replica and none qualifies: a clear error, not the primary
       }
-      return rememberCursor(command, primary());
+      return rememberCursor(command, primary(shard));
     }
     BackendPool replica = loop.pools().pool(node, session.db, session.protocol, session.login);
     if (replica != null && session.login != null && !replica.loginUsable()) {
@@ -138,7 +163,7 @@ final class TargetSelector {
       }
       replica = null;
     }
-    return rememberCursor(command, replica == null ? primary() : replica.pick());
+    return rememberCursor(command, replica == null ? primary(shard) : replica.pick());
   }
 
   private BackendConnection rememberCursor(PendingCommand command, BackendConnection target) {
@@ -152,7 +177,7 @@ final class TargetSelector {
   private BackendConnection cursorTarget(Shard shard) {
     HostAndPort node = cursor.node(shard);
     if (node == null || node.equals(shard.primary())) {
-      return primary();
+      return primary(shard);
     }
     BackendPool pool = loop.pools().pool(node, session.db, session.protocol, session.login);
     return pool == null ? null : pool.pick();

@@ -4,6 +4,10 @@ import static io.switchboard.proxy.backend.BackendHarness.OTHER;
 import static io.switchboard.proxy.backend.BackendHarness.PRIMARY;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.switchboard.routing.Shard;
+import io.switchboard.routing.SlotRange;
+import io.switchboard.routing.Topology;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** Writes go to the primary only while discovery names it, no failover runs, and ROLE agrees. */
@@ -96,6 +100,33 @@ class WriteGateTest {
       backend.pump();
       assertThat(backend.nodes.commandsTo(PRIMARY)).containsExactly("ROLE");
       backend.answer(PRIMARY, "*1\r\n$6\r\nmaster\r\n");
+    }
+  }
+
+  @Test
+  void eachShardHasItsOwnGate() {
+    try (BackendHarness backend = new BackendHarness()) {
+      Shard low = new Shard("low", PRIMARY, List.of(), List.of(new SlotRange(0, 8191)), 1, false);
+      Shard high =
+          new Shard("high", OTHER, List.of(), List.of(new SlotRange(8192, 16383)), 1, true);
+      backend.topology(new Topology(List.of(low, high), null));
+      backend.loop.gate().onPrimaryRole(PRIMARY, true);
+      backend.loop.gate().onPrimaryRole(OTHER, true);
+      assertThat(backend.loop.gate().open(PRIMARY)).isTrue();
+      assertThat(backend.loop.gate().open(OTHER)).as("its shard fails over").isFalse();
+      assertThat(backend.loop.gate().open()).as("not every shard").isFalse();
+    }
+  }
+
+  @Test
+  void aFormerPrimaryNamedAgainNeedsAFreshConfirmation() {
+    try (BackendHarness backend = new BackendHarness().started()) {
+      backend.topology(OTHER);
+      backend.loop.gate().onPrimaryRole(OTHER, true);
+      backend.topology(PRIMARY);
+      assertThat(backend.loop.gate().open(PRIMARY)).isFalse();
+      backend.loop.gate().onPrimaryRole(PRIMARY, true);
+      assertThat(backend.loop.gate().open(PRIMARY)).isTrue();
     }
   }
 }

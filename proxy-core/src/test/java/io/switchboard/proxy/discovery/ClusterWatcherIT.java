@@ -83,10 +83,14 @@ class ClusterWatcherIT {
               .findFirst()
               .orElseThrow();
       assertThat(replica.call("CLUSTER", "FAILOVER")).isEqualTo("OK");
+      // Named primary, and the old primary listed as its replica once it has rejoined.
       await()
           .atMost(Duration.ofSeconds(20))
-          .until(() -> promoted.equals(seen.get().shardFor(KeySlot.of("foo")).primary()));
-      assertThat(seen.get().shardFor(KeySlot.of("foo")).replicas()).contains(before.primary());
+          .until(
+              () -> {
+                Shard now = seen.get().shardFor(KeySlot.of("foo"));
+                return promoted.equals(now.primary()) && now.replicas().contains(before.primary());
+              });
     } finally {
       if (watcher != null) {
         watcher.stop();

@@ -1,0 +1,72 @@
+package io.switchboard.proxy.session;
+
+import static java.nio.charset.StandardCharsets.US_ASCII;
+
+import io.netty.buffer.ByteBuf;
+import io.switchboard.config.HostAndPort;
+import io.switchboard.proxy.backend.BackendConnection;
+import io.switchboard.proxy.backend.BackendPool;
+import io.switchboard.proxy.backend.PendingCommand;
+import io.switchboard.proxy.resp.Replies;
+
+/**
+ * Redis Cluster's redirections, followed instead of forwarded: {@code -MOVED slot host:port} (the
+ * slot lives elsewhere now: the command runs there, and discovery is asked to look again) and
+ * {@code -ASK slot host:port} (the slot is migrating: {@code ASKING}, then the command, on that
+ * node, once). A client never sees either. A command redirected {@link #MAX_REDIRECTS} times in a
+ * row gets {@code -TRYAGAIN} instead: the cluster is still moving that slot.
+ */
+final class ClusterRedirects {
+
+  static final int MAX_REDIRECTS = 5;
+  private static final byte[] MOVED = "-MOVED ".getBytes(US_ASCII);
+  private static final byte[] ASK = "-ASK ".getBytes(US_ASCII);
+
+  private final ClientSession session;
+  private final SessionLoop loop;
+
+  ClusterRedirects(ClientSession session, SessionLoop loop) {
+    this.session = session;
+    this.loop = loop;
+  }
+
+  /** Whether the command's reply was a redirection, now followed. Needs the command's copy. */
+  boolean follow(PendingCommand command) {
+    ByteBuf reply = command.reply;
+    boolean moved = ReplyRecovery.startsWith(reply, MOVED);
+    if (!moved && !ReplyRecovery.startsWith(reply, ASK)) {
+      return false;
+    }
+    String text = Replies.line(reply);
+    String[] parts = text.split(" ");
+    if (command.rare().redirects++ >= MAX_REDIRECTS || parts.length < 3) {
+      reply.release();
+      command.reply =
+          Replies.error(
+              loop.backend().alloc(),
+              "TRYAGAIN Switchboard: the cluster redirected this command "
+                  + MAX_REDIRECTS
+                  + " times in a row (slot "
+                  + (parts.length > 1 ? parts[1] : "?")
+                  + " is moving); it did not run");
+      return false;
+    }
+    HostAndPort to = HostAndPort.parse(parts[2]);
+    if (moved) {
+      loop.backend().gate().askAgain(); // the slot map changed: discovery looks again now
+    }
+    BackendPool pool = loop.pools().pool(to, session.db, session.protocol, session.login);
+    if (pool == null) {
+      return false;
+    }
+    BackendConnection connection = pool.pick();
+    if (!moved) {
+      connection.sendInternal(Replies.command(loop.backend().alloc(), "ASKING"), ByteBuf::release);
+    }
+    reply.release();
+    command.reply = null;
+    command.request = command.retryCopy.retainedDuplicate(); // the copy stays, for another round
+    session.replies().sendAgain(command, connection);
+    return true;
+  }
+}
