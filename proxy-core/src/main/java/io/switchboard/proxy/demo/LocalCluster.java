@@ -130,11 +130,15 @@ public final class LocalCluster implements AutoCloseable {
     }
   }
 
-  /** Waits until every node says the cluster is ok and every replica has synced. */
+  /**
+   * Waits until every node says the cluster is ok and knows every replica as one (gossip takes a
+   * moment after CLUSTER REPLICATE), and every replica has synced.
+   */
   public void awaitReady(Duration timeout) throws IOException {
     long deadline = System.nanoTime() + timeout.toNanos();
     for (RedisNode node : nodes()) {
       while (!String.valueOf(node.call("CLUSTER", "INFO")).contains("cluster_state:ok")
+          || knownReplicas(node) < replicas.size()
           || (replicas.contains(node)
               && !String.valueOf(node.call("INFO", "replication"))
                   .contains("master_link_status:up"))) {
@@ -144,6 +148,14 @@ public final class LocalCluster implements AutoCloseable {
         RedisNode.sleep(50);
       }
     }
+  }
+
+  /** How many nodes {@code node} knows as replicas (flag "slave" in CLUSTER NODES). */
+  private static long knownReplicas(RedisNode node) throws IOException {
+    return String.valueOf(node.call("CLUSTER", "NODES"))
+        .lines()
+        .filter(line -> line.split(" ").length > 2 && line.split(" ")[2].contains("slave"))
+        .count();
   }
 
   public List<RedisNode> primaries() {
