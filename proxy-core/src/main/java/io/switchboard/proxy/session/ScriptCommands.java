@@ -8,6 +8,7 @@ import io.switchboard.proxy.backend.BackendConnection;
 import io.switchboard.proxy.backend.PendingCommand;
 import io.switchboard.proxy.resp.ArgCursor;
 import io.switchboard.routing.CommandSpec;
+import io.switchboard.routing.Topology;
 
 /**
  * Lua scripts across nodes. Scripts are per node and not replicated: SCRIPT LOAD and SCRIPT FLUSH
@@ -35,7 +36,13 @@ final class ScriptCommands {
     if (load) {
       args.seek(2);
       String sha = loop.scripts().bodies().remember(frame, args.offset(), args.length());
-      for (HostAndPort replica : loop.backend().topology().current().replicas()) {
+      // The client's SCRIPT LOAD itself goes to the primary, the broadcast to the replicas: no
+      // node needs it again before an EVALSHA (NOSCRIPT still loads it if one lost it).
+      Topology topology = loop.backend().topology().current();
+      if (topology.hasPrimary()) {
+        loop.scripts().markLoaded(topology.primary(), sha);
+      }
+      for (HostAndPort replica : topology.replicas()) {
         loop.scripts().markLoaded(replica, sha);
       }
     }

@@ -24,7 +24,7 @@ import io.switchboard.routing.ReplicaChooser;
 import io.switchboard.routing.ReplicationSnapshot;
 import io.switchboard.routing.Topology;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -80,7 +80,8 @@ public final class SessionLoop {
     this.leases = new ExclusiveLeases(backend, pools, exclusiveBudget);
     this.chooser =
         new ReplicaChooser(
-            Balancer.of(config.routing().balancing(), ThreadLocalRandom.current()),
+            // Its own generator: used on this loop only, no shared or thread-bound state.
+            Balancer.of(config.routing().balancing(), new SplittableRandom()),
             config.routing().outlierEjection());
     this.scripts = new LoadedScripts(scriptBodies, config.routing().scriptCacheSize());
     this.stats = new CommandStats(metrics);
