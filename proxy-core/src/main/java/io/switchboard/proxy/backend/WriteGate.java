@@ -129,15 +129,20 @@ public final class WriteGate {
       }
       latch.open = shouldOpen;
     }
-    // A node that is no shard's primary any more takes no writes, and must be confirmed afresh
-    // should it be named again.
+    // A node that is no shard's primary any more takes no writes (its retired pools keep the
+    // closed latch), and must be confirmed afresh, with a new latch, should it be named again:
+    // both tables hold the current primaries only.
     confirmed.retainAll(primaries);
-    latches.forEach(
-        (node, latch) -> {
-          if (!primaries.contains(node)) {
-            latch.open = false;
-          }
-        });
+    latches
+        .entrySet()
+        .removeIf(
+            entry -> {
+              if (primaries.contains(entry.getKey())) {
+                return false;
+              }
+              entry.getValue().open = false;
+              return true;
+            });
     if (opening.isEmpty()) {
       return;
     }

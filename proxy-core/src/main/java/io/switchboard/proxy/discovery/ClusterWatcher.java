@@ -186,7 +186,11 @@ public final class ClusterWatcher {
     if (info instanceof String text) {
       for (String line : text.split("\r?\n")) {
         if (line.startsWith("cluster_current_epoch:")) {
-          return Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+          try {
+            return Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+          } catch (NumberFormatException e) {
+            return -1; // counts as no answer
+          }
         }
       }
     }
@@ -215,6 +219,9 @@ public final class ClusterWatcher {
   }
 
   private void decide() {
+    if (stopped) {
+      return; // answers of connections closed by stop() come back as errors
+    }
     Answer best = null;
     List<String> errors = new ArrayList<>();
     for (Answer answer : answers) {

@@ -37,27 +37,31 @@ final class ClusterRedirects {
     if (!moved && !ReplyRecovery.startsWith(reply, ASK)) {
       return false;
     }
-    String text = Replies.line(reply);
-    String[] parts = text.split(" ");
-    if (command.rare().redirects++ >= MAX_REDIRECTS || parts.length < 3) {
-      reply.release();
-      command.reply =
-          Replies.error(
-              loop.backend().alloc(),
-              "TRYAGAIN Switchboard: the cluster redirected this command "
-                  + MAX_REDIRECTS
-                  + " times in a row (slot "
-                  + (parts.length > 1 ? parts[1] : "?")
-                  + " is moving); it did not run");
-      return false;
+    String[] parts = Replies.line(reply).split(" ");
+    String slot = parts.length > 1 ? parts[1] : "?";
+    if (command.rare().redirects++ >= MAX_REDIRECTS) {
+      return answerInstead(
+          command,
+          "TRYAGAIN Switchboard: the cluster redirected this command "
+              + MAX_REDIRECTS
+              + " times in a row (slot "
+              + slot
+              + " is moving); it did not run");
     }
-    HostAndPort to = HostAndPort.parse(parts[2]);
+    HostAndPort to = parts.length > 2 ? target(parts[2]) : null;
     if (moved) {
       loop.backend().gate().askAgain(); // the slot map changed: discovery looks again now
     }
-    BackendPool pool = loop.pools().pool(to, session.db, session.protocol, session.login);
+    BackendPool pool =
+        to == null ? null : loop.pools().pool(to, session.db, session.protocol, session.login);
     if (pool == null) {
-      return false;
+      return answerInstead(
+          command,
+          "TRYAGAIN Switchboard: slot "
+              + slot
+              + " moved to "
+              + (parts.length > 2 ? parts[2] : "an unnamed node")
+              + ", which cannot be used now; the command did not run");
     }
     BackendConnection connection = pool.pick();
     if (!moved) {
@@ -68,5 +72,25 @@ final class ClusterRedirects {
     command.request = command.retryCopy.retainedDuplicate(); // the copy stays, for another round
     session.replies().sendAgain(command, connection);
     return true;
+  }
+
+  /** The node a redirection names: "host:port", the host possibly IPv6 without brackets. */
+  private static HostAndPort target(String hostPort) {
+    int colon = hostPort.lastIndexOf(':');
+    try {
+      return colon <= 0
+          ? null
+          : new HostAndPort(
+              hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
+    } catch (IllegalArgumentException e) {
+      return null;
+    }
+  }
+
+  /** Replaces the redirection with an error of the proxy's: the client never sees MOVED or ASK. */
+  private boolean answerInstead(PendingCommand command, String error) {
+    command.reply.release();
+    command.reply = Replies.error(loop.backend().alloc(), error);
+    return false;
   }
 }

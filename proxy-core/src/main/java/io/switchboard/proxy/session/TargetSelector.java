@@ -14,6 +14,7 @@ import io.switchboard.routing.CursorAffinity;
 import io.switchboard.routing.KeySlots;
 import io.switchboard.routing.ReadFloor;
 import io.switchboard.routing.ReadPolicy;
+import io.switchboard.routing.ReplicationSnapshot;
 import io.switchboard.routing.Shard;
 import io.switchboard.routing.Topology;
 import java.util.Objects;
@@ -123,7 +124,8 @@ final class TargetSelector {
     if (!policy.readsReplicas() || !shard.hasPrimary()) {
       return primary(shard);
     }
-    long readFloor = floor.floor(loop.backend().replication(), shard.primary());
+    ReplicationSnapshot replication = loop.backend().replication(); // one volatile read per read
+    long readFloor = floor.floor(replication, shard.primary());
     if (command.spec.has(CommandSpec.CURSOR)
         && cursor.issued()
         && CursorAffinity.continues(command.spec, scratch.reset(command.request))) {
@@ -139,15 +141,12 @@ final class TargetSelector {
       BackendPool pool = last.pool();
       if (pool.primary()
           ? policy.primaryMayServe(readFloor >= 0)
-          : loop.chooser()
-              .mayRead(
-                  shard, loop.backend().replication(), pool.node(), readFloor, System.nanoTime())) {
+          : loop.chooser().mayRead(shard, replication, pool.node(), readFloor, System.nanoTime())) {
         return rememberCursor(command, last);
       }
     }
     HostAndPort node =
-        loop.chooser()
-            .pick(shard, loop.backend().replication(), policy, readFloor, System.nanoTime(), load);
+        loop.chooser().pick(shard, replication, policy, readFloor, System.nanoTime(), load);
     if (node == null || node.equals(shard.primary())) {
       if (node == null && !policy.primaryMayServe(readFloor >= 0)) {
         return null; // read-from = replica and none qualifies: a clear error, not the primary

@@ -136,4 +136,17 @@ class ShardRoutingTest {
           .doesNotContain("MOVED");
     }
   }
+
+  @Test
+  void aRedirectionToANodeThatCannotBeNamedEndsInTryagainNotInMoved() {
+    try (CoreHarness core = cluster()) {
+      CoreHarness.Client client = core.client();
+      client.send("INCR", "foo");
+      core.answer(OTHER, "-MOVED 12182 nowhere\r\n");
+      assertThat(client.replies())
+          .isEqualTo(
+              "-TRYAGAIN Switchboard: slot 12182 moved to nowhere, which cannot be used now;"
+                  + " the command did not run\r\n");
+    }
+  }
 }
