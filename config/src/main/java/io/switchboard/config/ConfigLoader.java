@@ -24,12 +24,14 @@ public final class ConfigLoader {
   private static final Set<String> ENVIRONMENT =
       Set.of(
           "REDIS_SENTINEL_HOSTS",
+          "REDIS_CLUSTER_NODES",
           "REDIS_SENTINEL_MASTER",
           "REDIS_SENTINEL_USERNAME",
           "REDIS_SENTINEL_PASSWORD",
           "REDIS_USERNAME",
           "REDIS_PASSWORD",
           "SWITCHBOARD_PASSWORD",
+          "SWITCHBOARD_AUTH_MODE",
           "SWITCHBOARD_PORT",
           "SWITCHBOARD_ADMIN_PORT");
 

@@ -48,55 +48,80 @@ final class SettingsReader {
         && (listenerTls.onMainPort() || listeners.stream().anyMatch(ListenerConfig::tls))) {
       throw r.invalid("tls.cert-file", "is required by a port with tls = true");
     }
-    return new SwitchboardConfig(
-        listen,
-        listeners,
-        new AdminConfig(
-            new Endpoint(r.nonEmpty("admin.host"), r.listenPort("admin.port")),
-            r.string("admin.token").trim()),
-        r.clientAuth(listenerTls),
-        listenerTls,
-        new SentinelConfig(
-            r.hostList("sentinel.hosts"),
-            r.nonEmpty("sentinel.master"),
-            sentinelCredentials,
-            r.duration("sentinel.timeout"),
-            r.duration("sentinel.reconcile-interval"),
-            retryMin,
-            retryMax,
-            r.outboundTls("sentinel.tls", redisTls)),
-        new RedisConfig(
-            redisCredentials,
-            r.intBetween("redis.databases", 1, Integer.MAX_VALUE),
-            r.duration("redis.connect-timeout"),
-            r.intBetween("redis.connections-per-node", 1, 64),
-            r.duration("redis.reconnect-wait"),
-            r.nonEmpty("redis.client-name"),
-            redisTls),
-        routing,
-        new FailoverConfig(
-            r.duration("failover.hold-timeout"),
-            r.bytes("failover.hold-bytes", Long.MAX_VALUE),
-            r.duration("failover.drain-timeout"),
-            r.option("failover.write-ack", FailoverConfig.WriteAck.class),
-            r.intBetween("failover.ack-replicas", 1, 1024),
-            r.duration("failover.ack-timeout")),
-        new LimitsConfig(
-            r.bytes("limits.max-bulk-bytes", Integer.MAX_VALUE - 1024),
-            r.intBetween("limits.max-multibulk", 1, Integer.MAX_VALUE),
-            r.bytes("limits.max-request-bytes", Integer.MAX_VALUE - 1024),
-            (int) r.bytes("limits.max-inline-bytes", 1 << 30),
-            r.intBetween("limits.max-inflight-per-client", 1, 1 << 20),
-            r.bytes("limits.client-output-buffer-bytes", Long.MAX_VALUE),
-            r.intBetween("limits.max-held-per-pool", 1, Integer.MAX_VALUE),
-            r.intBetween("limits.max-exclusive-connections", 1, 1 << 20),
-            r.intBetween("limits.max-clients", 1, 1 << 24),
-            r.durationOrOff("limits.client-idle-timeout"),
-            r.durationOrOff("limits.stalled-request-timeout")),
-        new ServerConfig(
-            r.intBetween("server.io-threads", 0, 1024),
-            r.transport("server.transport"),
-            r.duration("server.shutdown-timeout")));
+    SwitchboardConfig config =
+        new SwitchboardConfig(
+            listen,
+            listeners,
+            new AdminConfig(
+                new Endpoint(r.nonEmpty("admin.host"), r.listenPort("admin.port")),
+                r.string("admin.token").trim()),
+            r.clientAuth(listenerTls),
+            listenerTls,
+            new SentinelConfig(
+                r.hostList("sentinel.hosts"),
+                r.nonEmpty("sentinel.master"),
+                sentinelCredentials,
+                r.duration("sentinel.timeout"),
+                r.duration("sentinel.reconcile-interval"),
+                retryMin,
+                retryMax,
+                r.outboundTls("sentinel.tls", redisTls)),
+            new ClusterConfig(r.hostList("cluster.nodes"), r.duration("cluster.refresh-interval")),
+            new RedisConfig(
+                redisCredentials,
+                r.intBetween("redis.databases", 1, Integer.MAX_VALUE),
+                r.duration("redis.connect-timeout"),
+                r.intBetween("redis.connections-per-node", 1, 64),
+                r.duration("redis.reconnect-wait"),
+                r.nonEmpty("redis.client-name"),
+                redisTls),
+            routing,
+            new FailoverConfig(
+                r.duration("failover.hold-timeout"),
+                r.bytes("failover.hold-bytes", Long.MAX_VALUE),
+                r.duration("failover.drain-timeout"),
+                r.option("failover.write-ack", FailoverConfig.WriteAck.class),
+                r.intBetween("failover.ack-replicas", 1, 1024),
+                r.duration("failover.ack-timeout")),
+            new LimitsConfig(
+                r.bytes("limits.max-bulk-bytes", Integer.MAX_VALUE - 1024),
+                r.intBetween("limits.max-multibulk", 1, Integer.MAX_VALUE),
+                r.bytes("limits.max-request-bytes", Integer.MAX_VALUE - 1024),
+                (int) r.bytes("limits.max-inline-bytes", 1 << 30),
+                r.intBetween("limits.max-inflight-per-client", 1, 1 << 20),
+                r.bytes("limits.client-output-buffer-bytes", Long.MAX_VALUE),
+                r.intBetween("limits.max-held-per-pool", 1, Integer.MAX_VALUE),
+                r.intBetween("limits.max-exclusive-connections", 1, 1 << 20),
+                r.intBetween("limits.max-clients", 1, 1 << 24),
+                r.durationOrOff("limits.client-idle-timeout"),
+                r.durationOrOff("limits.stalled-request-timeout")),
+            new ServerConfig(
+                r.intBetween("server.io-threads", 0, 1024),
+                r.transport("server.transport"),
+                r.duration("server.shutdown-timeout")));
+    r.oneDiscovery(); // last: a malformed value elsewhere is the more precise error
+    return config;
+  }
+
+  /**
+   * Exactly one of Sentinel mode and cluster mode: both would leave the proxy guessing which
+   * servers are authoritative, neither leaves it nothing to serve.
+   */
+  private void oneDiscovery() {
+    boolean sentinel = !hostList("sentinel.hosts").isEmpty();
+    boolean cluster = !hostList("cluster.nodes").isEmpty();
+    if (sentinel == cluster) {
+      throw new InvalidConfigException(
+          (sentinel ? "both " : "neither ")
+              + prefix
+              + ".sentinel.hosts (REDIS_SENTINEL_HOSTS) "
+              + (sentinel ? "and " : "nor ")
+              + prefix
+              + ".cluster.nodes (REDIS_CLUSTER_NODES) "
+              + (sentinel ? "are" : "is")
+              + " set: set exactly one, the Sentinels of a primary or the seed nodes of a Redis"
+              + " Cluster");
+    }
   }
 
   private ClientAuthConfig clientAuth(ListenerTlsConfig listenerTls) {
@@ -416,9 +441,6 @@ final class SettingsReader {
           items.add(part);
         }
       }
-    }
-    if (items.isEmpty()) {
-      throw invalid(key, "no Sentinel given (expected host:port, comma-separated)");
     }
     List<HostAndPort> hosts = new ArrayList<>();
     for (String item : items) {

@@ -10,6 +10,8 @@ import java.util.List;
  * @param listeners further client ports, each with its own policy
  * @param auth what clients must present to the proxy
  * @param tls certificates for client ports that speak TLS
+ * @param sentinel where the primary is learnt in Sentinel mode (no hosts in cluster mode)
+ * @param cluster a Redis Cluster's seeds in cluster mode (none in Sentinel mode)
  */
 public record SwitchboardConfig(
     Endpoint listen,
@@ -18,6 +20,7 @@ public record SwitchboardConfig(
     ClientAuthConfig auth,
     ListenerTlsConfig tls,
     SentinelConfig sentinel,
+    ClusterConfig cluster,
     RedisConfig redis,
     RoutingConfig routing,
     FailoverConfig failover,
@@ -40,26 +43,87 @@ public record SwitchboardConfig(
 
   public SwitchboardConfig withListen(Endpoint newListen) {
     return new SwitchboardConfig(
-        newListen, listeners, admin, auth, tls, sentinel, redis, routing, failover, limits, server);
+        newListen, listeners, admin, auth, tls, sentinel, cluster, redis, routing, failover, limits,
+        server);
   }
 
   public SwitchboardConfig withListeners(List<ListenerConfig> newListeners) {
     return new SwitchboardConfig(
-        listen, newListeners, admin, auth, tls, sentinel, redis, routing, failover, limits, server);
+        listen,
+        newListeners,
+        admin,
+        auth,
+        tls,
+        sentinel,
+        cluster,
+        redis,
+        routing,
+        failover,
+        limits,
+        server);
   }
 
   public SwitchboardConfig withSentinel(SentinelConfig newSentinel) {
     return new SwitchboardConfig(
-        listen, listeners, admin, auth, tls, newSentinel, redis, routing, failover, limits, server);
+        listen,
+        listeners,
+        admin,
+        auth,
+        tls,
+        newSentinel,
+        cluster,
+        redis,
+        routing,
+        failover,
+        limits,
+        server);
+  }
+
+  public SwitchboardConfig withCluster(ClusterConfig newCluster) {
+    return new SwitchboardConfig(
+        listen,
+        listeners,
+        admin,
+        auth,
+        tls,
+        sentinel,
+        newCluster,
+        redis,
+        routing,
+        failover,
+        limits,
+        server);
   }
 
   public SwitchboardConfig withFailover(FailoverConfig newFailover) {
     return new SwitchboardConfig(
-        listen, listeners, admin, auth, tls, sentinel, redis, routing, newFailover, limits, server);
+        listen,
+        listeners,
+        admin,
+        auth,
+        tls,
+        sentinel,
+        cluster,
+        redis,
+        routing,
+        newFailover,
+        limits,
+        server);
   }
 
   public SwitchboardConfig withRouting(RoutingConfig newRouting) {
     return new SwitchboardConfig(
-        listen, listeners, admin, auth, tls, sentinel, redis, newRouting, failover, limits, server);
+        listen,
+        listeners,
+        admin,
+        auth,
+        tls,
+        sentinel,
+        cluster,
+        redis,
+        newRouting,
+        failover,
+        limits,
+        server);
   }
 }

@@ -14,12 +14,20 @@ import org.junit.jupiter.api.io.TempDir;
 
 class ConfigLoaderTest {
 
+  /** A Sentinel, since exactly one of Sentinel and cluster mode must be set; then the text. */
+  private static SwitchboardConfig parse(String hocon) {
+    return ConfigLoader.parse(SENTINEL + hocon);
+  }
+
+  private static final String SENTINEL = "switchboard.sentinel.hosts = \"127.0.0.1:26379\"\n";
+
   @Test
-  void defaultsDescribeALocalSentinelAndTheRedisPort() {
-    SwitchboardConfig config = ConfigLoader.parse("");
+  void defaultsDescribeTheRedisPort() {
+    SwitchboardConfig config = parse("");
     assertThat(config.listen().port()).isEqualTo(6379);
     assertThat(config.admin().endpoint().port()).isEqualTo(8080);
     assertThat(config.sentinel().hosts()).containsExactly(new HostAndPort("127.0.0.1", 26379));
+    assertThat(config.cluster().enabled()).isFalse();
     assertThat(config.sentinel().master()).isEqualTo("mymaster");
     assertThat(config.sentinel().reconcileInterval()).isEqualTo(Duration.ofSeconds(1));
     assertThat(config.limits().maxBulkBytes()).isEqualTo(512L * 1024 * 1024);
@@ -56,7 +64,8 @@ class ConfigLoaderTest {
       throws Exception {
     Path file = dir.resolve("switchboard.conf");
     Files.writeString(
-        file, "switchboard.listen.port = 7100\nswitchboard.sentinel.master = fromfile\n");
+        file,
+        SENTINEL + "switchboard.listen.port = 7100\nswitchboard.sentinel.master = fromfile\n");
     Properties props = new Properties();
     props.setProperty("config.file", file.toString());
     props.setProperty("switchboard.listen.port", "7600");
@@ -70,14 +79,14 @@ class ConfigLoaderTest {
   @Test
   void sentinelHostsMayBeAHoconList() {
     SwitchboardConfig config =
-        ConfigLoader.parse("switchboard.sentinel.hosts = [\"10.0.0.1:26379\", \"[::1]:26380\"]");
+        parse("switchboard.sentinel.hosts = [\"10.0.0.1:26379\", \"[::1]:26380\"]");
     assertThat(config.sentinel().hosts())
         .containsExactly(new HostAndPort("10.0.0.1", 26379), new HostAndPort("::1", 26380));
   }
 
   @Test
   void passwordsNeverAppearInToString() {
-    SwitchboardConfig config = ConfigLoader.parse("switchboard.redis.password = hunter2");
+    SwitchboardConfig config = parse("switchboard.redis.password = hunter2");
     assertThat(config.toString()).doesNotContain("hunter2").contains("***");
   }
 
@@ -93,9 +102,8 @@ class ConfigLoaderTest {
     assertError(
         "switchboard.sentinel.hosts = \"h:99999\"",
         "switchboard.sentinel.hosts: 'h:99999': port 99999 is out of range");
-    assertError(
-        "switchboard.sentinel.hosts = \"\"", "switchboard.sentinel.hosts: no Sentinel given");
-    assertError("switchboard.sentinel.hosts = []", "switchboard.sentinel.hosts: no Sentinel given");
+    assertError("switchboard.sentinel.hosts = \"\"", "neither switchboard.sentinel.hosts");
+    assertError("switchboard.sentinel.hosts = []", "neither switchboard.sentinel.hosts");
     assertError(
         "switchboard.listen.port = abc", "switchboard.listen.port: 'abc' is not a whole number");
     assertError(
@@ -117,7 +125,7 @@ class ConfigLoaderTest {
 
   @Test
   void brokenHoconSyntaxIsReportedWithoutAStackTraceType() {
-    assertThatThrownBy(() -> ConfigLoader.parse("switchboard { listen { port = "))
+    assertThatThrownBy(() -> parse("switchboard { listen { port = "))
         .isInstanceOf(InvalidConfigException.class);
   }
 
@@ -132,7 +140,7 @@ class ConfigLoaderTest {
 
   @Test
   void routingDefaultsAreReadsFromReplicasWithReadYourWrites() {
-    RoutingConfig routing = ConfigLoader.parse("").routing();
+    RoutingConfig routing = parse("").routing();
     assertThat(routing.readFrom()).isEqualTo(RoutingConfig.ReadFrom.PREFER_REPLICA);
     assertThat(routing.consistency()).isEqualTo(RoutingConfig.Consistency.READ_YOUR_WRITES);
     assertThat(routing.balancing()).isEqualTo(RoutingConfig.Balancing.LEAST_OUTSTANDING);
@@ -143,7 +151,7 @@ class ConfigLoaderTest {
   @Test
   void extraListenersTakeTheirOwnPolicyAndDefaultTheRest() {
     SwitchboardConfig config =
-        ConfigLoader.parse(
+        parse(
             """
             switchboard.routing.consistency = eventual
             switchboard.routing.deny = [flushall, "config|set"]
@@ -166,13 +174,13 @@ class ConfigLoaderTest {
 
   @Test
   void failoverDefaultsHoldWritesTenSecondsAndAcknowledgeAsRedisDoes() {
-    FailoverConfig failover = ConfigLoader.parse("").failover();
+    FailoverConfig failover = parse("").failover();
     assertThat(failover.holdTimeout()).isEqualTo(java.time.Duration.ofSeconds(10));
     assertThat(failover.holdBytes()).isEqualTo(64L << 20);
     assertThat(failover.drainTimeout()).isEqualTo(java.time.Duration.ofSeconds(2));
     assertThat(failover.writeAck()).isEqualTo(FailoverConfig.WriteAck.ASYNC);
     FailoverConfig replicated =
-        ConfigLoader.parse(
+        parse(
                 "switchboard.failover { write-ack = replicated, ack-replicas = 2, ack-timeout = 50ms }")
             .failover();
     assertThat(replicated.writeAck()).isEqualTo(FailoverConfig.WriteAck.REPLICATED);
@@ -198,9 +206,9 @@ class ConfigLoaderTest {
 
   @Test
   void redisAuthModeTakesTheServersUsersAndNoneOfTheProxys() {
-    ClientAuthConfig proxy = ConfigLoader.parse("").auth();
+    ClientAuthConfig proxy = parse("").auth();
     assertThat(proxy.mode()).isEqualTo(ClientAuthConfig.Mode.PROXY);
-    ClientAuthConfig redis = ConfigLoader.parse("switchboard.auth.mode = redis").auth();
+    ClientAuthConfig redis = parse("switchboard.auth.mode = redis").auth();
     assertThat(redis.mode()).isEqualTo(ClientAuthConfig.Mode.REDIS);
     assertThat(redis.required()).as("Redis decides, per user").isFalse();
     assertThat(redis.maxUserPools()).isEqualTo(1000);
@@ -214,7 +222,7 @@ class ConfigLoaderTest {
   @Test
   void namedUsersKeepOnlyAPasswordDigestAndTheirRestrictions() {
     ClientAuthConfig auth =
-        ConfigLoader.parse(
+        parse(
                 """
                 switchboard.auth.users = [
                   { name = app, password = s3cret }
@@ -236,8 +244,8 @@ class ConfigLoaderTest {
     assertThat(auth.toString()).doesNotContain("s3cret").doesNotContain("2bb80d");
     assertThat(auth.maxFailuresPerAddress()).isEqualTo(10);
     assertThat(auth.failureWindow()).isEqualTo(Duration.ofMinutes(1));
-    assertThat(ConfigLoader.parse("").auth().required()).isFalse();
-    assertThat(ConfigLoader.parse("switchboard.auth.password = p").auth().required()).isTrue();
+    assertThat(parse("").auth().required()).isFalse();
+    assertThat(parse("switchboard.auth.password = p").auth().required()).isTrue();
   }
 
   @Test
@@ -264,18 +272,18 @@ class ConfigLoaderTest {
   void sentinelTlsFollowsRedisTlsUnlessSetItself(@TempDir Path dir) throws Exception {
     Path ca = Files.writeString(dir.resolve("ca.pem"), "pem");
     SwitchboardConfig config =
-        ConfigLoader.parse("switchboard.redis.tls { enabled = true, ca-file = \"" + ca + "\" }");
+        parse("switchboard.redis.tls { enabled = true, ca-file = \"" + ca + "\" }");
     assertThat(config.redis().tls().enabled()).isTrue();
     assertThat(config.sentinel().tls()).isEqualTo(config.redis().tls());
     assertThat(config.redis().tls().verifyHostname()).isTrue();
     SwitchboardConfig split =
-        ConfigLoader.parse(
+        parse(
             "switchboard.redis.tls { enabled = true, ca-file = \""
                 + ca
                 + "\" }\nswitchboard.sentinel.tls.enabled = false");
     assertThat(split.sentinel().tls().enabled()).isFalse();
     assertThat(split.sentinel().tls().caFile()).isEqualTo(ca.toString());
-    assertThat(ConfigLoader.parse("").redis().tls()).isEqualTo(OutboundTlsConfig.OFF);
+    assertThat(parse("").redis().tls()).isEqualTo(OutboundTlsConfig.OFF);
     assertError(
         "switchboard.redis.tls.ca-file = /no/such/ca.pem",
         "switchboard.redis.tls.ca-file: /no/such/ca.pem is not a readable file");
@@ -293,8 +301,7 @@ class ConfigLoaderTest {
     assertError("switchboard.listen.tls = true", "switchboard.tls.cert-file: is required");
     String files =
         "switchboard.tls { cert-file = \"" + cert + "\", key-file = \"" + cert + "\" }\n";
-    SwitchboardConfig both =
-        ConfigLoader.parse(files + "switchboard.listeners = [{ port = 6380, tls = true }]");
+    SwitchboardConfig both = parse(files + "switchboard.listeners = [{ port = 6380, tls = true }]");
     assertThat(both.allListeners()).extracting(ListenerConfig::tls).containsExactly(false, true);
     assertThat(both.tls().clientAuth()).isEqualTo(ListenerTlsConfig.ClientCertificates.NONE);
     assertError(
@@ -308,9 +315,30 @@ class ConfigLoaderTest {
         "'sometimes' is not one of none, optional, require");
   }
 
+  @Test
+  void exactlyOneOfSentinelAndClusterModeIsSet() {
+    SwitchboardConfig cluster =
+        ConfigLoader.load(
+            Map.of("REDIS_CLUSTER_NODES", "redis-cluster-0:6379, redis-cluster-1:6379"),
+            new Properties());
+    assertThat(cluster.cluster().enabled()).isTrue();
+    assertThat(cluster.cluster().nodes())
+        .containsExactly(
+            new HostAndPort("redis-cluster-0", 6379), new HostAndPort("redis-cluster-1", 6379));
+    assertThat(cluster.sentinel().hosts()).isEmpty();
+    assertThatThrownBy(() -> ConfigLoader.parse(""))
+        .isInstanceOf(InvalidConfigException.class)
+        .hasMessage(
+            "neither switchboard.sentinel.hosts (REDIS_SENTINEL_HOSTS) nor"
+                + " switchboard.cluster.nodes (REDIS_CLUSTER_NODES) is set: set exactly one, the"
+                + " Sentinels of a primary or the seed nodes of a Redis Cluster");
+    assertError("switchboard.cluster.nodes = [\"10.0.0.1:6379\"]", "both switchboard.sentinel");
+    assertError("switchboard.cluster.nodes = \"10.0.0.1\"", "'10.0.0.1' is not host:port");
+  }
+
   private static org.assertj.core.api.AbstractThrowableAssert<?, ? extends Throwable> assertError(
       String hocon, String message) {
-    return assertThatThrownBy(() -> ConfigLoader.parse(hocon))
+    return assertThatThrownBy(() -> parse(hocon))
         .isInstanceOf(InvalidConfigException.class)
         .hasMessageContaining(message);
   }

@@ -9,7 +9,8 @@ import java.io.PrintStream;
 
 /**
  * {@code java -jar switchboard.jar} runs the proxy as configured; {@code java -jar switchboard.jar
- * demo} first starts a local Sentinel topology and points the proxy at it.
+ * demo} first starts a local Sentinel topology and points the proxy at it, {@code demo --cluster} a
+ * local Redis Cluster.
  */
 public final class Main {
 
@@ -18,20 +19,30 @@ public final class Main {
   public static void main(String[] args) throws Exception {
     PrintStream err = System.err;
     quietLeakDetection();
-    if (args.length > 1 || (args.length == 1 && !args[0].equals("demo"))) {
-      err.println("usage: java -jar switchboard.jar [demo]");
+    boolean demo = args.length >= 1 && args[0].equals("demo");
+    boolean clusterDemo = demo && args.length == 2 && args[1].equals("--cluster");
+    if (args.length > 2 || (args.length >= 1 && !demo) || (args.length == 2 && !clusterDemo)) {
+      err.println("usage: java -jar switchboard.jar [demo [--cluster]]");
       System.exit(2);
     }
     SwitchboardConfig config;
     try {
-      config = ConfigLoader.load();
+      config =
+          demo
+              ? ConfigLoader.load(
+                  System.getenv(), Demo.settings(System.getProperties(), clusterDemo))
+              : ConfigLoader.load();
     } catch (InvalidConfigException e) {
       err.println("switchboard: configuration error: " + e.getMessage());
       System.exit(2);
       return;
     }
-    if (args.length == 1) {
-      Demo.run(config);
+    if (demo) {
+      if (clusterDemo) {
+        Demo.runCluster(config);
+      } else {
+        Demo.run(config);
+      }
       return;
     }
     SwitchboardServer server;

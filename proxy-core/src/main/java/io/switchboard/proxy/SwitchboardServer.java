@@ -25,8 +25,10 @@ import io.switchboard.proxy.backend.BackendLoop;
 import io.switchboard.proxy.backend.BootstrapConnector;
 import io.switchboard.proxy.backend.ServerFacts;
 import io.switchboard.proxy.backend.SharedBudget;
+import io.switchboard.proxy.discovery.ClusterWatcher;
 import io.switchboard.proxy.discovery.ReplicationMonitor;
 import io.switchboard.proxy.discovery.SentinelWatcher;
+import io.switchboard.proxy.discovery.TopologySource;
 import io.switchboard.proxy.metrics.BackendLoad;
 import io.switchboard.proxy.metrics.ProxyMetrics;
 import io.switchboard.proxy.resp.RespRequestDecoder;
@@ -52,7 +54,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The proxy: a Netty server whose event loops each own their clients and the backend connections
- * those clients use, fed topology snapshots by the {@link SentinelWatcher}.
+ * those clients use, fed topology snapshots by a {@link TopologySource}: the {@link
+ * SentinelWatcher} in Sentinel mode, the {@link ClusterWatcher} in cluster mode.
  */
 public final class SwitchboardServer implements AutoCloseable {
 
@@ -75,7 +78,7 @@ public final class SwitchboardServer implements AutoCloseable {
   private final DnsAddressResolverGroup resolver;
   private final Map<EventExecutor, SessionLoop> loops = new IdentityHashMap<>();
   private final ClientDirectory directory = new ClientDirectory();
-  private final SentinelWatcher sentinels;
+  private final TopologySource discovery;
   private final ReplicationMonitor replication;
   private final List<Channel> serverChannels = new ArrayList<>();
   private final ProxyMetrics metrics;
@@ -131,8 +134,12 @@ public final class SwitchboardServer implements AutoCloseable {
     ScriptCache scripts = new ScriptCache(config.routing().scriptCacheSize());
     AtomicReference<ReplicationSnapshot> replicationView =
         new AtomicReference<>(ReplicationSnapshot.NONE);
+    boolean cluster = config.cluster().enabled();
     Topology initial =
-        Topology.unknown(config.sentinel().master(), "still asking the Sentinels for the primary");
+        cluster
+            ? Topology.unknown("cluster", "still asking the cluster for its shards")
+            : Topology.unknown(
+                config.sentinel().master(), "still asking the Sentinels for the primary");
     this.metrics = new ProxyMetrics(replicationView, holdBudget::inUse, budget::inUse);
     BackendLoop home = null;
     for (EventExecutor executor : group) {
@@ -159,14 +166,18 @@ public final class SwitchboardServer implements AutoCloseable {
     }
     this.replication =
         new ReplicationMonitor(home, replicationView, config.routing(), facts, this::onPrimaryRole);
-    this.sentinels = new SentinelWatcher(config.sentinel(), this::publish);
+    this.discovery =
+        cluster
+            ? new ClusterWatcher(
+                home, config.cluster().nodes(), config.cluster().refreshInterval(), this::publish)
+            : new SentinelWatcher(config.sentinel(), this::publish);
     this.status =
         new ProxyStatus(
             config,
             metrics,
             replicationView,
             replication,
-            sentinels,
+            discovery,
             new ProxyStatus.Lifecycle() {
               @Override
               public boolean draining() {
@@ -195,7 +206,7 @@ public final class SwitchboardServer implements AutoCloseable {
       metrics.sentinel(
           sentinel,
           () ->
-              sentinels.status().stream()
+              discovery.status().stream()
                   .anyMatch(s -> s.address().equals(sentinel) && s.answering()));
     }
     this.admin = new AdminServer(config.admin(), status, transport);
@@ -210,12 +221,16 @@ public final class SwitchboardServer implements AutoCloseable {
       serverChannels.add(bind(listener));
     }
     log.info(
-        "Switchboard listening on {} ({} transport, {} event loops), master '{}' via Sentinels {}",
+        "Switchboard listening on {} ({} transport, {} event loops), {}",
         describeListeners(),
         transport.name(),
         loops.size(),
-        config.sentinel().master(),
-        config.sentinel().hosts());
+        config.cluster().enabled()
+            ? "Redis Cluster from seeds " + config.cluster().nodes()
+            : "master '"
+                + config.sentinel().master()
+                + "' via Sentinels "
+                + config.sentinel().hosts());
     adminPort = admin.start();
     log.info(
         "Admin endpoint on {}:{}{}",
@@ -241,7 +256,7 @@ public final class SwitchboardServer implements AutoCloseable {
     }
     replication.start();
     loops.values().forEach(SessionLoop::start);
-    sentinels.start();
+    discovery.start();
     return ports().get(0);
   }
 
@@ -328,7 +343,7 @@ public final class SwitchboardServer implements AutoCloseable {
   private void onPrimaryRole(HostAndPort node, boolean master) {
     status.onPrimaryRole(node, master);
     if (!master) {
-      sentinels.reconcileNow();
+      discovery.refreshNow();
     }
     loops.forEach((executor, loop) -> executor.execute(() -> loop.onPrimaryRole(node, master)));
   }
@@ -408,9 +423,12 @@ public final class SwitchboardServer implements AutoCloseable {
     return all;
   }
 
-  /** A loop saw a READONLY reply from the primary: ask Sentinel and ROLE again now. */
+  /**
+   * A loop doubts what it knows: a READONLY reply from a primary, a MOVED, a failed connection. Ask
+   * discovery and ROLE again now.
+   */
   private void doubtPrimary() {
-    sentinels.reconcileNow();
+    discovery.refreshNow();
     replication.home().eventLoop().execute(replication::reconfirm);
   }
 
@@ -430,7 +448,7 @@ public final class SwitchboardServer implements AutoCloseable {
     }
     serverChannels.clear();
     admin.close();
-    sentinels.close();
+    discovery.close();
     replication.stop();
     fromEveryLoop(
         loop -> {

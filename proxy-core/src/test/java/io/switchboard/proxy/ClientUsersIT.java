@@ -245,7 +245,8 @@ class ClientUsersIT {
             () ->
                 new SwitchboardServer(
                     ConfigLoader.parse(
-                        "switchboard.auth.users = [{ name = a, password = x, deny = [FLUSHALLL] }]")))
+                        "switchboard.sentinel.hosts = \"127.0.0.1:26379\"\n"
+                            + "switchboard.auth.users = [{ name = a, password = x, deny = [FLUSHALLL] }]")))
         .isInstanceOf(InvalidConfigException.class)
         .hasMessageContaining("switchboard.auth.users.0.deny: unknown command(s) in the deny list")
         .hasMessageContaining("FLUSHALLL");

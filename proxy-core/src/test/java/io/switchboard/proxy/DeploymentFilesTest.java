@@ -22,7 +22,8 @@ import org.yaml.snakeyaml.Yaml;
 class DeploymentFilesTest {
 
   private static final Path DOCKER = Path.of("..", "docker");
-  private static final SwitchboardConfig DEFAULTS = ConfigLoader.parse("");
+  private static final SwitchboardConfig DEFAULTS =
+      ConfigLoader.parse("switchboard.sentinel.hosts = \"127.0.0.1:26379\"");
 
   private static Map<String, Object> yaml(String file) throws IOException {
     return new Yaml().load(Files.readString(DOCKER.resolve(file)));

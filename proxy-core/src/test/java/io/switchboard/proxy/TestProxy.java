@@ -29,6 +29,26 @@ final class TestProxy implements AutoCloseable {
     return start(topology.sentinelAddresses(), extraHocon);
   }
 
+  /** A proxy in cluster mode in front of {@code cluster}. */
+  static TestProxy cluster(io.switchboard.proxy.demo.LocalCluster cluster, String extraHocon)
+      throws InterruptedException {
+    String seeds =
+        cluster.seeds().stream()
+            .map(h -> "\"" + h + "\"")
+            .collect(Collectors.joining(", ", "[", "]"));
+    String hocon =
+        "switchboard.listen.host = 127.0.0.1\n"
+            + "switchboard.listen.port = 0\n"
+            + "switchboard.admin.host = 127.0.0.1\n"
+            + "switchboard.admin.port = 0\n"
+            + "switchboard.cluster.nodes = "
+            + seeds
+            + "\n"
+            + extraHocon;
+    SwitchboardServer server = new SwitchboardServer(ConfigLoader.parse(hocon));
+    return new TestProxy(server, server.start());
+  }
+
   static TestProxy start(List<HostAndPort> sentinels, String extraHocon)
       throws InterruptedException {
     String hosts =

@@ -16,6 +16,9 @@ public interface CommandArgs {
    */
   int select(int index);
 
+  /** Goes back to the command name, for a second pass over the arguments. */
+  void rewind();
+
   /** Byte {@code position} of the selected argument. */
   byte byteAt(int position);
 

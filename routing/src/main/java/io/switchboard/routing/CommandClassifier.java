@@ -95,6 +95,9 @@ final class CommandClassifier {
     if (EVERY_NODE.contains(name)) {
       flags |= CommandSpec.EVERY_NODE;
     }
+    if (redisFlags.contains("movablekeys")) {
+      flags |= CommandSpec.MOVABLE_KEYS;
+    }
     if (CURSORS.contains(name)) {
       flags |= CommandSpec.CURSOR;
     }

@@ -67,6 +67,12 @@ public record CommandSpec(
    */
   public static final int EVERY_NODE = 1 << 13;
 
+  /**
+   * Its keys are not all at fixed positions (Redis's {@code movablekeys}: EVAL's numkeys, XREAD's
+   * STREAMS, SORT's STORE): {@link KeyPositions} finds them from the arguments.
+   */
+  public static final int MOVABLE_KEYS = 1 << 14;
+
   /** Anything the table does not know: forwarded to the primary, as the safe default. */
   public static final CommandSpec UNKNOWN = new CommandSpec("", -1, 0, 0, 0, 0, null, null);
 

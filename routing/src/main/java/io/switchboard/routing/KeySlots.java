@@ -4,8 +4,7 @@ package io.switchboard.routing;
  * Where a command's keys live: the hash slot they share, from the command's key positions (first,
  * last, step, as in {@code COMMAND}), and the shard that holds it. A Sentinel deployment has one
  * shard, which holds every key and is found without hashing; in a cluster the slot picks the shard.
- * Commands with movable keys (EVAL, XREAD, SORT ... STORE) have no fixed positions here: they count
- * as keyless until key specs are read (the cluster issue's work).
+ * Commands with movable keys (EVAL, XREAD, SORT ... STORE) are read by {@link KeyPositions}.
  */
 public final class KeySlots {
 
@@ -17,24 +16,36 @@ public final class KeySlots {
 
   private KeySlots() {}
 
-  /** The slot every key of the request hashes to, {@link #KEYLESS} or {@link #CROSS_SLOT}. */
+  /**
+   * The slot every key of the request hashes to, {@link #KEYLESS} or {@link #CROSS_SLOT}. {@code
+   * args} may be anywhere: they are rewound first.
+   */
   public static int of(CommandSpec spec, CommandArgs args) {
+    args.rewind();
+    int slot = KEYLESS;
+    if (spec.has(CommandSpec.MOVABLE_KEYS)) {
+      int[] keys = KeyPositions.movable(spec, args);
+      args.rewind();
+      for (int i = 0; i < keys.length && slot != CROSS_SLOT; i++) {
+        slot = join(slot, KeySlot.of(args, args.select(keys[i])));
+      }
+      return slot;
+    }
     int first = spec.firstKey();
     if (first <= 0 || first >= args.count()) {
       return KEYLESS;
     }
     int last = spec.lastKey() < 0 ? args.count() + spec.lastKey() : spec.lastKey();
     int step = Math.max(1, spec.keyStep());
-    int slot = KEYLESS;
-    for (int i = first; i <= last && i < args.count(); i += step) {
-      int keySlot = KeySlot.of(args, args.select(i));
-      if (slot == KEYLESS) {
-        slot = keySlot;
-      } else if (slot != keySlot) {
-        return CROSS_SLOT;
-      }
+    for (int i = first; i <= last && i < args.count() && slot != CROSS_SLOT; i += step) {
+      slot = join(slot, KeySlot.of(args, args.select(i)));
     }
     return slot;
+  }
+
+  /** The slot of keys seen so far ({@code slot}) and one more key's. */
+  private static int join(int slot, int keySlot) {
+    return slot == KEYLESS || slot == keySlot ? keySlot : CROSS_SLOT;
   }
 
   /**

@@ -50,11 +50,9 @@ public final class ReadFloor {
     if (floor >= 0) {
       return floor;
     }
-    if (replication.primaryOffset() >= 0
-        && replication.primaryAskedAtNanos() - lastWriteNanos > 0
-        && primary != null
-        && primary.equals(replication.primary())) {
-      floor = replication.primaryOffset();
+    ReplicationSnapshot.PrimaryOffset known = primary == null ? null : replication.primary(primary);
+    if (known != null && known.askedAtNanos() - lastWriteNanos > 0) {
+      floor = known.offset();
       return floor;
     }
     return NO_REPLICA;

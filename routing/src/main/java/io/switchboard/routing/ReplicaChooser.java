@@ -43,9 +43,10 @@ public final class ReplicaChooser {
     if (policy.primaryCompetes(floor >= 0) && shard.hasPrimary()) {
       candidates.add(shard.primary());
     }
+    // Replica offsets only mean something against the offset of the primary they were read with.
     if (policy.readsReplicas()
         && shard.hasPrimary()
-        && shard.primary().equals(replication.primary())) {
+        && replication.primary(shard.primary()) != null) {
       List<ReplicaState> replicas = replication.replicas();
       for (int i = 0; i < replicas.size(); i++) { // indexed: no iterator per read
         ReplicaState replica = replicas.get(i);

@@ -20,4 +20,10 @@ public record SlotRange(int first, int last) {
   public boolean contains(int slot) {
     return slot >= first && slot <= last;
   }
+
+  /** As redis-cli and the admin endpoint show it: {@code 0-5460}. */
+  @Override
+  public String toString() {
+    return first + "-" + last;
+  }
 }

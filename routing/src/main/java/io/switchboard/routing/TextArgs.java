@@ -7,6 +7,7 @@ final class TextArgs implements CommandArgs {
 
   private final byte[][] args;
   private byte[] selected;
+  private int at;
 
   TextArgs(String... args) {
     this.args = new byte[args.length][];
@@ -22,8 +23,18 @@ final class TextArgs implements CommandArgs {
 
   @Override
   public int select(int index) {
+    if (index < at) {
+      // As strict as a cursor over a request frame, so tests catch a caller that goes back.
+      throw new IllegalStateException("argument " + index + " selected after " + at);
+    }
+    at = index;
     selected = args[index];
     return selected.length;
+  }
+
+  @Override
+  public void rewind() {
+    at = 0;
   }
 
   @Override

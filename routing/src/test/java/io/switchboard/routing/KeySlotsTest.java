@@ -32,9 +32,36 @@ class KeySlotsTest {
   }
 
   @Test
-  void keylessAndMovableKeyCommandsNameNoSlot() {
+  void keylessCommandsNameNoSlot() {
     assertThat(slot("PING")).isEqualTo(KeySlots.KEYLESS);
-    assertThat(slot("EVAL", "return 1", "1", "k")).isEqualTo(KeySlots.KEYLESS);
+    assertThat(slot("EVAL", "return 1", "0")).isEqualTo(KeySlots.KEYLESS);
+    assertThat(slot("EVAL", "return 1", "x")).as("a bad count: the server's error").isEqualTo(-1);
+  }
+
+  @Test
+  void movableKeysAreFoundAsTheKeySpecsSay() {
+    int k = KeySlot.of("k");
+    assertThat(slot("EVAL", "return 1", "1", "k", "arg")).isEqualTo(k);
+    assertThat(slot("EVALSHA", "abc", "2", "{k}1", "{k}2", "arg")).isEqualTo(k);
+    assertThat(slot("EVAL", "return 1", "2", "a", "b")).isEqualTo(KeySlots.CROSS_SLOT);
+    assertThat(slot("EVAL", "return 1", "1", "k", "b"))
+        .as("arguments after the keys are not keys")
+        .isEqualTo(k);
+    assertThat(slot("FCALL", "f", "1", "k")).isEqualTo(k);
+    assertThat(slot("ZUNION", "2", "{k}a", "{k}b", "WITHSCORES")).isEqualTo(k);
+    assertThat(slot("ZUNION", "2", "a", "b")).isEqualTo(KeySlots.CROSS_SLOT);
+    assertThat(slot("ZUNIONSTORE", "dest", "1", "k")).isEqualTo(KeySlots.CROSS_SLOT);
+    assertThat(slot("ZUNIONSTORE", "{k}d", "1", "k")).isEqualTo(k);
+    assertThat(slot("LMPOP", "1", "k", "LEFT")).isEqualTo(k);
+    assertThat(slot("BLMPOP", "0", "1", "k", "LEFT")).isEqualTo(k);
+    assertThat(slot("XREAD", "COUNT", "1", "STREAMS", "{k}1", "{k}2", "0", "0")).isEqualTo(k);
+    assertThat(slot("XREAD", "STREAMS", "a", "b", "0", "0")).isEqualTo(KeySlots.CROSS_SLOT);
+    assertThat(slot("XREADGROUP", "GROUP", "g", "c", "STREAMS", "k", ">")).isEqualTo(k);
+    assertThat(slot("SORT", "k", "LIMIT", "0", "1")).isEqualTo(k);
+    assertThat(slot("SORT", "k", "STORE", "other")).isEqualTo(KeySlots.CROSS_SLOT);
+    assertThat(slot("SORT", "{k}", "store", "{k}out")).isEqualTo(k);
+    assertThat(slot("GEORADIUS", "k", "0", "0", "1", "km", "STOREDIST", "d"))
+        .isEqualTo(KeySlots.CROSS_SLOT);
   }
 
   @Test

@@ -3,12 +3,14 @@ package io.switchboard.proxy.admin;
 import io.switchboard.config.HostAndPort;
 import io.switchboard.config.SwitchboardConfig;
 import io.switchboard.proxy.discovery.ReplicationMonitor;
-import io.switchboard.proxy.discovery.SentinelStatus;
-import io.switchboard.proxy.discovery.SentinelWatcher;
+import io.switchboard.proxy.discovery.SourceStatus;
+import io.switchboard.proxy.discovery.TopologySource;
 import io.switchboard.proxy.metrics.BackendLoad;
 import io.switchboard.proxy.metrics.ProxyMetrics;
 import io.switchboard.routing.ReplicaState;
 import io.switchboard.routing.ReplicationSnapshot;
+import io.switchboard.routing.Shard;
+import io.switchboard.routing.SlotRange;
 import io.switchboard.routing.Topology;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -58,7 +60,7 @@ public final class ProxyStatus implements AdminServer.AdminView {
   private final ProxyMetrics metrics;
   private final AtomicReference<ReplicationSnapshot> replication;
   private final ReplicationMonitor monitor;
-  private final SentinelWatcher sentinels;
+  private final TopologySource discovery;
   private final Lifecycle lifecycle;
   private final ArrayDeque<Failover> failovers = new ArrayDeque<>();
   private volatile Topology topology;
@@ -70,7 +72,7 @@ public final class ProxyStatus implements AdminServer.AdminView {
       ProxyMetrics metrics,
       AtomicReference<ReplicationSnapshot> replication,
       ReplicationMonitor monitor,
-      SentinelWatcher sentinels,
+      TopologySource discovery,
       Lifecycle lifecycle,
       Topology initial) {
     this.lifecycle = lifecycle;
@@ -78,36 +80,55 @@ public final class ProxyStatus implements AdminServer.AdminView {
     this.metrics = metrics;
     this.replication = replication;
     this.monitor = monitor;
-    this.sentinels = sentinels;
+    this.discovery = discovery;
     this.topology = initial;
   }
 
-  /** A new topology from the Sentinel watcher. */
+  /** A new topology from discovery. */
   public synchronized void onTopology(Topology next) {
     Topology previous = topology;
     topology = next;
-    metrics.replicasSeen(next.replicas());
-    if (next.failoverUnderway() && writesHeldSinceNanos == 0) {
+    metrics.replicasSeen(allReplicas(next));
+    if (next.shards().stream().anyMatch(Shard::failoverUnderway) && writesHeldSinceNanos == 0) {
       writesHeldSinceNanos = System.nanoTime();
     }
-    if (next.hasPrimary() && !next.primary().equals(previous.primary())) {
-      primarySince = Instant.now();
-      if (previous.hasPrimary()) {
-        metrics.failover();
-        if (failovers.size() == HISTORY) {
-          failovers.pollFirst();
-        }
-        failovers.addLast(
-            new Failover(
-                primarySince, previous.primary(), next.primary(), next.configEpoch(), null));
-        log.info(
-            "Failover of '{}': primary {} -> {} (config epoch {})",
-            next.masterName(),
-            previous.primary(),
-            next.primary(),
-            next.configEpoch());
+    for (Shard shard : next.shards()) {
+      Shard before =
+          shard.slots().isEmpty() ? null : previous.shardFor(shard.slots().get(0).first());
+      if (!shard.hasPrimary() || before == null || shard.primary().equals(before.primary())) {
+        continue;
       }
+      if (!before.hasPrimary()) {
+        primarySince = Instant.now();
+        continue;
+      }
+      if (next.serves(before.primary(), true)) {
+        continue; // the slots moved to another shard (resharding), not a failover
+      }
+      primarySince = Instant.now();
+      metrics.failover();
+      if (failovers.size() == HISTORY) {
+        failovers.pollFirst();
+      }
+      failovers.addLast(
+          new Failover(primarySince, before.primary(), shard.primary(), shard.configEpoch(), null));
+      log.info(
+          "Failover of '{}': primary {} -> {} (config epoch {})",
+          config.cluster().enabled() ? "slots " + ranges(shard) : shard.name(),
+          before.primary(),
+          shard.primary(),
+          shard.configEpoch());
     }
+  }
+
+  private static List<HostAndPort> allReplicas(Topology topology) {
+    List<HostAndPort> all = new ArrayList<>();
+    topology.shards().forEach(shard -> all.addAll(shard.replicas()));
+    return all;
+  }
+
+  private static List<String> ranges(Shard shard) {
+    return shard.slots().stream().map(SlotRange::toString).toList();
   }
 
   /** ROLE says the named primary is, or is no longer, a master. */
@@ -142,20 +163,69 @@ public final class ProxyStatus implements AdminServer.AdminView {
       return "draining: no new clients are accepted";
     }
     Topology now = topology;
-    if (!now.hasPrimary()) {
-      return "no primary: " + now.problem();
+    if (!config.cluster().enabled()) {
+      if (!now.hasPrimary()) {
+        return "no primary: " + now.problem();
+      }
+      if (now.degraded()) {
+        return "no Sentinel reachable: " + now.problem();
+      }
+    } else if (now.problem() != null) {
+      return "cluster: " + now.problem();
     }
-    if (now.degraded()) {
-      return "no Sentinel reachable: " + now.problem();
-    }
-    if (!monitor.masterAnswered(now.primary(), READY_WITHIN_NANOS)) {
-      return "the primary " + now.primary() + " has not answered ROLE as master within 1 s";
+    for (Shard shard : now.shards()) {
+      String which = config.cluster().enabled() ? " of slots " + ranges(shard) : "";
+      if (!shard.hasPrimary()) {
+        return "no primary" + which;
+      }
+      if (!monitor.masterAnswered(shard.primary(), READY_WITHIN_NANOS)) {
+        return "the primary "
+            + shard.primary()
+            + which
+            + " has not answered ROLE as master within 1 s";
+      }
     }
     return null;
   }
 
   @Override
   public synchronized Map<String, Object> topology() {
+    return config.cluster().enabled() ? clusterTopology() : sentinelTopology();
+  }
+
+  /** Cluster mode: every shard with its slots, primary and replicas, and the nodes asked. */
+  private Map<String, Object> clusterTopology() {
+    Topology now = topology;
+    ReplicationSnapshot offsets = replication.get();
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("mode", "cluster");
+    out.put("problem", now.problem());
+    List<Object> shards = new ArrayList<>();
+    for (Shard shard : now.shards()) {
+      Map<String, Object> entry = new LinkedHashMap<>();
+      entry.put("id", shard.name());
+      entry.put("slots", ranges(shard));
+      entry.put("failoverUnderway", shard.failoverUnderway());
+      if (shard.hasPrimary()) {
+        ReplicationSnapshot.PrimaryOffset offset = offsets.primary(shard.primary());
+        Map<String, Object> primary = new LinkedHashMap<>();
+        primary.put("address", shard.primary().toString());
+        primary.put("confirmedByRole", monitor.masterAnswered(shard.primary(), READY_WITHIN_NANOS));
+        primary.put("offset", offset == null ? null : offset.offset());
+        entry.put("primary", primary);
+      } else {
+        entry.put("primary", null);
+      }
+      entry.put("replicas", replicas(shard.replicas(), offsets));
+      shards.add(entry);
+    }
+    out.put("shards", shards);
+    out.put("clusterNodes", sources());
+    out.put("failovers", history());
+    return out;
+  }
+
+  private Map<String, Object> sentinelTopology() {
     Topology now = topology;
     ReplicationSnapshot offsets = replication.get();
     Map<String, Object> out = new LinkedHashMap<>();
@@ -166,8 +236,8 @@ public final class ProxyStatus implements AdminServer.AdminView {
       primary.put("since", String.valueOf(primarySince));
       primary.put("configEpoch", now.configEpoch());
       primary.put("confirmedByRole", monitor.masterAnswered(now.primary(), READY_WITHIN_NANOS));
-      primary.put(
-          "offset", now.primary().equals(offsets.primary()) ? offsets.primaryOffset() : null);
+      ReplicationSnapshot.PrimaryOffset offset = offsets.primary(now.primary());
+      primary.put("offset", offset == null ? null : offset.offset());
       out.put("primary", primary);
     } else {
       out.put("primary", null);
@@ -179,8 +249,15 @@ public final class ProxyStatus implements AdminServer.AdminView {
         writesHeldSinceNanos == 0
             ? 0
             : TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - writesHeldSinceNanos));
+    out.put("replicas", replicas(now.replicas(), offsets));
+    out.put("sentinels", sources());
+    out.put("failovers", history());
+    return out;
+  }
+
+  private static List<Object> replicas(List<HostAndPort> nodes, ReplicationSnapshot offsets) {
     List<Object> replicas = new ArrayList<>();
-    for (HostAndPort node : now.replicas()) {
+    for (HostAndPort node : nodes) {
       ReplicaState state = offsets.replica(node);
       Map<String, Object> replica = new LinkedHashMap<>();
       replica.put("address", node.toString());
@@ -192,22 +269,30 @@ public final class ProxyStatus implements AdminServer.AdminView {
       replica.put("offset", state == null ? null : state.offset());
       replicas.add(replica);
     }
-    out.put("replicas", replicas);
-    List<Object> sentinelList = new ArrayList<>();
-    for (SentinelStatus sentinel : sentinels.status()) {
+    return replicas;
+  }
+
+  private List<Object> sources() {
+    List<Object> sources = new ArrayList<>();
+    for (SourceStatus source : discovery.status()) {
       Map<String, Object> entry = new LinkedHashMap<>();
-      entry.put("address", sentinel.address().toString());
-      entry.put("connected", sentinel.answering());
-      entry.put("lastError", sentinel.lastError());
-      entry.put("lastEvent", sentinel.lastEvent());
-      entry.put(
-          "lastEventAt",
-          sentinel.lastEventAtMillis() == 0
-              ? null
-              : Instant.ofEpochMilli(sentinel.lastEventAtMillis()).toString());
-      sentinelList.add(entry);
+      entry.put("address", source.address().toString());
+      entry.put("connected", source.answering());
+      entry.put("lastError", source.lastError());
+      if (!config.cluster().enabled()) {
+        entry.put("lastEvent", source.lastEvent());
+        entry.put(
+            "lastEventAt",
+            source.lastEventAtMillis() == 0
+                ? null
+                : Instant.ofEpochMilli(source.lastEventAtMillis()).toString());
+      }
+      sources.add(entry);
     }
-    out.put("sentinels", sentinelList);
+    return sources;
+  }
+
+  private List<Object> history() {
     List<Object> history = new ArrayList<>();
     for (Failover failover : failovers) {
       Map<String, Object> entry = new LinkedHashMap<>();
@@ -218,8 +303,7 @@ public final class ProxyStatus implements AdminServer.AdminView {
       entry.put("writesHeldMillis", failover.writesHeldMillis());
       history.add(entry);
     }
-    out.put("failovers", history);
-    return out;
+    return history;
   }
 
   @Override
@@ -238,14 +322,17 @@ public final class ProxyStatus implements AdminServer.AdminView {
 
   @Override
   public AdminServer.Action reconcile() {
-    sentinels.reconcileNow();
-    return new AdminServer.Action(202, Map.of("status", "asking the Sentinels"));
+    discovery.refreshNow();
+    return new AdminServer.Action(
+        202,
+        Map.of(
+            "status", "asking the " + discovery.kind() + (config.cluster().enabled() ? "" : "s")));
   }
 
   @Override
   public AdminServer.Action failover() {
     try {
-      HostAndPort accepted = sentinels.requestFailover();
+      HostAndPort accepted = discovery.requestFailover();
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("status", "failover started");
       body.put("sentinel", accepted.toString());

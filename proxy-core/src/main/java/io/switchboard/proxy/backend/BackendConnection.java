@@ -273,7 +273,8 @@ public final class BackendConnection extends Flushable {
             pool.db(),
             pool.protocol(),
             clientName(),
-            pool.login());
+            pool.login(),
+            loop.config().cluster().enabled() && !pool.primary());
     handshakeLeft = handshake.size();
     for (ByteBuf request : handshake) {
       write(PendingCommand.internal(request, this::onHandshakeReply));

@@ -14,7 +14,9 @@ import java.util.Map;
 /**
  * The commands a new backend connection sends before carrying client traffic: {@code HELLO} with
  * the pool's protocol, the proxy's credentials (or the client's, {@link BackendLogin}) and its
- * client name, then {@code SELECT} for a database other than 0. Requires Redis 6 or newer (HELLO).
+ * client name, then {@code SELECT} for a database other than 0, and {@code READONLY} on a cluster
+ * replica (without it a cluster replica answers every read with MOVED to its primary). Requires
+ * Redis 6 or newer (HELLO).
  */
 final class Handshake {
 
@@ -26,7 +28,8 @@ final class Handshake {
       int db,
       int protocol,
       String clientName,
-      BackendLogin login) {
+      BackendLogin login,
+      boolean clusterReplica) {
     List<byte[]> hello = new ArrayList<>();
     hello.add(utf8("HELLO"));
     hello.add(utf8(Integer.toString(protocol)));
@@ -48,6 +51,9 @@ final class Handshake {
     commands.add(command(alloc, hello));
     if (db != 0) {
       commands.add(Replies.command(alloc, "SELECT", Integer.toString(db)));
+    }
+    if (clusterReplica) {
+      commands.add(Replies.command(alloc, "READONLY"));
     }
     return commands;
   }

@@ -142,6 +142,15 @@ public final class PendingCommand {
      * the commands the proxy answers itself, queued in the transaction, run at its reply.
      */
     public Object attachment;
+
+    /**
+     * Session-side: the client command this one is a part of (cluster mode splits a command across
+     * slots, or runs it on every primary); its reply goes there, not to the client.
+     */
+    public Object partOf;
+
+    /** Cluster mode: the slot whose shard serves a keyless part; -1 to route by the keys. */
+    public int slot = -1;
   }
 
   public PendingCommand(
@@ -283,6 +292,15 @@ public final class PendingCommand {
 
   public Object attachment() {
     return rare == null ? null : rare.attachment;
+  }
+
+  public Object partOf() {
+    return rare == null ? null : rare.partOf;
+  }
+
+  /** The slot whose shard serves this command whatever its keys, or -1. */
+  public int slot() {
+    return rare == null ? -1 : rare.slot;
   }
 
   public String answerInstead() {

@@ -81,10 +81,10 @@ final class UnconfirmedAcks {
     long holdNanos = loop.config().failover().holdTimeout().toNanos();
     for (Iterator<Held> it = held.iterator(); it.hasNext(); ) {
       Held ack = it.next();
-      if (ack.offsetNeeded < 0
-          && ack.node.equals(replication.primary())
-          && replication.primaryAskedAtNanos() - ack.answeredAtNanos > 0) {
-        ack.offsetNeeded = replication.primaryOffset();
+      ReplicationSnapshot.PrimaryOffset known =
+          ack.offsetNeeded < 0 ? replication.primary(ack.node) : null;
+      if (known != null && known.askedAtNanos() - ack.answeredAtNanos > 0) {
+        ack.offsetNeeded = known.offset();
       }
       String loss = null;
       if (!topology.serves(ack.node, true)) {

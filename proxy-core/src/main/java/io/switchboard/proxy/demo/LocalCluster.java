@@ -25,8 +25,11 @@ public final class LocalCluster implements AutoCloseable {
   private final List<RedisNode> replicas = new ArrayList<>();
   private final List<Integer> busPorts = new ArrayList<>();
 
+  private final RedisBinary binary;
+
   private LocalCluster(Path dir, RedisBinary binary, int shards, int replicasPerShard)
       throws IOException {
+    this.binary = binary;
     this.dir = dir;
     for (int shard = 1; shard <= shards; shard++) {
       primaries.add(node(binary, "primary-" + shard));
@@ -156,6 +159,10 @@ public final class LocalCluster implements AutoCloseable {
         .lines()
         .filter(line -> line.split(" ").length > 2 && line.split(" ")[2].contains("slave"))
         .count();
+  }
+
+  public RedisBinary binary() {
+    return binary;
   }
 
   public List<RedisNode> primaries() {

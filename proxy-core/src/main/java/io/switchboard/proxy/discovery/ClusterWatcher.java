@@ -8,6 +8,7 @@ import io.switchboard.proxy.backend.BackendPool;
 import io.switchboard.proxy.resp.Replies;
 import io.switchboard.proxy.resp.RespValue;
 import io.switchboard.routing.ClusterShards;
+import io.switchboard.routing.ClusterSlots;
 import io.switchboard.routing.Shard;
 import io.switchboard.routing.Topology;
 import java.time.Duration;
@@ -30,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * #refreshNow}: a MOVED, a failed connection), at most every {@link #MIN_GAP_MS} ms. Seeds are
  * asked until the cluster's own nodes are known; node addresses stay unresolved until connect time.
  */
-public final class ClusterWatcher {
+public final class ClusterWatcher implements TopologySource {
 
   private static final Logger log = LoggerFactory.getLogger(ClusterWatcher.class);
 
@@ -56,6 +57,10 @@ public final class ClusterWatcher {
   private ScheduledFuture<?> task;
   private volatile boolean stopped;
 
+  /** Per node asked: whether it answered, for the admin endpoint. */
+  private final Map<HostAndPort, SourceStatus> statuses =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   public ClusterWatcher(
       BackendLoop home, List<HostAndPort> seeds, Duration interval, TopologyListener listener) {
     this.home = home;
@@ -64,6 +69,24 @@ public final class ClusterWatcher {
     this.listener = listener;
   }
 
+  @Override
+  public String kind() {
+    return "cluster";
+  }
+
+  @Override
+  public HostAndPort requestFailover() {
+    throw new IllegalStateException(
+        "in cluster mode a shard fails over with CLUSTER FAILOVER sent to one of its replicas");
+  }
+
+  /** The nodes asked lately, each as its last answer left it; from any thread. */
+  @Override
+  public List<SourceStatus> status() {
+    return new ArrayList<>(statuses.values());
+  }
+
+  @Override
   public void start() {
     home.eventLoop()
         .execute(
@@ -79,7 +102,8 @@ public final class ClusterWatcher {
             });
   }
 
-  public void stop() {
+  @Override
+  public void close() {
     stopped = true;
     home.eventLoop()
         .execute(
@@ -93,6 +117,7 @@ public final class ClusterWatcher {
   }
 
   /** Asks the cluster again soon: at once, or when the last refresh is {@link #MIN_GAP_MS} old. */
+  @Override
   public void refreshNow() {
     if (!home.eventLoop().inEventLoop()) {
       home.eventLoop().execute(this::refreshNow);
@@ -171,7 +196,22 @@ public final class ClusterWatcher {
         reply -> epoch[0] = currentEpoch(parse(reply)));
     connection.sendInternal(
         Replies.command(home.alloc(), "CLUSTER", "SHARDS"),
-        reply -> answered(node, epoch[0], parse(reply)));
+        reply -> {
+          Object shards = parse(reply);
+          if (shards instanceof RespValue.Error error
+              && error
+                  .message()
+                  .toLowerCase(java.util.Locale.ROOT)
+                  .contains("unknown subcommand")) {
+            // Before Redis 7.0: CLUSTER SLOTS says the same, without the nodes' health.
+            connection.sendInternal(
+                Replies.command(home.alloc(), "CLUSTER", "SLOTS"),
+                slots -> answered(node, epoch[0], parse(slots), ClusterSlots::parse));
+            home.flushes().flushAll();
+          } else {
+            answered(node, epoch[0], shards, ClusterShards::parse);
+          }
+        });
   }
 
   private static Object parse(io.netty.buffer.ByteBuf reply) {
@@ -197,17 +237,22 @@ public final class ClusterWatcher {
     return -1;
   }
 
-  private void answered(HostAndPort node, long epoch, Object shards) {
+  private void answered(
+      HostAndPort node,
+      long epoch,
+      Object shards,
+      java.util.function.Function<List<?>, Topology> reader) {
     Answer answer;
     if (epoch >= 0 && shards instanceof List<?> list) {
       try {
-        answer = new Answer(epoch, ClusterShards.parse(list), null);
+        answer = new Answer(epoch, reader.apply(list), null);
       } catch (RuntimeException e) {
         answer = new Answer(-1, null, node + ": " + e.getMessage());
       }
     } else {
       answer = new Answer(-1, null, node + " answered " + shards);
     }
+    statuses.put(node, new SourceStatus(node, answer.topology() != null, answer.error(), null, 0));
     answers.add(answer);
     if (--outstanding == 0) {
       decide();
@@ -263,5 +308,6 @@ public final class ClusterWatcher {
               entry.getValue().close();
               return true;
             });
+    statuses.keySet().retainAll(keep);
   }
 }

@@ -15,6 +15,7 @@ import io.switchboard.proxy.resp.RespValue;
 import io.switchboard.routing.LagTracker;
 import io.switchboard.routing.ReplicaState;
 import io.switchboard.routing.ReplicationSnapshot;
+import io.switchboard.routing.Shard;
 import io.switchboard.routing.Topology;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -22,33 +23,52 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
- * Polls {@code ROLE} on the primary and on every replica each {@code routing.offset-poll-interval},
- * over connections of its own on one event loop, and publishes a {@link ReplicationSnapshot} to
- * every loop: the primary's offset (for read-your-writes) and, per replica, its applied offset, its
- * lag and whether it may serve reads. Also loads the command table from each new primary's {@code
- * COMMAND} reply.
+ * Polls {@code ROLE} on every shard's primary and on its replicas each {@code
+ * routing.offset-poll-interval}, over connections of its own on one event loop, and publishes a
+ * {@link ReplicationSnapshot} to every loop: each primary's offset (for read-your-writes) and, per
+ * replica, its applied offset, its lag behind its own primary and whether it may serve reads. A
+ * Sentinel deployment is one shard, a cluster several. Also loads the command table from a
+ * primary's {@code COMMAND} reply.
  *
  * <p>A node whose poll has not come back within {@code routing.max-replica-lag} counts as not
  * answering, so a stopped or sleeping replica stops getting reads within that bound.
  */
 public final class ReplicationMonitor {
 
-  private static final class Probe {
+  private final class Probe {
     final BackendConnection connection;
     long askedAtNanos;
     boolean waiting;
-    // Replica results.
+    // As a replica.
     String linkState = "unknown";
     long offset = -1;
     String error = "not polled yet";
+    // As a primary.
+    long primaryOffset = -1;
+    long primaryAskedAtNanos;
+    LagTracker lag;
+
+    /** What the role listener was last told about this node as a primary, or null. */
+    Boolean reportedMaster;
 
     Probe(BackendConnection connection) {
       this.connection = connection;
+    }
+
+    /**
+     * Primary offsets remembered for a few lag bounds: older lag only needs to read as "too much".
+     */
+    LagTracker lag() {
+      if (lag == null) {
+        lag = new LagTracker(routing.maxReplicaLag().toNanos() * 4);
+      }
+      return lag;
     }
   }
 
@@ -56,26 +76,19 @@ public final class ReplicationMonitor {
   private final AtomicReference<ReplicationSnapshot> published;
   private final RoutingConfig routing;
   private final ServerFacts facts;
-  private final LagTracker lag;
   private final Map<HostAndPort, Probe> probes = new HashMap<>();
   private Topology topology;
   private HostAndPort commandsLoadedFrom;
-  private long primaryOffset = -1;
-  private long primaryAskedAtNanos;
   private ScheduledFuture<?> task;
   private volatile boolean stopped;
 
   /** Told when ROLE shows a node named primary to be, or not to be, a master. */
   private final PrimaryRoleListener roleListener;
 
-  private HostAndPort reportedNode;
-  private boolean reportedMaster;
+  /** When each primary last answered ROLE as master; read by the admin thread for readiness. */
+  private final Map<HostAndPort, Long> lastMasterAtNanos = new ConcurrentHashMap<>();
 
-  // Read by the admin thread for readiness.
-  private volatile HostAndPort lastMaster;
-  private volatile long lastMasterAtNanos;
-
-  /** Receives, on the monitor's loop, each change of what ROLE says about the named primary. */
+  /** Receives, on the monitor's loop, each change of what ROLE says about a named primary. */
   public interface PrimaryRoleListener {
     void onPrimaryRole(HostAndPort node, boolean master);
   }
@@ -91,8 +104,6 @@ public final class ReplicationMonitor {
     this.published = published;
     this.routing = routing;
     this.facts = facts;
-    // Remember primary offsets for a few lag bounds: older lag only needs to read as "too much".
-    this.lag = new LagTracker(routing.maxReplicaLag().toNanos() * 4);
   }
 
   public BackendLoop home() {
@@ -119,34 +130,55 @@ public final class ReplicationMonitor {
         it.hasNext(); ) {
       Map.Entry<HostAndPort, Probe> entry = it.next();
       HostAndPort node = entry.getKey();
-      if (!node.equals(next.primary()) && !next.replicas().contains(node)) {
+      if (!next.serves(node, true) && !next.serves(node, false)) {
         entry.getValue().connection.close();
         it.remove();
+      } else if (!next.serves(node, true)) {
+        // Not a primary now: its samples say nothing of its successor, and should it be named
+        // primary again, its first ROLE as master must be reported anew.
+        Probe probe = entry.getValue();
+        probe.lag = null;
+        probe.primaryOffset = -1;
+        probe.reportedMaster = null;
       }
     }
-    if (next.primary() != null && !next.primary().equals(commandsLoadedFrom)) {
-      commandsLoadedFrom = next.primary();
-      primaryOffset = -1;
-      loadCommandTable(next.primary());
+    lastMasterAtNanos.keySet().removeIf(node -> !next.serves(node, true));
+    if (commandsLoadedFrom == null || !next.serves(commandsLoadedFrom, true)) {
+      for (Shard shard : next.shards()) {
+        if (shard.hasPrimary()) {
+          commandsLoadedFrom = shard.primary();
+          loadCommandTable(shard.primary());
+          break;
+        }
+      }
     }
   }
 
   private void tick() {
-    if (topology == null || topology.primary() == null) {
+    if (topology == null) {
       return;
     }
-    HostAndPort primary = topology.primary();
-    Probe primaryProbe = probe(primary);
-    if (!primaryProbe.waiting) {
-      ask(primaryProbe, reply -> onPrimaryRole(primary, primaryProbe, reply));
-    }
-    for (HostAndPort replica : topology.replicas()) {
-      Probe probe = probe(replica);
-      if (!probe.waiting) {
-        ask(probe, reply -> onReplicaRole(probe, reply));
+    boolean asked = false;
+    for (Shard shard : topology.shards()) {
+      if (!shard.hasPrimary()) {
+        continue;
       }
+      HostAndPort primary = shard.primary();
+      Probe primaryProbe = probe(primary);
+      if (!primaryProbe.waiting) {
+        ask(primaryProbe, reply -> onPrimaryRole(primary, primaryProbe, reply));
+      }
+      for (HostAndPort replica : shard.replicas()) {
+        Probe probe = probe(replica);
+        if (!probe.waiting) {
+          ask(probe, reply -> onReplicaRole(probe, reply));
+        }
+      }
+      asked = true;
     }
-    home.flushes().flushAll();
+    if (asked) {
+      home.flushes().flushAll();
+    }
   }
 
   private Probe probe(HostAndPort node) {
@@ -154,7 +186,7 @@ public final class ReplicationMonitor {
         node,
         n -> {
           BackendPool descriptor =
-              new BackendPool(home, n, 0, 2, n.equals(topology.primary()), 1, null);
+              new BackendPool(home, n, 0, 2, topology.serves(n, true), 1, null);
           BackendConnection connection = new BackendConnection(home, descriptor, false);
           connection.purpose = "monitor";
           return new Probe(connection);
@@ -180,43 +212,44 @@ public final class ReplicationMonitor {
 
   private void onPrimaryRole(HostAndPort node, Probe probe, Object value) {
     if (value instanceof List<?> role && role.size() >= 2 && "master".equals(role.get(0))) {
-      primaryOffset = ((Number) role.get(1)).longValue();
-      primaryAskedAtNanos = probe.askedAtNanos;
-      lag.primaryOffset(probe.askedAtNanos, primaryOffset);
+      probe.primaryOffset = ((Number) role.get(1)).longValue();
+      probe.primaryAskedAtNanos = probe.askedAtNanos;
+      probe.lag().primaryOffset(probe.askedAtNanos, probe.primaryOffset);
       probe.error = null;
-      lastMaster = node;
-      lastMasterAtNanos = System.nanoTime();
-      report(node, true);
+      if (topology.serves(node, true)) {
+        lastMasterAtNanos.put(node, System.nanoTime());
+      }
+      report(node, probe, true);
     } else {
       probe.error = "primary ROLE answered " + value;
       if (value instanceof List<?>) {
-        report(node, false); // a replica (or a Sentinel): writes must not go there
+        report(node, probe, false); // a replica (or a Sentinel): writes must not go there
       }
     }
     publish();
   }
 
-  /** Tells the listener when the named primary's role changed from what it was last told. */
-  private void report(HostAndPort node, boolean master) {
-    if (stopped || (node.equals(reportedNode) && master == reportedMaster)) {
+  /** Tells the listener when a named primary's role changed from what it was last told. */
+  private void report(HostAndPort node, Probe probe, boolean master) {
+    if (stopped || Boolean.valueOf(master).equals(probe.reportedMaster)) {
       return;
     }
-    if (!node.equals(topology.primary())) {
+    if (!topology.serves(node, true)) {
       return; // an answer from before the last topology change
     }
-    reportedNode = node;
-    reportedMaster = master;
+    probe.reportedMaster = master;
     roleListener.onPrimaryRole(node, master);
   }
 
   /** Whether {@code node} answered ROLE as master within the last {@code withinNanos}. */
   public boolean masterAnswered(HostAndPort node, long withinNanos) {
-    return node.equals(lastMaster) && System.nanoTime() - lastMasterAtNanos < withinNanos;
+    Long at = lastMasterAtNanos.get(node);
+    return at != null && System.nanoTime() - at < withinNanos;
   }
 
-  /** Reports the next ROLE answer even if unchanged: a loop has doubted the primary. */
+  /** Reports the next ROLE answers even if unchanged: a loop has doubted a primary. */
   public void reconfirm() {
-    reportedNode = null;
+    probes.values().forEach(probe -> probe.reportedMaster = null);
   }
 
   private void onReplicaRole(Probe probe, Object value) {
@@ -236,35 +269,48 @@ public final class ReplicationMonitor {
       return;
     }
     long now = System.nanoTime();
-    long maxLagMillis = routing.maxReplicaLag().toMillis();
+    List<ReplicationSnapshot.PrimaryOffset> primaries = new ArrayList<>();
     List<ReplicaState> states = new ArrayList<>();
-    for (HostAndPort node : topology.replicas()) {
-      Probe probe = probes.get(node);
-      if (probe == null) {
+    for (Shard shard : topology.shards()) {
+      Probe primary = shard.hasPrimary() ? probes.get(shard.primary()) : null;
+      if (primary == null) {
         continue;
       }
-      long lagMillis = probe.offset < 0 ? Long.MAX_VALUE : lag.lagMillis(now, probe.offset);
-      long lagBytes = primaryOffset - probe.offset;
-      long silentMillis = probe.waiting ? (now - probe.askedAtNanos) / 1_000_000 : 0;
-      String problem;
-      if (silentMillis > maxLagMillis) {
-        problem = "not answering for " + silentMillis + " ms";
-      } else if (probe.error != null) {
-        problem = probe.error;
-      } else if (!"connected".equals(probe.linkState)) {
-        problem = "link to the primary is " + probe.linkState;
-      } else if (lagMillis > maxLagMillis) {
-        problem = "lags " + lagMillis + " ms (routing.max-replica-lag " + maxLagMillis + " ms)";
-      } else if (routing.maxReplicaLagBytes() > 0 && lagBytes > routing.maxReplicaLagBytes()) {
-        problem = "lags " + lagBytes + " bytes (routing.max-replica-lag-bytes)";
-      } else {
-        problem = null;
+      if (primary.primaryOffset >= 0) {
+        primaries.add(
+            new ReplicationSnapshot.PrimaryOffset(
+                shard.primary(), primary.primaryOffset, primary.primaryAskedAtNanos));
       }
-      states.add(new ReplicaState(node, probe.offset, lagMillis, problem));
+      for (HostAndPort node : shard.replicas()) {
+        Probe probe = probes.get(node);
+        if (probe != null) {
+          states.add(replicaState(node, probe, primary, now));
+        }
+      }
     }
-    ReplicationSnapshot snapshot =
-        new ReplicationSnapshot(topology.primary(), primaryOffset, primaryAskedAtNanos, states);
-    published.set(snapshot);
+    published.set(new ReplicationSnapshot(primaries, states));
+  }
+
+  private ReplicaState replicaState(HostAndPort node, Probe probe, Probe primary, long now) {
+    long maxLagMillis = routing.maxReplicaLag().toMillis();
+    long lagMillis = probe.offset < 0 ? Long.MAX_VALUE : primary.lag().lagMillis(now, probe.offset);
+    long lagBytes = primary.primaryOffset - probe.offset;
+    long silentMillis = probe.waiting ? (now - probe.askedAtNanos) / 1_000_000 : 0;
+    String problem;
+    if (silentMillis > maxLagMillis) {
+      problem = "not answering for " + silentMillis + " ms";
+    } else if (probe.error != null) {
+      problem = probe.error;
+    } else if (!"connected".equals(probe.linkState)) {
+      problem = "link to the primary is " + probe.linkState;
+    } else if (lagMillis > maxLagMillis) {
+      problem = "lags " + lagMillis + " ms (routing.max-replica-lag " + maxLagMillis + " ms)";
+    } else if (routing.maxReplicaLagBytes() > 0 && lagBytes > routing.maxReplicaLagBytes()) {
+      problem = "lags " + lagBytes + " bytes (routing.max-replica-lag-bytes)";
+    } else {
+      problem = null;
+    }
+    return new ReplicaState(node, probe.offset, lagMillis, problem);
   }
 
   private void loadCommandTable(HostAndPort primary) {

@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * own thread, never on a proxy event loop. While no Sentinel answers it retries with exponential
  * backoff and publishes a topology whose problem names every Sentinel it tried.
  */
-public final class SentinelWatcher implements AutoCloseable {
+public final class SentinelWatcher implements TopologySource {
 
   private static final Logger log = LoggerFactory.getLogger(SentinelWatcher.class);
 
@@ -61,7 +61,7 @@ public final class SentinelWatcher implements AutoCloseable {
   private final Map<HostAndPort, Long> retryAfterNanos = new HashMap<>();
   private final Map<HostAndPort, Duration> sentinelBackoff = new HashMap<>();
   private final Map<HostAndPort, String> lastErrors = new HashMap<>();
-  private final Map<HostAndPort, SentinelStatus> status =
+  private final Map<HostAndPort, SourceStatus> status =
       new java.util.concurrent.ConcurrentHashMap<>();
   private Duration backoff;
   private volatile boolean closed;
@@ -104,7 +104,7 @@ public final class SentinelWatcher implements AutoCloseable {
     status.compute(
         event.from(),
         (from, old) ->
-            new SentinelStatus(
+            new SourceStatus(
                 from,
                 old != null && old.answering(),
                 old == null ? null : old.lastError(),
@@ -118,7 +118,7 @@ public final class SentinelWatcher implements AutoCloseable {
         }
       }
     }
-    reconcileNow();
+    refreshNow();
   }
 
   /** Events that come before a promotion: writes must stop reaching the old primary now. */
@@ -135,7 +135,8 @@ public final class SentinelWatcher implements AutoCloseable {
    * when the proxy has reason to doubt the primary (a READONLY reply). Calls that arrive while one
    * is pending share it.
    */
-  public void reconcileNow() {
+  @Override
+  public void refreshNow() {
     if (!closed && eventReconcilePending.compareAndSet(false, true)) {
       try {
         scheduler.execute(
@@ -152,6 +153,12 @@ public final class SentinelWatcher implements AutoCloseable {
   }
 
   /** Starts asking at once and then every reconcile interval. */
+  @Override
+  public String kind() {
+    return "Sentinel";
+  }
+
+  @Override
   public void start() {
     scheduler.execute(this::reconcile);
   }
@@ -280,7 +287,7 @@ public final class SentinelWatcher implements AutoCloseable {
     status.compute(
         sentinel,
         (from, old) ->
-            new SentinelStatus(
+            new SourceStatus(
                 from,
                 error == null,
                 error,
@@ -294,6 +301,7 @@ public final class SentinelWatcher implements AutoCloseable {
    *
    * @throws IllegalStateException with every Sentinel's refusal
    */
+  @Override
   public HostAndPort requestFailover() {
     java.util.concurrent.Future<HostAndPort> asked =
         scheduler.submit(
@@ -332,12 +340,13 @@ public final class SentinelWatcher implements AutoCloseable {
   }
 
   /** Each configured Sentinel as last seen, in configuration order; from any thread. */
-  public List<SentinelStatus> status() {
-    List<SentinelStatus> all = new ArrayList<>();
+  @Override
+  public List<SourceStatus> status() {
+    List<SourceStatus> all = new ArrayList<>();
     for (HostAndPort sentinel : config.hosts()) {
       all.add(
           status.getOrDefault(
-              sentinel, new SentinelStatus(sentinel, false, "not asked yet", null, 0)));
+              sentinel, new SourceStatus(sentinel, false, "not asked yet", null, 0)));
     }
     return all;
   }

@@ -63,6 +63,11 @@ public final class ArgCursor implements CommandArgs {
   }
 
   @Override
+  public void rewind() {
+    reset(frame);
+  }
+
+  @Override
   public byte byteAt(int position) {
     return frame.getByte(offset + position);
   }

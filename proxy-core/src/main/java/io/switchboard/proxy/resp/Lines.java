@@ -4,9 +4,9 @@ import io.netty.buffer.ByteBuf;
 import io.netty.util.ByteProcessor;
 
 /** Reading CRLF-terminated header lines and the integers in them, in place, without copies. */
-final class Lines {
+public final class Lines {
 
-  static final long NOT_A_NUMBER = Long.MIN_VALUE;
+  public static final long NOT_A_NUMBER = Long.MIN_VALUE;
 
   private Lines() {}
 
@@ -23,7 +23,7 @@ final class Lines {
    * Parses a signed decimal in {@code buf[from, to)}; {@link #NOT_A_NUMBER} when it is not one
    * (empty, a stray character, or more digits than a long holds).
    */
-  static long parseLong(ByteBuf buf, int from, int to) {
+  public static long parseLong(ByteBuf buf, int from, int to) {
     if (from >= to) {
       return NOT_A_NUMBER;
     }

@@ -5,11 +5,11 @@ import io.switchboard.proxy.backend.BackendConnection;
 import io.switchboard.proxy.backend.PendingCommand;
 import io.switchboard.proxy.resp.Replies;
 import io.switchboard.routing.CommandSpec;
-import io.switchboard.routing.Topology;
+import io.switchboard.routing.Shard;
 
 /**
- * Commands that block their connection (BLPOP, XREAD BLOCK, WAIT): each borrows a primary
- * connection of its own until its reply, so the shared connections keep flowing.
+ * Commands that block their connection (BLPOP, XREAD BLOCK, WAIT): each borrows a connection of its
+ * own to the primary of its keys' shard until its reply, so the shared connections keep flowing.
  */
 final class BlockingCommands {
 
@@ -23,13 +23,13 @@ final class BlockingCommands {
 
   /** Borrows a connection for the command and sends it there. */
   void borrowFor(CommandSpec spec, ByteBuf frame) {
-    Topology topology = loop.backend().topology().current();
-    if (!topology.hasPrimary()) {
+    Shard shard = session.targets().shardOf(spec, frame);
+    if (!shard.hasPrimary()) {
       session.dispatcher().reject(frame, session.targets().noPrimaryText());
       return;
     }
     BackendConnection borrowed =
-        loop.leases().acquire(topology.primary(), session.db, session.protocol, session.login);
+        loop.leases().acquire(shard.primary(), session.db, session.protocol, session.login);
     if (borrowed == null) {
       session.dispatcher().reject(frame, exclusiveLimitText());
       return;
@@ -53,16 +53,16 @@ final class BlockingCommands {
   boolean borrowAgain(PendingCommand command) {
     BackendConnection old = command.borrowed();
     release(command);
-    Topology topology = loop.backend().topology().current();
-    if (command.lost != PendingCommand.LOST_UNSENT
-        || command.retryCopy == null
-        || !topology.hasPrimary()) {
+    if (command.lost != PendingCommand.LOST_UNSENT || command.retryCopy == null) {
+      return false;
+    }
+    Shard shard = session.targets().shardOf(command.spec, command.retryCopy);
+    if (!shard.hasPrimary()) {
       return false;
     }
     BackendConnection fresh =
         loop.leases()
-            .acquire(
-                topology.primary(), old.pool().db(), old.pool().protocol(), old.pool().login());
+            .acquire(shard.primary(), old.pool().db(), old.pool().protocol(), old.pool().login());
     if (fresh == null) {
       return false;
     }

@@ -60,6 +60,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   private final BlockingCommands blocking;
   private final ScriptCommands scripts;
   private final ReplyRecovery recovery;
+
+  /** Cluster mode's handling of what one slot cannot serve; null in Sentinel mode. */
+  private final ClusterCommands cluster;
+
   private final ReplyMode replyMode = new ReplyMode();
 
   /**
@@ -131,6 +135,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     this.blocking = new BlockingCommands(this, loop);
     this.scripts = new ScriptCommands(this, loop);
     this.recovery = new ReplyRecovery(this, loop);
+    this.cluster = loop.clusterMode() ? new ClusterCommands(this, loop) : null;
     this.maxInflight = loop.backend().config().limits().maxInflightPerClient();
     this.user = auth.initialUser();
     this.login = auth.redisChecks() ? BackendLogin.UNAUTHENTICATED : null;
@@ -142,6 +147,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
   TargetSelector targets() {
     return targets;
+  }
+
+  /** Null outside cluster mode. */
+  ClusterCommands cluster() {
+    return cluster;
   }
 
   CommandDispatcher dispatcher() {

@@ -46,7 +46,9 @@ final class CommandDispatcher {
       subscriberModeCommand(spec, frame, args);
     } else if (session.transaction().inMulti()) {
       session.transaction().queue(spec, frame, args);
-    } else {
+    } else if (session.cluster() == null
+        || onWatchLease(spec, frame)
+        || !session.cluster().handle(spec, frame)) {
       byRoute(Router.route(spec, args), spec, frame, args);
     }
   }
@@ -57,13 +59,19 @@ final class CommandDispatcher {
       case TRANSACTION -> session.transaction().command(spec, frame, args);
       case SUBSCRIPTION -> session.subscription().command(spec, frame, args);
       default -> {
-        if (session.transaction().watching()) {
+        if (onWatchLease(spec, frame)) {
           session.transaction().whileWatching(spec, frame, BlockingCommands.isWait(spec));
         } else {
           toServers(route, spec, frame, args);
         }
       }
     }
+  }
+
+  /** WATCH is active and the command belongs on its lease. */
+  private boolean onWatchLease(CommandSpec spec, ByteBuf frame) {
+    return session.transaction().watching()
+        && session.transaction().servesWhileWatching(spec, frame);
   }
 
   private void toServers(Route route, CommandSpec spec, ByteBuf frame, ArgCursor args) {

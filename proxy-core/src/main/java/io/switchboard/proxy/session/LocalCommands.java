@@ -9,6 +9,7 @@ import io.switchboard.proxy.backend.PendingCommand;
 import io.switchboard.proxy.metrics.ProxyMetrics;
 import io.switchboard.proxy.resp.ArgCursor;
 import io.switchboard.proxy.resp.Replies;
+import io.switchboard.routing.ClusterPolicy;
 import io.switchboard.routing.CommandSpec;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
@@ -105,14 +106,18 @@ final class LocalCommands {
   /** The database SELECT names, or -1 when Redis would refuse it. */
   int databaseIndex(ArgCursor index) {
     long db = index.longValue();
+    if (loop.clusterMode()) {
+      return db == 0 ? 0 : -1; // a cluster has database 0 only
+    }
     return db < 0 || db >= loop.backend().config().redis().databases() ? -1 : (int) db;
   }
 
   /** Redis's error for a SELECT argument {@link #databaseIndex} refused. */
   String databaseError(ArgCursor index) {
-    return index.longValue() == Long.MIN_VALUE
-        ? "ERR value is not an integer or out of range"
-        : "ERR DB index is out of range";
+    if (index.longValue() == Long.MIN_VALUE) {
+      return "ERR value is not an integer or out of range";
+    }
+    return loop.clusterMode() ? ClusterPolicy.SELECT : "ERR DB index is out of range";
   }
 
   /** HELLO's arguments as Redis reads them, or the error it answers instead. */

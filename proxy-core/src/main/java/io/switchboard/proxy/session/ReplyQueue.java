@@ -199,6 +199,14 @@ final class ReplyQueue extends Flushable {
       replies.poll();
       ByteBuf reply = head.reply;
       head.reply = null;
+      if (head.partOf() != null) {
+        // One part of a command split across shards: the last part brings the merged reply.
+        reply = ((CommandParts) head.partOf()).take(reply);
+        if (reply == null) {
+          head.markDelivered();
+          continue;
+        }
+      }
       boolean silent = head.silent;
       if (silent) {
         reply.release();
@@ -239,6 +247,9 @@ final class ReplyQueue extends Flushable {
   void releaseQueued() {
     for (PendingCommand command : replies) {
       command.discarded = true;
+      if (command.partOf() != null) {
+        ((CommandParts) command.partOf()).release();
+      }
       if (command.reply != null) {
         command.reply.release();
         command.reply = null;

@@ -22,6 +22,7 @@ import io.switchboard.proxy.metrics.ProxyMetrics;
 import io.switchboard.routing.Balancer;
 import io.switchboard.routing.ReplicaChooser;
 import io.switchboard.routing.ReplicationSnapshot;
+import io.switchboard.routing.Shard;
 import io.switchboard.routing.Topology;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -38,6 +39,7 @@ import java.util.function.Supplier;
 public final class SessionLoop {
 
   private final BackendLoop backend;
+  private final boolean clusterMode;
   private final BackendPools pools;
   private final ExclusiveLeases leases;
   private final CommandRecycler recycler = new CommandRecycler();
@@ -64,6 +66,7 @@ public final class SessionLoop {
       Function<FlushBatch, BackendConnector> connector,
       Topology initial) {
     eventLoop.execute(metrics::ioThreadStarted);
+    this.clusterMode = config.cluster().enabled();
     this.backend =
         new BackendLoop(
             eventLoop,
@@ -97,6 +100,11 @@ public final class SessionLoop {
           config.failover().holdTimeout().toNanos(),
           TimeUnit.NANOSECONDS);
     }
+  }
+
+  /** Whether the proxy fronts a Redis Cluster (cluster.nodes set), not a Sentinel primary. */
+  boolean clusterMode() {
+    return clusterMode;
   }
 
   public BackendLoop backend() {
@@ -151,8 +159,13 @@ public final class SessionLoop {
 
   /** Sends a command of the proxy's own to every replica, replies ignored (SCRIPT LOAD/FLUSH). */
   void broadcastToReplicas(ByteBuf request) {
-    for (HostAndPort replica : backend.topology().current().replicas()) {
-      pools.pool(replica, 0, 2).pick().sendInternal(request.retainedDuplicate(), ByteBuf::release);
+    for (Shard shard : backend.topology().current().shards()) {
+      for (HostAndPort replica : shard.replicas()) {
+        pools
+            .pool(replica, 0, 2)
+            .pick()
+            .sendInternal(request.retainedDuplicate(), ByteBuf::release);
+      }
     }
     request.release();
   }

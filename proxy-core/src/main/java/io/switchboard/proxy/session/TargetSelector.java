@@ -73,18 +73,45 @@ final class TargetSelector {
   }
 
   /**
-   * The shard that holds the command's keys: the only one of a Sentinel deployment. With several
-   * shards, keyless and cross-slot commands go to the first shard for now: fan-out, splitting and
-   * CROSSSLOT are cluster mode's (issue #17), which no setting turns on yet.
+   * The shard that holds the command's keys: the only one of a Sentinel deployment. In a cluster, a
+   * part of a command run on every primary names its shard by a slot; other keyless commands go to
+   * the first shard (cross-slot ones never get here: {@link ClusterCommands} splits or refuses
+   * them).
    */
   private Shard shard(PendingCommand command) {
     Topology topology = loop.backend().topology().current();
+    if (topology.shards().size() == 1) {
+      return topology.only();
+    }
+    int slot = command.slot();
+    if (slot >= 0) {
+      Shard shard = topology.shardFor(slot);
+      return shard == null ? topology.only() : shard;
+    }
     ByteBuf request = command.request != null ? command.request : command.retryCopy;
-    if (topology.shards().size() == 1 || command.spec == null || request == null) {
+    if (command.spec == null || request == null) {
       return topology.only();
     }
     Shard shard = KeySlots.shardOf(topology, command.spec, scratch.reset(request));
     return shard == null ? topology.only() : shard;
+  }
+
+  /**
+   * The shard that holds a request's keys; the first shard for a keyless one (a Sentinel
+   * deployment's only shard). Cross-slot requests never get here in cluster mode.
+   */
+  Shard shardOf(CommandSpec spec, ByteBuf request) {
+    Topology topology = loop.backend().topology().current();
+    if (topology.shards().size() == 1) {
+      return topology.only();
+    }
+    Shard shard = KeySlots.shardOf(topology, spec, scratch.reset(request));
+    return shard == null ? topology.only() : shard;
+  }
+
+  /** The slot of a request's keys, {@link KeySlots#KEYLESS} or {@link KeySlots#CROSS_SLOT}. */
+  int slotOf(CommandSpec spec, ByteBuf request) {
+    return KeySlots.of(spec, scratch.reset(request));
   }
 
   /** A connection to the primary of the command's shard. */

@@ -6,8 +6,12 @@ import io.switchboard.proxy.backend.BackendConnection;
 import io.switchboard.proxy.backend.PendingCommand;
 import io.switchboard.proxy.resp.ArgCursor;
 import io.switchboard.proxy.resp.Replies;
+import io.switchboard.routing.ClusterPolicy;
 import io.switchboard.routing.CommandSpec;
+import io.switchboard.routing.KeySlots;
 import io.switchboard.routing.Router;
+import io.switchboard.routing.Shard;
+import io.switchboard.routing.Topology;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.slf4j.Logger;
@@ -16,6 +20,10 @@ import org.slf4j.LoggerFactory;
 /**
  * A session's transaction: a primary connection leased from MULTI or WATCH until EXEC, DISCARD or
  * UNWATCH is answered, what is queued on it, and how it survives the loss of that connection.
+ *
+ * <p>In cluster mode the lease is on the shard of the transaction's slot: its WATCH's keys, or its
+ * first keyed command's (a MULTI starts on the first shard and moves there); a command in another
+ * slot is refused with CROSSSLOT and dooms the transaction, as in Redis Cluster.
  *
  * <p>Inside MULTI every command queues on the lease, except what Redis runs at once. When the lease
  * is lost before EXEC ran (its primary died or left the topology), the transaction moves to a new
@@ -42,6 +50,21 @@ public final class Transaction {
   private boolean watching;
   private boolean multiBroken;
   private int dbAfterExec = -1;
+
+  /**
+   * Cluster mode: the slot of the transaction's keys, fixed by its WATCH or its first keyed
+   * command; {@link KeySlots#KEYLESS} until then. Every keyed command of the transaction must be in
+   * it, as in Redis Cluster.
+   */
+  private int slot = KeySlots.KEYLESS;
+
+  /**
+   * Cluster mode: the lease a MULTI started on before its first key named another shard; given back
+   * once its commands are answered. Null when none.
+   */
+  private BackendConnection retiring;
+
+  private int retiringUses;
 
   /** Counts lease replacements; a WATCH made under an earlier count has been lost. */
   private int leaseEpoch;
@@ -81,6 +104,9 @@ public final class Transaction {
           session.dispatcher().forwardToPrimary(spec, frame); // Redis answers the arity error
           return;
         }
+        if (spec.name().equals("WATCH") && !inSlot(spec, frame)) {
+          return;
+        }
         if (lease == null && !acquireLease(frame)) {
           return;
         }
@@ -104,6 +130,7 @@ public final class Transaction {
           session.replies().enqueue(PendingCommand.answered(session, Replies.ok()));
         } else {
           watching = false;
+          slot = KeySlots.KEYLESS;
           forwardOnLease(spec, frame);
         }
       }
@@ -113,18 +140,89 @@ public final class Transaction {
     }
   }
 
+  /**
+   * Cluster mode: whether a command's keys may join the transaction (they are in its slot, which
+   * the first keyed command fixes). Else it is answered CROSSSLOT, which in MULTI also dooms the
+   * transaction, and false returned.
+   */
+  private boolean inSlot(CommandSpec spec, ByteBuf frame) {
+    if (!loop.clusterMode()) {
+      return true;
+    }
+    int commandSlot = session.targets().slotOf(spec, frame);
+    if (commandSlot == KeySlots.KEYLESS || commandSlot == slot) {
+      return true;
+    }
+    if (commandSlot == KeySlots.CROSS_SLOT || slot != KeySlots.KEYLESS) {
+      session.dispatcher().reject(frame, ClusterPolicy.CROSSSLOT);
+      return false;
+    }
+    slot = commandSlot;
+    if (lease != null && !lease.pool().node().equals(leaseShard().primary())) {
+      return moveToSlotsShard(spec, frame);
+    }
+    return true;
+  }
+
+  /**
+   * A MULTI leased before its first key named a shard (on the first one) moves to the shard of that
+   * key: a new lease there gets the MULTI and the commands queued so far again, as the proxy's own;
+   * the old one answers the client for them and is then given back, its transaction never run (the
+   * lease is closed, not reused).
+   */
+  private boolean moveToSlotsShard(CommandSpec spec, ByteBuf frame) {
+    Shard shard = leaseShard();
+    BackendConnection fresh =
+        shard.hasPrimary()
+            ? loop.leases()
+                .acquire(
+                    shard.primary(),
+                    lease.pool().db(),
+                    lease.pool().protocol(),
+                    lease.pool().login())
+            : null;
+    if (fresh == null || retiring != null || !replayLog.replayOpenMulti(fresh)) {
+      if (fresh != null) {
+        loop.leases().release(fresh);
+      }
+      session
+          .dispatcher()
+          .reject(
+              frame,
+              "ERR Switchboard cannot move this transaction to the shard of its keys"
+                  + (shard.hasPrimary() ? "" : ": " + session.targets().noPrimaryText()));
+      return false;
+    }
+    lease.tainted = true;
+    retiring = lease;
+    retiringUses = leaseUses;
+    leaseUses = 0;
+    lease = fresh;
+    if (retiringUses == 0) {
+      releaseRetiring();
+    }
+    return true;
+  }
+
+  private void releaseRetiring() {
+    loop.leases().release(retiring);
+    retiring = null;
+  }
+
+  /** The shard the transaction's lease belongs on: its slot's, or the first (keyless so far). */
+  private Shard leaseShard() {
+    Topology topology = loop.backend().topology().current();
+    Shard shard = slot >= 0 ? topology.shardFor(slot) : null;
+    return shard == null ? topology.only() : shard;
+  }
+
   private boolean acquireLease(ByteBuf frame) {
-    if (!loop.backend().topology().current().hasPrimary()) {
+    Shard shard = leaseShard();
+    if (!shard.hasPrimary()) {
       session.dispatcher().reject(frame, session.targets().noPrimaryText());
       return false;
     }
-    lease =
-        loop.leases()
-            .acquire(
-                loop.backend().topology().current().primary(),
-                session.db,
-                session.protocol,
-                session.login);
+    lease = loop.leases().acquire(shard.primary(), session.db, session.protocol, session.login);
     if (lease == null) {
       session.dispatcher().reject(frame, session.blocking().exclusiveLimitText());
       return false;
@@ -147,9 +245,13 @@ public final class Transaction {
         }
         inMulti = false;
         watching = false;
+        slot = KeySlots.KEYLESS;
         if (multiBroken) {
           // Redis would have flagged the transaction at the refused command; the proxy answered
-          // that command itself, so the server must be told to drop the transaction instead.
+          // that command itself, so the server must be told to drop the transaction instead: its
+          // EXEC would run the commands queued before and after the refused one.
+          exec.request.release();
+          exec.request = Replies.command(loop.backend().alloc(), "DISCARD");
           exec.rare().answerInstead = "EXECABORT Transaction discarded because of previous errors.";
         }
         multiBroken = false;
@@ -159,6 +261,7 @@ public final class Transaction {
       case "DISCARD" -> {
         inMulti = false;
         watching = false;
+        slot = KeySlots.KEYLESS;
         multiBroken = false;
         localSteps.clear();
         dbAfterExec = -1;
@@ -180,8 +283,10 @@ public final class Transaction {
           case AT_EXEC -> queueLocal(spec, frame, args);
           case REFUSED -> session.dispatcher().reject(frame, notInMulti(spec));
           case SERVER -> {
-            queued++;
-            forwardOnLease(spec, frame);
+            if (inSlot(spec, frame)) {
+              queued++;
+              forwardOnLease(spec, frame);
+            }
           }
         }
       }
@@ -214,6 +319,24 @@ public final class Transaction {
     return "ERR '" + Router.display(spec) + "' inside MULTI is not supported by Switchboard";
   }
 
+  /**
+   * While WATCH is active, whether a command goes to the lease: every command does, so reads are
+   * never stale, except in cluster mode one whose keys are on another shard (or span slots), which
+   * routes as usual.
+   */
+  boolean servesWhileWatching(CommandSpec spec, ByteBuf frame) {
+    if (!loop.clusterMode() || lease == null) {
+      return true;
+    }
+    int commandSlot = session.targets().slotOf(spec, frame);
+    if (commandSlot == KeySlots.KEYLESS) {
+      return true;
+    }
+    Shard shard =
+        commandSlot >= 0 ? loop.backend().topology().current().shardFor(commandSlot) : null;
+    return shard != null && lease.pool().node().equals(shard.primary());
+  }
+
   /** While WATCH is active every command goes to the lease, so reads are never stale. */
   void whileWatching(CommandSpec spec, ByteBuf frame, boolean markOffsetFirst) {
     PendingCommand command = pinned(spec, frame);
@@ -233,6 +356,7 @@ public final class Transaction {
     lease.tainted = true;
     inMulti = false;
     watching = false;
+    slot = KeySlots.KEYLESS;
     multiBroken = false;
     dbAfterExec = -1;
     localSteps.clear();
@@ -297,16 +421,13 @@ public final class Transaction {
 
   private boolean moveLease(PendingCommand firstLost) {
     BackendConnection old = lease;
-    if (!loop.backend().topology().current().hasPrimary()) {
+    Shard shard = leaseShard();
+    if (!shard.hasPrimary()) {
       return false;
     }
     BackendConnection fresh =
         loop.leases()
-            .acquire(
-                loop.backend().topology().current().primary(),
-                old.pool().db(),
-                old.pool().protocol(),
-                old.pool().login());
+            .acquire(shard.primary(), old.pool().db(), old.pool().protocol(), old.pool().login());
     if (fresh == null) {
       return false;
     }
@@ -344,7 +465,7 @@ public final class Transaction {
       return;
     }
     command.rare().leaseCounted = false;
-    leaseUses--;
+    countAnswered(command);
     if (command.answerInstead() != null) {
       command.reply.release();
       command.reply = Replies.error(loop.backend().alloc(), command.answerInstead());
@@ -374,12 +495,23 @@ public final class Transaction {
   void forget(PendingCommand command) {
     if (command.leaseCounted()) {
       command.rare().leaseCounted = false;
+      countAnswered(command);
+    }
+  }
+
+  /** One use less of the lease the command went on: the current one, or the one retiring. */
+  private void countAnswered(PendingCommand command) {
+    if (retiring != null && command.pinned() == retiring) {
+      if (--retiringUses == 0) {
+        releaseRetiring();
+      }
+    } else {
       leaseUses--;
     }
   }
 
   private void releaseIfOver() {
-    if (lease != null && !inMulti && !watching && leaseUses == 0) {
+    if (lease != null && !inMulti && !watching && leaseUses == 0 && retiring == null) {
       loop.leases().release(lease);
       lease = null;
       replayLog.clear();
@@ -388,6 +520,10 @@ public final class Transaction {
 
   /** The client is gone: a half-built transaction or WATCH dies with it. */
   void close() {
+    if (retiring != null) {
+      retiring.close();
+      releaseRetiring();
+    }
     if (lease != null) {
       lease.close();
       loop.leases().release(lease);

@@ -93,6 +93,31 @@ final class TransactionLog {
     }
   }
 
+  /**
+   * Sends, on {@code fresh}, the open transaction's MULTI and every command queued after it so far,
+   * answered or not, as the proxy's own (replies dropped: the client gets those of the old lease).
+   * False when the log no longer holds that MULTI (it overflowed).
+   */
+  boolean replayOpenMulti(BackendConnection fresh) {
+    PendingCommand multi = null;
+    for (PendingCommand entry : entries) {
+      if (entry.multiPart() && entry.spec != null && entry.spec.name().equals("MULTI")) {
+        multi = entry;
+      }
+    }
+    if (multi == null) {
+      return false;
+    }
+    boolean after = false;
+    for (PendingCommand entry : entries) {
+      after |= entry == multi;
+      if (after && entry.multiPart()) {
+        fresh.sendInternal(copyOf(entry), ByteBuf::release);
+      }
+    }
+    return true;
+  }
+
   private void drop(PendingCommand entry) {
     bytes -= entry.txCopy().readableBytes();
     entry.txCopy().release();

@@ -46,7 +46,7 @@ final class BackendHarness implements AutoCloseable {
   }
 
   BackendHarness(String hocon) {
-    config = ConfigLoader.parse(hocon);
+    config = ConfigLoader.parse("switchboard.sentinel.hosts = \"127.0.0.1:26379\"\n" + hocon);
     exclusive = new SharedBudget(config.limits().maxExclusiveConnections());
     held = new SharedBudget(config.failover().holdBytes());
     AtomicReference<ReplicationSnapshot> replication =

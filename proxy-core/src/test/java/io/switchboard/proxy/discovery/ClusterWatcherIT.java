@@ -38,7 +38,8 @@ class ClusterWatcherIT {
     ClusterWatcher watcher = null;
     try (LocalCluster cluster = LocalCluster.start()) {
       EventLoop loop = group.next();
-      SwitchboardConfig config = ConfigLoader.parse("");
+      SwitchboardConfig config =
+          ConfigLoader.parse("switchboard.cluster.nodes = \"127.0.0.1:6379\"");
       AtomicReference<ReplicationSnapshot> replication =
           new AtomicReference<>(ReplicationSnapshot.NONE);
       SharedBudget held = new SharedBudget(config.failover().holdBytes());
@@ -93,7 +94,7 @@ class ClusterWatcherIT {
               });
     } finally {
       if (watcher != null) {
-        watcher.stop();
+        watcher.close();
       }
       group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
     }

@@ -44,6 +44,10 @@ class TransactionTest {
       core.pump();
       assertThat(client.replies())
           .endsWith("-EXECABORT Transaction discarded because of previous errors.\r\n");
+      assertThat(core.nodes.commandsTo(PRIMARY))
+          .as("the server drops the transaction: an EXEC would run what was queued")
+          .endsWith("MULTI", "DISCARD")
+          .doesNotContain("EXEC");
     }
   }
 

@@ -1,0 +1,367 @@
+package io.switchboard.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.switchboard.proxy.demo.LocalCluster;
+import io.switchboard.proxy.demo.RedisNode;
+import io.switchboard.proxy.demo.RespClient;
+import io.switchboard.proxy.resp.RespValue;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.JedisCluster;
+
+/**
+ * Cluster mode against a real 3+3 Redis Cluster: a plain client on the proxy's one address reads
+ * and writes keys of every shard, each key landing on the primary that owns its slot, with no MOVED
+ * in sight.
+ */
+@SuppressWarnings("unchecked")
+class ClusterModeIT {
+
+  private static LocalCluster cluster;
+  private static TestProxy proxy;
+
+  @BeforeAll
+  static void start() throws Exception {
+    cluster = LocalCluster.start();
+    proxy = TestProxy.cluster(cluster, "");
+    proxy.awaitPrimary();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (proxy != null) {
+      proxy.close();
+    }
+    cluster.close();
+  }
+
+  private static RespClient client() throws java.io.IOException {
+    return RespClient.connect(proxy.address(), Duration.ofSeconds(10));
+  }
+
+  /** The primary that owns {@code key}'s slot, asked of the cluster itself. */
+  private static RedisNode owner(String key) throws Exception {
+    for (RedisNode primary : cluster.primaries()) {
+      if (!(primary.call("EXISTS", key) instanceof RespValue.Error)) {
+        return primary; // the others answer MOVED
+      }
+    }
+    throw new AssertionError("no primary serves " + key);
+  }
+
+  @Test
+  void keysOfEveryShardAreWrittenToTheirOwnerAndReadBack() throws Exception {
+    try (Jedis jedis = proxy.jedis()) {
+      for (int i = 0; i < 300; i++) {
+        assertThat(jedis.set("it:cm:" + i, "v" + i)).isEqualTo("OK");
+      }
+      for (int i = 0; i < 300; i++) {
+        assertThat(jedis.get("it:cm:" + i)).isEqualTo("v" + i);
+      }
+    }
+    for (RedisNode primary : cluster.primaries()) {
+      assertThat((Long) primary.call("DBSIZE")).as(primary.name()).isGreaterThan(50);
+    }
+    for (int i = 0; i < 300; i += 37) {
+      assertThat(owner("it:cm:" + i).call("GET", "it:cm:" + i)).isEqualTo("v" + i);
+    }
+  }
+
+  @Test
+  void readsReachReplicasWhichSendReadonly() throws Exception {
+    try (Jedis jedis = proxy.jedis()) {
+      jedis.set("it:cm:replica", "r");
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () -> {
+                for (int i = 0; i < 20; i++) {
+                  assertThat(jedis.get("it:cm:replica")).isEqualTo("r");
+                }
+                return cluster.replicas().stream().anyMatch(ClusterModeIT::servedReads);
+              });
+    }
+  }
+
+  @Test
+  void multiKeyCommandsAcrossSlotsAreSplitAndMerged() {
+    try (Jedis jedis = proxy.jedis()) {
+      assertThat(jedis.mset("it:mk:a", "1", "it:mk:b", "2", "it:mk:c", "3", "it:mk:d", "4"))
+          .isEqualTo("OK");
+      assertThat(jedis.mget("it:mk:d", "it:mk:nope", "it:mk:a", "it:mk:c", "it:mk:b"))
+          .containsExactly("4", null, "1", "3", "2");
+      assertThat(jedis.exists("it:mk:a", "it:mk:b", "it:mk:nope", "it:mk:a")).isEqualTo(3);
+      assertThat(jedis.touch("it:mk:a", "it:mk:c")).isEqualTo(2);
+      assertThat(jedis.del("it:mk:a", "it:mk:b", "it:mk:nope")).isEqualTo(2);
+      assertThat(jedis.unlink("it:mk:c", "it:mk:d")).isEqualTo(2);
+      assertThat(jedis.exists("it:mk:a", "it:mk:b", "it:mk:c", "it:mk:d")).isZero();
+    }
+  }
+
+  @Test
+  void commandsThatNeedOneNodeGetRedisClustersCrossslot() throws Exception {
+    String crossslot = "CROSSSLOT Keys in request don't hash to the same slot";
+    try (RespClient client = client()) {
+      for (Object[] command :
+          new Object[][] {
+            {"MSETNX", "it:x:a", "1", "it:x:b", "2"},
+            {"RENAME", "it:x:a", "it:x:b"},
+            {"SUNIONSTORE", "it:x:d", "it:x:a", "it:x:b"},
+            {"SMOVE", "it:x:a", "it:x:b", "m"},
+            {"LMOVE", "it:x:a", "it:x:b", "LEFT", "RIGHT"},
+            {"EVAL", "return 1", "2", "it:x:a", "it:x:b"},
+            {"ZUNION", "2", "it:x:a", "it:x:b"},
+          }) {
+        assertThat(client.call(command))
+            .as(String.valueOf(command[0]))
+            .isEqualTo(new RespValue.Error(crossslot));
+      }
+      assertThat(client.call("MSETNX", "{it:x}a", "1", "{it:x}b", "2")).isEqualTo(1L);
+      assertThat(client.call("EVAL", "return redis.call('GET', KEYS[1])", "1", "{it:x}b"))
+          .isEqualTo("2");
+      assertThat(client.call("RENAME", "{it:x}a", "{it:x}c")).isEqualTo("OK");
+    }
+  }
+
+  @Test
+  void serverWideCommandsRunOnEveryPrimary() throws Exception {
+    try (RespClient client = client()) {
+      assertThat(client.call("MSET", "it:sw:1", "a", "it:sw:2", "b", "it:sw:3", "c"))
+          .isEqualTo("OK");
+      long total = 0;
+      for (RedisNode primary : cluster.primaries()) {
+        total += (Long) primary.call("DBSIZE");
+      }
+      assertThat(client.call("DBSIZE")).isEqualTo(total);
+      assertThat((List<Object>) client.call("KEYS", "it:sw:*"))
+          .containsExactlyInAnyOrder("it:sw:1", "it:sw:2", "it:sw:3");
+      assertThat(client.call("PING")).isEqualTo("PONG");
+      assertThat(client.call("PING", "hi")).isEqualTo("hi");
+      String sha = (String) client.call("SCRIPT", "LOAD", "return KEYS[1]");
+      for (RedisNode primary : cluster.primaries()) {
+        assertThat(primary.call("SCRIPT", "EXISTS", sha)).isEqualTo(List.of(1L));
+      }
+      assertThat(client.call("SCRIPT", "EXISTS", sha, "0000")).isEqualTo(List.of(1L, 0L));
+      assertThat(client.call("EVALSHA", sha, "1", "it:sw:1")).isEqualTo("it:sw:1");
+      String info = String.valueOf(client.call("INFO"));
+      assertThat(info).contains("switchboard_shards:3").contains("db0:keys=" + total + ",");
+      assertThat(client.call("CONFIG", "SET", "slowlog-max-len", "129")).isEqualTo("OK");
+      for (RedisNode node : cluster.nodes()) {
+        assertThat(node.call("CONFIG", "GET", "slowlog-max-len"))
+            .as(node.name())
+            .isEqualTo(List.of("slowlog-max-len", "129"));
+      }
+      assertThat(client.call("RANDOMKEY")).isNotNull();
+    }
+  }
+
+  @Test
+  void scanReturnsEveryKeyOfEveryShardOnce() throws Exception {
+    Set<String> written = new HashSet<>();
+    try (RespClient client = client()) {
+      for (int i = 0; i < 500; i++) {
+        client.call("SET", "it:scan:" + i, "v");
+        written.add("it:scan:" + i);
+      }
+      List<String> seen = new ArrayList<>();
+      String cursor = "0";
+      int calls = 0;
+      do {
+        List<?> page = (List<?>) client.call("SCAN", cursor, "MATCH", "it:scan:*", "COUNT", "50");
+        cursor = (String) page.get(0);
+        for (Object key : (List<?>) page.get(1)) {
+          seen.add((String) key);
+        }
+        assertThat(++calls).isLessThan(1000);
+      } while (!cursor.equals("0"));
+      assertThat(seen).hasSameSizeAs(written);
+      assertThat(new HashSet<>(seen)).isEqualTo(written);
+      assertThat(client.call("SCAN", "notacursor")).isInstanceOf(RespValue.Error.class);
+    }
+  }
+
+  @Test
+  void selectOtherThanZeroGetsRedisClustersError() throws Exception {
+    try (RespClient client = client()) {
+      assertThat(client.call("SELECT", "0")).isEqualTo("OK");
+      assertThat(client.call("SELECT", "1"))
+          .isEqualTo(new RespValue.Error("ERR SELECT is not allowed in cluster mode"));
+      assertThat(client.call("SELECT", "x"))
+          .isEqualTo(new RespValue.Error("ERR value is not an integer or out of range"));
+    }
+  }
+
+  @Test
+  void clusterCommandsDescribeOneNodeHoldingEverySlot() throws Exception {
+    try (RespClient client = client()) {
+      assertThat(String.valueOf(client.call("CLUSTER", "INFO")))
+          .contains("cluster_state:ok")
+          .contains("cluster_known_nodes:1");
+      String id = (String) client.call("CLUSTER", "MYID");
+      assertThat(id).hasSize(40);
+      assertThat(client.call("CLUSTER", "KEYSLOT", "foo")).isEqualTo(12182L);
+      List<?> slots = (List<?>) client.call("CLUSTER", "SLOTS");
+      assertThat(slots).hasSize(1);
+      assertThat(((List<Object>) slots.get(0)).subList(0, 2)).containsExactly(0L, 16383L);
+      assertThat(((List<Object>) ((List<?>) slots.get(0)).get(2)).subList(0, 3))
+          .containsExactly("127.0.0.1", (long) proxy.port(), id);
+      assertThat(String.valueOf(client.call("CLUSTER", "NODES")))
+          .startsWith(id + " 127.0.0.1:" + proxy.port() + "@0 myself,master")
+          .contains("connected 0-16383");
+      assertThat(String.valueOf(client.call("CLUSTER", "SHARDS"))).contains("0, 16383", id);
+      assertThat(client.call("READONLY")).isEqualTo("OK");
+      assertThat(String.valueOf(client.call("CLUSTER", "FORGET", id)))
+          .contains("Switchboard answers CLUSTER INFO");
+    }
+  }
+
+  @Test
+  void clusterAwareClientsWorkThroughTheOneAddress() {
+    try (JedisCluster jedis =
+        new JedisCluster(
+            new redis.clients.jedis.HostAndPort("127.0.0.1", proxy.port()), 2000, 2000, 1, null)) {
+      for (int i = 0; i < 50; i++) {
+        jedis.set("it:aware:" + i, "j" + i);
+      }
+      for (int i = 0; i < 50; i++) {
+        assertThat(jedis.get("it:aware:" + i)).isEqualTo("j" + i);
+      }
+      assertThat(jedis.getClusterNodes()).hasSize(1);
+    }
+    RedisClusterClient lettuce =
+        RedisClusterClient.create(RedisURI.create("127.0.0.1", proxy.port()));
+    try (var connection = lettuce.connect()) {
+      for (int i = 0; i < 50; i++) {
+        assertThat(connection.sync().get("it:aware:" + i)).isEqualTo("j" + i);
+      }
+      assertThat(connection.sync().mget("it:aware:1", "it:aware:2"))
+          .extracting(kv -> kv.getValue())
+          .containsExactly("j1", "j2");
+    } finally {
+      lettuce.shutdown();
+    }
+  }
+
+  /** One key per shard: hash tags {a}, {b}, {c} land on three different primaries. */
+  private static final String[] KEY_PER_SHARD = {"{a}", "{b}", "{c}"};
+
+  @Test
+  void keysOfTheThreeTagsLandOnThreeShards() throws Exception {
+    Set<String> owners = new HashSet<>();
+    for (String tag : KEY_PER_SHARD) {
+      owners.add(owner(tag + "probe").name());
+    }
+    assertThat(owners).as("the tags the transaction tests rely on").hasSize(3);
+  }
+
+  @Test
+  void aTransactionRunsOnTheShardOfItsKeysWhateverComesFirst() throws Exception {
+    try (RespClient client = client()) {
+      for (String tag : KEY_PER_SHARD) {
+        String counter = tag + "tx:counter";
+        assertThat(client.call("MULTI")).isEqualTo("OK");
+        assertThat(client.call("PING")).isEqualTo("QUEUED");
+        assertThat(client.call("SET", counter, "10")).isEqualTo("QUEUED");
+        assertThat(client.call("INCR", counter)).isEqualTo("QUEUED");
+        assertThat(client.call("DBSIZE")).isEqualTo("QUEUED");
+        List<Object> results = (List<Object>) client.call("EXEC");
+        assertThat(results.subList(0, 3)).as(tag).containsExactly("PONG", "OK", 11L);
+        assertThat(owner(counter).call("GET", counter)).isEqualTo("11");
+      }
+    }
+  }
+
+  @Test
+  void aCommandOfAnotherSlotInATransactionGetsCrossslotAndAbortsIt() throws Exception {
+    try (RespClient client = client()) {
+      assertThat(client.call("MULTI")).isEqualTo("OK");
+      assertThat(client.call("SET", "{a}tx:x", "1")).isEqualTo("QUEUED");
+      assertThat(client.call("SET", "{b}tx:x", "1"))
+          .isEqualTo(new RespValue.Error("CROSSSLOT Keys in request don't hash to the same slot"));
+      assertThat(client.call("EXEC"))
+          .isEqualTo(
+              new RespValue.Error("EXECABORT Transaction discarded because of previous errors."));
+      assertThat(client.call("EXISTS", "{a}tx:x")).isEqualTo(0L);
+      // The session goes on with a new transaction elsewhere.
+      assertThat(client.call("MULTI")).isEqualTo("OK");
+      assertThat(client.call("SET", "{c}tx:y", "2")).isEqualTo("QUEUED");
+      assertThat(client.call("EXEC")).isEqualTo(List.of("OK"));
+    }
+  }
+
+  @Test
+  void watchLeasesTheShardOfItsKeysAndSeesConflicts() throws Exception {
+    try (RespClient client = client();
+        RespClient other = client()) {
+      for (String tag : KEY_PER_SHARD) {
+        String key = tag + "watched";
+        client.call("SET", key, "1");
+        assertThat(client.call("WATCH", key)).isEqualTo("OK");
+        assertThat(client.call("GET", "{b}elsewhere"))
+            .as("another shard, outside the lease")
+            .isNull();
+        assertThat(client.call("MULTI")).isEqualTo("OK");
+        assertThat(client.call("INCR", key)).isEqualTo("QUEUED");
+        assertThat(client.call("EXEC")).isEqualTo(List.of(2L));
+        assertThat(client.call("WATCH", key)).isEqualTo("OK");
+        assertThat(other.call("SET", key, "changed")).isEqualTo("OK");
+        assertThat(client.call("MULTI")).isEqualTo("OK");
+        assertThat(client.call("INCR", key)).isEqualTo("QUEUED");
+        assertThat(client.call("EXEC")).as("a conflict: nil").isNull();
+      }
+      assertThat(client.call("WATCH", "{a}1", "{b}2"))
+          .isEqualTo(new RespValue.Error("CROSSSLOT Keys in request don't hash to the same slot"));
+    }
+  }
+
+  @Test
+  void blockingCommandsWaitOnTheShardOfTheirKey() throws Exception {
+    for (String tag : KEY_PER_SHARD) {
+      String list = tag + "queue";
+      try (RespClient waiter = client();
+          RespClient pusher = client()) {
+        java.util.concurrent.CompletableFuture<Object> popped =
+            java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> {
+                  try {
+                    return waiter.call("BLPOP", list, "10");
+                  } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                  }
+                });
+        await()
+            .atMost(Duration.ofSeconds(5))
+            .until(() -> String.valueOf(owner(list).call("CLIENT", "LIST")).contains("cmd=blpop"));
+        assertThat(pusher.call("RPUSH", list, "job")).isEqualTo(1L);
+        assertThat(popped.get(10, java.util.concurrent.TimeUnit.SECONDS))
+            .isEqualTo(List.of(list, "job"));
+      }
+    }
+  }
+
+  /**
+   * Whether the replica has run a GET: INFO commandstats counts calls, apart from rejected ones (a
+   * replica without READONLY rejects reads with MOVED).
+   */
+  private static boolean servedReads(RedisNode replica) {
+    try {
+      java.util.regex.Matcher calls =
+          java.util.regex.Pattern.compile("cmdstat_get:calls=(\\d+)")
+              .matcher(String.valueOf(replica.call("INFO", "commandstats")));
+      return calls.find() && Long.parseLong(calls.group(1)) > 0;
+    } catch (Exception e) {
+      return false;
+    }
+  }
+}
