@@ -350,6 +350,51 @@ class ClusterModeIT {
     }
   }
 
+  @Test
+  void askAndMovedDuringASlotMigrationAreFollowed() throws Exception {
+    String key = "{mig}key";
+    int slot = io.switchboard.routing.KeySlot.of(key);
+    RedisNode from = owner(key);
+    RedisNode to = cluster.primaries().stream().filter(n -> n != from).findFirst().orElseThrow();
+    String fromId = String.valueOf(from.call("CLUSTER", "MYID"));
+    String toId = String.valueOf(to.call("CLUSTER", "MYID"));
+    String s = Integer.toString(slot);
+    try (RespClient client = client()) {
+      assertThat(client.call("SET", "{mig}old", "1")).isEqualTo("OK");
+      assertThat(to.call("CLUSTER", "SETSLOT", s, "IMPORTING", fromId)).isEqualTo("OK");
+      assertThat(from.call("CLUSTER", "SETSLOT", s, "MIGRATING", toId)).isEqualTo("OK");
+      // A key the source does not have: it answers ASK, the proxy asks the target (ASKING).
+      assertThat(client.call("SET", key, "new")).isEqualTo("OK");
+      try (RespClient target = RespClient.connect(to.address(), Duration.ofSeconds(5))) {
+        assertThat(target.call("ASKING")).isEqualTo("OK");
+        assertThat(target.call("GET", key)).as("written on the importing node").isEqualTo("new");
+      }
+      assertThat(client.call("GET", "{mig}old")).as("still on the source").isEqualTo("1");
+      assertThat(
+              from.call(
+                  "MIGRATE",
+                  "127.0.0.1",
+                  Integer.toString(to.port()),
+                  "",
+                  "0",
+                  "5000",
+                  "KEYS",
+                  "{mig}old"))
+          .isEqualTo("OK");
+      for (RedisNode node : cluster.primaries()) {
+        node.call("CLUSTER", "SETSLOT", s, "NODE", toId);
+      }
+      // The source now answers MOVED: followed, and the slot map refreshed.
+      assertThat(client.call("GET", "{mig}old")).isEqualTo("1");
+      assertThat(client.call("GET", key)).isEqualTo("new");
+    }
+    String metrics = proxy.admin("/metrics");
+    assertThat(metrics)
+        .containsPattern("switchboard_cluster_redirects_total\\{kind=\"ask\",?\\} [1-9]");
+    assertThat(metrics)
+        .containsPattern("switchboard_cluster_redirects_total\\{kind=\"moved\",?\\} [1-9]");
+  }
+
   /**
    * Whether the replica has run a GET: INFO commandstats counts calls, apart from rejected ones (a
    * replica without READONLY rejects reads with MOVED).

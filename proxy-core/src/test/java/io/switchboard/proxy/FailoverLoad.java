@@ -8,11 +8,13 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 
 /**
  * Continuous load through the proxy while something happens to the deployment, and the count of
@@ -75,25 +77,51 @@ final class FailoverLoad implements AutoCloseable {
 
   /** Stops the sessions, then looks for every acknowledged write on {@code primary}. */
   Outcome stopAndVerify(RedisNode primary) throws IOException, InterruptedException {
+    return stopAndVerify(key -> primary.address());
+  }
+
+  /**
+   * Stops the sessions, then looks for every acknowledged write on the primary that owns its key
+   * now ({@code ownerOf}: the only primary, or the shard's in a cluster).
+   */
+  Outcome stopAndVerify(Function<String, HostAndPort> ownerOf)
+      throws IOException, InterruptedException {
     stop();
     long lostWrites = 0;
     long lostIncrements = 0;
     long gap = 0;
     long acked = 0;
-    try (RespClient direct = RespClient.connect(primary.address(), Duration.ofSeconds(30))) {
+    Map<HostAndPort, RespClient> direct = new HashMap<>();
+    try {
       for (Session session : sessions) {
         acked += session.ackedSets.cardinality() + session.ackedIncrements;
         gap = Math.max(gap, session.longestGapNanos / 1_000_000);
-        lostWrites += session.missingOn(direct);
-        Object counter = direct.call("GET", session.counterKey());
+        lostWrites += session.missingOn(ownerOf, direct);
+        Object counter =
+            connection(direct, ownerOf.apply(session.counterKey()))
+                .call("GET", session.counterKey());
         long stored = counter == null ? 0 : Long.parseLong(String.valueOf(counter));
         if (stored < session.highestIncrement) {
           lostIncrements += session.highestIncrement - stored;
         }
       }
+    } finally {
+      for (RespClient client : direct.values()) {
+        client.close();
+      }
     }
     return new Outcome(
         acked, disconnects.get(), new TreeMap<>(errors), lostWrites, lostIncrements, gap);
+  }
+
+  private static RespClient connection(Map<HostAndPort, RespClient> direct, HostAndPort node)
+      throws IOException {
+    RespClient client = direct.get(node);
+    if (client == null) {
+      client = RespClient.connect(node, Duration.ofSeconds(30));
+      direct.put(node, client);
+    }
+    return client;
   }
 
   private void stop() throws InterruptedException {
@@ -205,28 +233,31 @@ final class FailoverLoad implements AutoCloseable {
       errors.merge(kind, 1L, Long::sum);
     }
 
-    /** How many acknowledged SETs are absent from (or wrong on) {@code primary}. */
-    long missingOn(RespClient primary) throws IOException {
-      long missing = 0;
-      int[] batch = new int[1000];
-      int size = 0;
+    /** How many acknowledged SETs are absent from (or wrong on) the primary of their key. */
+    long missingOn(Function<String, HostAndPort> ownerOf, Map<HostAndPort, RespClient> direct)
+        throws IOException {
+      Map<HostAndPort, List<Integer>> byOwner = new HashMap<>();
       for (int seq = ackedSets.nextSetBit(0); seq >= 0; seq = ackedSets.nextSetBit(seq + 1)) {
-        batch[size++] = seq;
-        if (size == batch.length) {
-          missing += check(primary, batch, size);
-          size = 0;
+        byOwner.computeIfAbsent(ownerOf.apply(key(seq)), n -> new ArrayList<>()).add(seq);
+      }
+      long missing = 0;
+      for (Map.Entry<HostAndPort, List<Integer>> owner : byOwner.entrySet()) {
+        RespClient primary = connection(direct, owner.getKey());
+        List<Integer> seqs = owner.getValue();
+        for (int from = 0; from < seqs.size(); from += 1000) {
+          missing += check(primary, seqs.subList(from, Math.min(seqs.size(), from + 1000)));
         }
       }
-      return missing + check(primary, batch, size);
+      return missing;
     }
 
-    private long check(RespClient primary, int[] seqs, int size) throws IOException {
-      for (int i = 0; i < size; i++) {
-        primary.send(RespClient.encode("GET", key(seqs[i])));
+    private long check(RespClient primary, List<Integer> seqs) throws IOException {
+      for (int seq : seqs) {
+        primary.send(RespClient.encode("GET", key(seq)));
       }
       long missing = 0;
-      for (int i = 0; i < size; i++) {
-        if (!Integer.toString(seqs[i]).equals(primary.read())) {
+      for (int seq : seqs) {
+        if (!Integer.toString(seq).equals(primary.read())) {
           missing++;
         }
       }

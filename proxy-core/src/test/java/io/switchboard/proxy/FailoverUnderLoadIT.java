@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.switchboard.proxy.FailoverLoad.Outcome;
+import io.switchboard.proxy.demo.LocalCluster;
 import io.switchboard.proxy.demo.LocalTopology;
 import io.switchboard.proxy.demo.RedisNode;
 import java.io.IOException;
@@ -52,6 +53,12 @@ class FailoverUnderLoadIT {
 
   @AfterAll
   static void stop() throws IOException {
+    if (clusterProxy != null) {
+      clusterProxy.close();
+    }
+    if (cluster != null) {
+      cluster.close();
+    }
     if (proxy != null) {
       proxy.close();
     }
@@ -169,8 +176,187 @@ class FailoverUnderLoadIT {
     }
   }
 
+  @Test
+  @Order(20)
+  void aClusterShardsPlannedFailoverHoldsWritesAndLosesNone() throws Exception {
+    Outcome outcome =
+        underClusterLoad(
+            "cluster: a shard's planned failover (`CLUSTER FAILOVER` on its replica) ×" + PLANNED,
+            "cl-planned",
+            () -> {
+              for (int i = 0; i < PLANNED; i++) {
+                RedisNode replica = clusterReplicaOf(cluster().currentPrimaries().get(i % 3));
+                assertThat(replica.call("CLUSTER", "FAILOVER")).isEqualTo("OK");
+                await()
+                    .atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(50))
+                    .until(() -> cluster().currentPrimaries().contains(replica));
+                cluster().awaitReady(HEAL);
+              }
+            });
+    assertThat(outcome.errors()).as("errors seen by clients").isEmpty();
+    assertThat(outcome.lostWrites()).as("acknowledged SETs lost").isZero();
+    assertThat(outcome.lostIncrements()).as("acknowledged INCRs lost").isZero();
+  }
+
+  @Test
+  @Order(21)
+  void aClusterPrimaryKilledIsReplacedWithoutDisconnectingClients() throws Exception {
+    Outcome outcome =
+        underClusterLoad(
+            "cluster: a shard's primary killed (`kill -9`), restarted after the failover",
+            "cl-crash",
+            () -> {
+              RedisNode crashed = cluster().currentPrimaries().get(0);
+              RedisNode replica = clusterReplicaOf(crashed);
+              crashed.kill();
+              await()
+                  .atMost(Duration.ofSeconds(60))
+                  .pollInterval(Duration.ofMillis(100))
+                  .ignoreExceptions()
+                  .until(() -> cluster().currentPrimaries().contains(replica));
+              crashed.start();
+              cluster().awaitReady(HEAL);
+            });
+    assertThat(outcome.errors().keySet())
+        .as("only commands in flight on the dead connection may fail")
+        .allMatch(kind -> kind.startsWith("lost in flight"));
+  }
+
+  @Test
+  @Order(22)
+  void reshardingUnderLoadGivesNoErrors() throws Exception {
+    Outcome outcome =
+        underClusterLoad(
+            "cluster: 200 slots resharded under load (`CLUSTER SETSLOT` + `MIGRATE`)",
+            "cl-reshard",
+            () -> {
+              List<RedisNode> primaries = cluster().currentPrimaries();
+              RedisNode from = ownerOfSlot(0);
+              RedisNode to = primaries.stream().filter(n -> n != from).findFirst().orElseThrow();
+              for (int slot = 0; slot < 200; slot++) {
+                moveSlot(slot, from, to);
+              }
+            });
+    assertThat(outcome.errors()).as("errors seen by clients").isEmpty();
+    assertThat(outcome.lostWrites()).as("acknowledged SETs lost").isZero();
+    assertThat(outcome.lostIncrements()).as("acknowledged INCRs lost").isZero();
+    String metrics = clusterProxy.admin("/metrics");
+    assertThat(redirects(metrics, "moved")).as("MOVED followed").isPositive();
+  }
+
+  private static double redirects(String metrics, String kind) {
+    return metrics
+        .lines()
+        .filter(
+            line -> line.startsWith("switchboard_cluster_redirects_total{kind=\"" + kind + "\""))
+        .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+        .sum();
+  }
+
+  private static RedisNode ownerOfSlot(int slot) throws Exception {
+    for (RedisNode primary : cluster().currentPrimaries()) {
+      for (Object range : (List<?>) primary.call("CLUSTER", "SLOTS")) {
+        List<?> r = (List<?>) range;
+        List<?> master = (List<?>) r.get(2);
+        if ((Long) r.get(0) <= slot
+            && slot <= (Long) r.get(1)
+            && master.get(1).equals((long) primary.port())) {
+          return primary;
+        }
+      }
+    }
+    throw new AssertionError("no primary owns slot " + slot);
+  }
+
+  /** What {@code redis-cli --cluster reshard} does for one slot, step by step. */
+  private static void moveSlot(int slot, RedisNode from, RedisNode to) throws Exception {
+    String fromId = String.valueOf(from.call("CLUSTER", "MYID"));
+    String toId = String.valueOf(to.call("CLUSTER", "MYID"));
+    String s = Integer.toString(slot);
+    assertThat(to.call("CLUSTER", "SETSLOT", s, "IMPORTING", fromId)).isEqualTo("OK");
+    assertThat(from.call("CLUSTER", "SETSLOT", s, "MIGRATING", toId)).isEqualTo("OK");
+    while (true) {
+      List<?> keys = (List<?>) from.call("CLUSTER", "GETKEYSINSLOT", s, "100");
+      if (keys.isEmpty()) {
+        break;
+      }
+      List<Object> migrate =
+          new ArrayList<>(
+              List.of(
+                  "MIGRATE", "127.0.0.1", Integer.toString(to.port()), "", "0", "5000", "KEYS"));
+      migrate.addAll(keys);
+      assertThat(from.call(migrate.toArray())).isEqualTo("OK");
+    }
+    for (RedisNode node : List.of(to, from)) {
+      assertThat(node.call("CLUSTER", "SETSLOT", s, "NODE", toId)).isEqualTo("OK");
+    }
+  }
+
   private interface Scenario {
     void run() throws Exception;
+  }
+
+  private static LocalCluster cluster;
+  private static TestProxy clusterProxy;
+
+  /** The cluster and the proxy in front of it, started by the first cluster scenario. */
+  private static LocalCluster cluster() throws Exception {
+    if (cluster == null) {
+      cluster = LocalCluster.start();
+      clusterProxy = TestProxy.cluster(cluster, "");
+      clusterProxy.awaitPrimary();
+    }
+    return cluster;
+  }
+
+  /** The node that replicates {@code primary} now. */
+  private static RedisNode clusterReplicaOf(RedisNode primary) throws Exception {
+    String id = String.valueOf(primary.call("CLUSTER", "MYID"));
+    for (RedisNode node : cluster().nodes()) {
+      if (node.isAlive()
+          && node.call("ROLE") instanceof List<?> role
+          && "slave".equals(role.get(0))
+          && String.valueOf(node.call("CLUSTER", "NODES"))
+              .lines()
+              .anyMatch(line -> line.contains("myself") && line.contains(id))) {
+        return node;
+      }
+    }
+    throw new AssertionError("no replica of " + primary.name());
+  }
+
+  /** Where a key lives now, as the cluster itself says. */
+  private static io.switchboard.config.HostAndPort clusterOwnerOf(
+      io.switchboard.routing.Topology shards, String key) {
+    return shards.shardFor(io.switchboard.routing.KeySlot.of(key)).primary();
+  }
+
+  /** As {@link #underLoad}, through the proxy in front of the cluster, verified per shard. */
+  private static Outcome underClusterLoad(String title, String prefix, Scenario scenario)
+      throws Exception {
+    cluster();
+    FailoverLoad load = FailoverLoad.start(clusterProxy.address(), "fo:" + prefix + ":", SESSIONS);
+    Outcome outcome;
+    try {
+      awaitMoreAcks(load, 2000);
+      scenario.run();
+      awaitMoreAcks(load, 2000);
+    } finally {
+      cluster().awaitReady(HEAL);
+      RedisNode any = cluster().currentPrimaries().get(0);
+      io.switchboard.routing.Topology shards =
+          io.switchboard.routing.ClusterShards.parse((List<?>) any.call("CLUSTER", "SHARDS"));
+      outcome = load.stopAndVerify(key -> clusterOwnerOf(shards, key));
+    }
+    rows.add(row(title, outcome));
+    assertThat(outcome.disconnects()).as("client disconnects: " + outcome.errors()).isZero();
+    assertThat(outcome.errors().keySet())
+        .as("no READONLY, MOVED or ASK reaches a client")
+        .noneMatch(
+            kind ->
+                kind.startsWith("READONLY") || kind.startsWith("MOVED") || kind.startsWith("ASK"));
+    return outcome;
   }
 
   /**
@@ -285,7 +471,8 @@ class FailoverUnderLoadIT {
             + " Redis "
             + topology.binary().version()
             + ", 1 primary, 2 replicas, 3 Sentinels (quorum 2, down-after-milliseconds 2000,"
-            + " failover-timeout 10000) on one "
+            + " failover-timeout 10000); the cluster rows: 3 primaries, 3 replicas,"
+            + " cluster-node-timeout 2000; on one "
             + Runtime.getRuntime().availableProcessors()
             + "-core machine; Switchboard defaults (failover.hold-timeout 10 s).");
     lines.add("");

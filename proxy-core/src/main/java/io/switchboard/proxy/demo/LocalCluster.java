@@ -23,7 +23,9 @@ public final class LocalCluster implements AutoCloseable {
   private final Path dir;
   private final List<RedisNode> primaries = new ArrayList<>();
   private final List<RedisNode> replicas = new ArrayList<>();
-  private final List<Integer> busPorts = new ArrayList<>();
+
+  /** Each node's cluster bus port, by node name. */
+  private final java.util.Map<String, Integer> busPorts = new java.util.HashMap<>();
 
   private final RedisBinary binary;
 
@@ -41,7 +43,7 @@ public final class LocalCluster implements AutoCloseable {
 
   private RedisNode node(RedisBinary binary, String name) throws IOException {
     int busPort = RedisNode.freePort();
-    busPorts.add(busPort);
+    busPorts.put(name, busPort);
     List<String> config =
         new ArrayList<>(
             List.of(
@@ -112,7 +114,7 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   private int busPortOf(RedisNode node) {
-    return busPorts.get(nodes().indexOf(node));
+    return busPorts.get(node.name());
   }
 
   private static void expectOk(Object reply) throws IOException {
@@ -135,22 +137,74 @@ public final class LocalCluster implements AutoCloseable {
 
   /**
    * Waits until every node says the cluster is ok and knows every replica as one (gossip takes a
-   * moment after CLUSTER REPLICATE), and every replica has synced.
+   * moment after CLUSTER REPLICATE), and every replica (by its role now: failovers swap them) has
+   * synced.
    */
   public void awaitReady(Duration timeout) throws IOException {
     long deadline = System.nanoTime() + timeout.toNanos();
     for (RedisNode node : nodes()) {
       while (!String.valueOf(node.call("CLUSTER", "INFO")).contains("cluster_state:ok")
           || knownReplicas(node) < replicas.size()
-          || (replicas.contains(node)
-              && !String.valueOf(node.call("INFO", "replication"))
-                  .contains("master_link_status:up"))) {
+          || unsyncedReplica(node)) {
         if (System.nanoTime() > deadline) {
           throw new IOException(node.name() + " did not reach cluster_state:ok in time");
         }
         RedisNode.sleep(50);
       }
     }
+  }
+
+  private static boolean unsyncedReplica(RedisNode node) throws IOException {
+    String replication = String.valueOf(node.call("INFO", "replication"));
+    return replication.contains("role:slave") && !replication.contains("master_link_status:up");
+  }
+
+  /**
+   * Starts one more node and joins it to the cluster, holding no slots: a primary to move slots to
+   * (as {@code redis-cli --cluster add-node} does). Stopped with the others.
+   */
+  public RedisNode addNode(Duration timeout) throws IOException {
+    RedisNode node = node(binary, "added-" + (nodes().size() + 1));
+    primaries.add(node);
+    node.start();
+    RedisNode first = nodes().get(0);
+    expectOk(
+        first.call(
+            "CLUSTER",
+            "MEET",
+            "127.0.0.1",
+            Integer.toString(node.port()),
+            Integer.toString(busPortOf(node))));
+    awaitEveryNodeKnows(nodes().size(), timeout);
+    return node;
+  }
+
+  /**
+   * Takes a replica out of the cluster as {@code redis-cli --cluster del-node} does: every other
+   * node forgets it, then it stops.
+   */
+  public void removeReplica(RedisNode replica) throws IOException {
+    String id = String.valueOf(replica.call("CLUSTER", "MYID"));
+    for (RedisNode other : nodes()) {
+      if (other != replica) {
+        expectOk(other.call("CLUSTER", "FORGET", id));
+      }
+    }
+    replica.stop();
+    replicas.remove(replica);
+  }
+
+  /** The nodes that are primaries now, by their own ROLE. */
+  public List<RedisNode> currentPrimaries() throws IOException {
+    List<RedisNode> now = new ArrayList<>();
+    for (RedisNode node : nodes()) {
+      if (node.isAlive()
+          && node.call("ROLE") instanceof List<?> role
+          && "master".equals(role.get(0))) {
+        now.add(node);
+      }
+    }
+    return now;
   }
 
   /** How many nodes {@code node} knows as replicas (flag "slave" in CLUSTER NODES). */

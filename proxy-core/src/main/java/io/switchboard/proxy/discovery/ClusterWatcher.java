@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * highest current epoch (the freshest: every failover raises it), and publishes it as a {@link
  * Topology} of shards when it changed. Refreshes every interval, and sooner when asked ({@link
  * #refreshNow}: a MOVED, a failed connection), at most every {@link #MIN_GAP_MS} ms. Seeds are
- * asked until the cluster's own nodes are known; node addresses stay unresolved until connect time.
+ * asked until the cluster's own nodes are known, and again when none of them answers; node
+ * addresses stay unresolved until connect time.
  */
 public final class ClusterWatcher implements TopologySource {
 
@@ -162,7 +163,10 @@ public final class ClusterWatcher implements TopologySource {
     home.flushes().flushAll();
   }
 
-  /** The cluster's nodes as last seen, primaries first, then the seeds. */
+  /**
+   * The cluster's nodes as last seen, primaries first; the seeds only until the cluster has
+   * answered or while no node of it does (a seed taken out of the cluster is asked no more).
+   */
   private List<HostAndPort> candidates() {
     Set<HostAndPort> nodes = new LinkedHashSet<>();
     if (current != null) {
@@ -175,7 +179,9 @@ public final class ClusterWatcher implements TopologySource {
         nodes.addAll(shard.replicas());
       }
     }
-    nodes.addAll(seeds);
+    if (current == null || current.problem() != null || nodes.isEmpty()) {
+      nodes.addAll(seeds);
+    }
     return new ArrayList<>(nodes);
   }
 

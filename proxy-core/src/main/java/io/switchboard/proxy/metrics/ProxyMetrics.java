@@ -3,6 +3,7 @@ package io.switchboard.proxy.metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -106,6 +107,8 @@ public final class ProxyMetrics {
   private final Counter bytesReceived;
   private final Counter bytesSent;
   private final Counter failovers;
+  private final Counter movedRedirects;
+  private final Counter askRedirects;
   private final Counter[] errors = new Counter[ErrorKind.values().length];
   private final Counter[] authFailures = new Counter[AuthFailure.values().length];
   private final CommandLatencyHistogram commandLatency;
@@ -153,6 +156,8 @@ public final class ProxyMetrics {
         Counter.builder("switchboard.failovers")
             .description("Times the primary changed")
             .register(registry);
+    movedRedirects = redirects(registry, "moved");
+    askRedirects = redirects(registry, "ask");
     for (ErrorKind kind : ErrorKind.values()) {
       errors[kind.ordinal()] =
           Counter.builder("switchboard.errors")
@@ -260,6 +265,19 @@ public final class ProxyMetrics {
 
   public void authFailure(AuthFailure reason) {
     authFailures[reason.ordinal()].increment();
+  }
+
+  private static Counter redirects(MeterRegistry registry, String kind) {
+    return Counter.builder("switchboard.cluster.redirects")
+        .tag("kind", kind)
+        .description(
+            "MOVED and ASK replies the proxy followed (cluster mode); clients never see them")
+        .register(registry);
+  }
+
+  /** A MOVED ({@code moved}) or ASK reply was followed. */
+  public void redirect(boolean moved) {
+    (moved ? movedRedirects : askRedirects).increment();
   }
 
   /** The primary changed. */

@@ -48,6 +48,7 @@ final class ClusterRedirects {
               + slot
               + " is moving); it did not run");
     }
+    loop.backend().metrics().redirect(moved);
     HostAndPort to = parts.length > 2 ? target(parts[2]) : null;
     if (moved) {
       loop.backend().gate().askAgain(); // the slot map changed: discovery looks again now
