@@ -395,6 +395,41 @@ class ClusterModeIT {
         .containsPattern("switchboard_cluster_redirects_total\\{kind=\"moved\",?\\} [1-9]");
   }
 
+  @Test
+  void subscriptionsHearPublishFromAnyShardAndShardChannelsTheirShard() throws Exception {
+    try (RespClient listener = client();
+        RespClient sharded = client();
+        RespClient publisher = client()) {
+      assertThat(listener.call("SUBSCRIBE", "it:news"))
+          .isEqualTo(List.of("subscribe", "it:news", 1L));
+      assertThat((Long) publisher.call("PUBLISH", "it:news", "hello")).isGreaterThanOrEqualTo(1L);
+      assertThat(listener.read()).isEqualTo(List.of("message", "it:news", "hello"));
+
+      // Channels first, then shard channels: the connection moves to their shard, keeping both.
+      assertThat(sharded.call("SUBSCRIBE", "it:plain"))
+          .isEqualTo(List.of("subscribe", "it:plain", 1L));
+      for (String tag : KEY_PER_SHARD) {
+        try (RespClient other = client()) {
+          String channel = tag + "orders";
+          assertThat(other.call("SSUBSCRIBE", channel))
+              .isEqualTo(List.of("ssubscribe", channel, 1L));
+          assertThat(publisher.call("SPUBLISH", channel, "o1")).isEqualTo(1L);
+          assertThat(other.read()).isEqualTo(List.of("smessage", channel, "o1"));
+        }
+      }
+      assertThat(sharded.call("SSUBSCRIBE", "{b}orders"))
+          .isEqualTo(List.of("ssubscribe", "{b}orders", 1L));
+      assertThat(publisher.call("SPUBLISH", "{b}orders", "o2")).isEqualTo(1L);
+      assertThat(sharded.read()).isEqualTo(List.of("smessage", "{b}orders", "o2"));
+      assertThat((Long) publisher.call("PUBLISH", "it:plain", "p1")).isGreaterThanOrEqualTo(1L);
+      assertThat(sharded.read()).isEqualTo(List.of("message", "it:plain", "p1"));
+      assertThat(sharded.call("SSUBSCRIBE", "{c}orders"))
+          .isInstanceOf(RespValue.Error.class)
+          .asString()
+          .contains("another shard");
+    }
+  }
+
   /**
    * Whether the replica has run a GET: INFO commandstats counts calls, apart from rejected ones (a
    * replica without READONLY rejects reads with MOVED).

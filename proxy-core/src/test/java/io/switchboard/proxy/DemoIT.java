@@ -100,6 +100,63 @@ class DemoIT {
     }
   }
 
+  @Test
+  void theClusterDemoFrontsThreeShardsAndStopsThemOnTheWayOut(@TempDir Path dir) throws Exception {
+    ProcessBuilder builder =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Djava.io.tmpdir=" + dir,
+                "-Dswitchboard.listen.port=0",
+                "-Dswitchboard.admin.port=0",
+                "-jar",
+                JAR.toString(),
+                "demo",
+                "--cluster")
+            .redirectErrorStream(true);
+    builder.environment().remove(RedisBinary.ENV);
+    // The user's own Sentinel setting does not stop the demo, which runs its own servers.
+    builder.environment().put("REDIS_SENTINEL_HOSTS", "sentinel-0:26379");
+    Path log = dir.resolve("demo.log");
+    Process demo = builder.redirectOutput(log.toFile()).start();
+    List<Integer> ports = new ArrayList<>();
+    try {
+      await()
+          .atMost(Duration.ofSeconds(90))
+          .until(() -> !demo.isAlive() || Files.readString(log).contains("Ctrl-C stops"));
+      List<String> output = Files.readAllLines(log);
+      for (String line : output) {
+        if (line.contains("<- point any Redis client here")
+            || line.startsWith("  primaries")
+            || line.startsWith("  replicas")) {
+          Matcher m = ADDRESS.matcher(line);
+          while (m.find()) {
+            ports.add(Integer.parseInt(m.group(1)));
+          }
+        }
+      }
+      assertThat(output)
+          .as("the demo's output")
+          .anyMatch(l -> l.startsWith("Switchboard demo is running in cluster mode"));
+      assertThat(ports).as("proxy, three primaries, three replicas").hasSize(7);
+      HostAndPort proxy = new HostAndPort("127.0.0.1", ports.get(0));
+      try (RespClient client = RespClient.connect(proxy, Duration.ofSeconds(5))) {
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> "OK".equals(client.call("MSET", "a", "1", "b", "2", "c", "3")));
+        assertThat(client.call("MGET", "a", "b", "c")).isEqualTo(List.of("1", "2", "3"));
+      }
+    } finally {
+      demo.destroy(); // SIGTERM: the shutdown hook stops the proxy and the cluster
+      assertThat(demo.waitFor(30, TimeUnit.SECONDS)).as("the demo exits on SIGTERM").isTrue();
+    }
+    for (int port : ports.subList(1, ports.size())) {
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .alias("redis-server on port " + port + " after the demo stopped")
+          .until(() -> !accepts(port));
+    }
+  }
+
   private static boolean accepts(int port) {
     try (Socket socket = new Socket()) {
       socket.connect(new InetSocketAddress("127.0.0.1", port), 1000);

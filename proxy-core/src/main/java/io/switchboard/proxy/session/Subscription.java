@@ -10,6 +10,8 @@ import io.switchboard.proxy.resp.Replies;
 import io.switchboard.routing.CommandSpec;
 import io.switchboard.routing.ReadFloor;
 import io.switchboard.routing.ReadPolicy;
+import io.switchboard.routing.Shard;
+import io.switchboard.routing.Topology;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -56,6 +58,14 @@ final class Subscription implements SubscriptionSink {
 
   private final ArgCursor frameKind = new ArgCursor();
   private BackendConnection connection;
+
+  /**
+   * Cluster mode: the slot of the session's shard channels, whose shard the connection is on
+   * (SSUBSCRIBE must reach the slot's owner; SUBSCRIBE and PSUBSCRIBE hear every node's PUBLISH
+   * over the cluster bus, so they may share it); -1 while none.
+   */
+  private int shardSlot = -1;
+
   private boolean resetting;
 
   /** Confirmations of a resubscription still to arrive, dropped rather than shown. */
@@ -92,6 +102,9 @@ final class Subscription implements SubscriptionSink {
       return;
     }
     boolean subscribe = !name.contains("UNSUBSCRIBE");
+    if (name.equals("SSUBSCRIBE") && loop.clusterMode() && !shardChannelsMayGo(frame, spec)) {
+      return;
+    }
     Set<String> set = setFor(name);
     if (!subscribe && (connection == null || !active())) {
       // Not subscribed: Redis confirms each name (or one nil) with a count of 0.
@@ -136,6 +149,61 @@ final class Subscription implements SubscriptionSink {
     }
   }
 
+  /**
+   * Cluster mode: SSUBSCRIBE's channels go to their slot's shard. The session's subscriptions share
+   * one connection, so its shard channels must all be on one shard: the first SSUBSCRIBE picks it
+   * (moving a connection that only carries channels and patterns there), a later one elsewhere is
+   * refused.
+   */
+  private boolean shardChannelsMayGo(ByteBuf frame, CommandSpec spec) {
+    int slot = session.targets().slotOf(spec, frame);
+    if (slot < 0) {
+      return true; // the cluster handling refused cross-slot ones before
+    }
+    Topology topology = loop.backend().topology().current();
+    Shard wanted = topology.shardFor(slot);
+    Shard current = shardSlot < 0 ? null : topology.shardFor(shardSlot);
+    if (!shardChannels.isEmpty() && current != null && current != wanted) {
+      refuse(
+          frame,
+          "ERR Switchboard carries a client's shard channels over one connection, to one shard;"
+              + " SSUBSCRIBE to channels of another shard from another client connection");
+      return false;
+    }
+    shardSlot = slot;
+    if (connection != null
+        && wanted != null
+        && !connection.pool().node().equals(wanted.primary())
+        && shardChannels.isEmpty()
+        && !moveConnection()) {
+      refuse(frame, "ERR Switchboard could not move this client's subscriptions to the shard");
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * A connection to the shard channels' shard replaces the current one, which carries channels and
+   * patterns only: they are subscribed again there (the confirmations swallowed).
+   */
+  private boolean moveConnection() {
+    if (!awaiting.isEmpty()) {
+      return false;
+    }
+    BackendConnection old = connection;
+    connection = null;
+    loop.leases().release(old); // a subscription connection is never reused: it closes
+    swallow = 0;
+    if (!connect()) {
+      channels.clear();
+      patterns.clear();
+      return false;
+    }
+    resubscribe("SUBSCRIBE", channels);
+    resubscribe("PSUBSCRIBE", patterns);
+    return true;
+  }
+
   private void refuse(ByteBuf frame, String error) {
     frame.release();
     session
@@ -175,7 +243,12 @@ final class Subscription implements SubscriptionSink {
                   n -> loop.pools().load(n, 0, protocol));
     }
     if (node == null) {
-      node = loop.backend().topology().current().primary();
+      Topology topology = loop.backend().topology().current();
+      Shard shard = shardSlot < 0 ? null : topology.shardFor(shardSlot);
+      node = shard == null ? topology.primary() : shard.primary();
+      if (node == null) {
+        return false;
+      }
     }
     connection = loop.leases().acquire(node, 0, session.protocol, session.login);
     if (connection == null) {
