@@ -21,7 +21,7 @@ public final class ConfigLoader {
   static final String ROOT = "switchboard";
 
   /** Environment variables reference.conf reads; only these are visible to its substitutions. */
-  private static final Set<String> ENVIRONMENT =
+  static final Set<String> ENVIRONMENT =
       Set.of(
           "REDIS_SENTINEL_HOSTS",
           "REDIS_CLUSTER_NODES",
@@ -33,7 +33,8 @@ public final class ConfigLoader {
           "SWITCHBOARD_PASSWORD",
           "SWITCHBOARD_AUTH_MODE",
           "SWITCHBOARD_PORT",
-          "SWITCHBOARD_ADMIN_PORT");
+          "SWITCHBOARD_ADMIN_PORT",
+          "SWITCHBOARD_ADMIN_TOKEN");
 
   private ConfigLoader() {}
 

@@ -316,6 +316,35 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void everyEnvironmentVariableReferenceConfNamesIsRead() {
+    SwitchboardConfig config =
+        ConfigLoader.load(
+            Map.of(
+                "REDIS_SENTINEL_HOSTS", "s:26379",
+                "SWITCHBOARD_ADMIN_TOKEN", "t0ken",
+                "SWITCHBOARD_AUTH_MODE", "redis"),
+            new Properties());
+    assertThat(config.admin().token()).isEqualTo("t0ken");
+    assertThat(config.auth().mode()).isEqualTo(ClientAuthConfig.Mode.REDIS);
+    // Only the names the loader lets through are visible to reference.conf's substitutions.
+    java.util.Set<String> named = new java.util.TreeSet<>();
+    try (var in = ConfigLoader.class.getResourceAsStream("/reference.conf")) {
+      String reference = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      var uses =
+          java.util.regex.Pattern.compile(
+                  "^[^#]*\\$\\{\\?([A-Z_]+)}", java.util.regex.Pattern.MULTILINE)
+              .matcher(reference);
+      while (uses.find()) {
+        named.add(uses.group(1));
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    assertThat(named).isNotEmpty();
+    assertThat(ConfigLoader.ENVIRONMENT).containsAll(named);
+  }
+
+  @Test
   void exactlyOneOfSentinelAndClusterModeIsSet() {
     SwitchboardConfig cluster =
         ConfigLoader.load(
