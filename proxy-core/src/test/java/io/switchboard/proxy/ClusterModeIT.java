@@ -430,6 +430,34 @@ class ClusterModeIT {
     }
   }
 
+  @Test
+  void replicatedWriteAcksWaitOnEachShardsOwnPrimary() throws Exception {
+    java.util.Map<String, Long> before = new java.util.HashMap<>();
+    for (RedisNode primary : cluster.primaries()) {
+      before.put(primary.name(), waits(primary));
+    }
+    try (TestProxy replicated =
+            TestProxy.cluster(cluster, "switchboard.failover.write-ack = replicated\n");
+        RespClient client = RespClient.connect(replicated.address(), Duration.ofSeconds(10))) {
+      replicated.awaitPrimary();
+      for (String tag : KEY_PER_SHARD) {
+        assertThat(client.call("SET", tag + "acked", "1")).isEqualTo("OK");
+      }
+    }
+    for (RedisNode primary : cluster.primaries()) {
+      assertThat(waits(primary))
+          .as(primary.name() + " ran WAIT")
+          .isGreaterThan(before.get(primary.name()));
+    }
+  }
+
+  private static long waits(RedisNode node) throws Exception {
+    java.util.regex.Matcher calls =
+        java.util.regex.Pattern.compile("cmdstat_wait:calls=(\\d+)")
+            .matcher(String.valueOf(node.call("INFO", "commandstats")));
+    return calls.find() ? Long.parseLong(calls.group(1)) : 0;
+  }
+
   /**
    * Whether the replica has run a GET: INFO commandstats counts calls, apart from rejected ones (a
    * replica without READONLY rejects reads with MOVED).
