@@ -67,6 +67,12 @@ class ClusterMembershipIT {
         .atMost(CHANGE)
         .untilAsserted(
             () -> assertThat(proxy.admin("/health/ready")).contains("\"status\":\"ready\""));
+    String metrics = proxy.admin("/metrics");
+    assertThat(metrics)
+        .containsPattern(
+            "switchboard_shard_primary_up\\{primary=\"[^\"]+\",shard=\"0-5460\",?} 1\\.0")
+        .contains("switchboard_shard_replicas_eligible{shard=\"5461-10921\"} 1.0")
+        .contains("switchboard_shard_replicas_eligible{shard=\"10922-16383\"} 1.0");
   }
 
   @Test

@@ -89,6 +89,7 @@ public final class ProxyStatus implements AdminServer.AdminView {
     Topology previous = topology;
     topology = next;
     metrics.replicasSeen(allReplicas(next));
+    metrics.shards(next);
     if (next.shards().stream().anyMatch(Shard::failoverUnderway) && writesHeldSinceNanos == 0) {
       writesHeldSinceNanos = System.nanoTime();
     }

@@ -19,6 +19,8 @@ import io.switchboard.config.HostAndPort;
 import io.switchboard.routing.CommandSpec;
 import io.switchboard.routing.ReplicaState;
 import io.switchboard.routing.ReplicationSnapshot;
+import io.switchboard.routing.Shard;
+import io.switchboard.routing.Topology;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -118,6 +120,8 @@ public final class ProxyMetrics {
   private final AtomicReference<ReplicationSnapshot> replication;
   private final MultiGauge backendConnections;
   private final MultiGauge backendInflight;
+  private final MultiGauge shardPrimaryUp;
+  private final MultiGauge shardReplicasEligible;
   private final Set<Long> ioThreads = ConcurrentHashMap.newKeySet();
 
   public ProxyMetrics(
@@ -192,6 +196,16 @@ public final class ProxyMetrics {
     backendInflight =
         MultiGauge.builder("switchboard.backend.inflight")
             .description("Requests sent to or waiting for a backend node, by node and role")
+            .register(registry);
+    shardPrimaryUp =
+        MultiGauge.builder("switchboard.shard.primary.up")
+            .description(
+                "1 once the shard's primary has answered ROLE as master, by shard (its first slot"
+                    + " range) and primary")
+            .register(registry);
+    shardReplicasEligible =
+        MultiGauge.builder("switchboard.shard.replicas.eligible")
+            .description("Replicas of the shard that may serve reads, by shard")
             .register(registry);
     // What the hot path allocates: with requests/s it gives bytes per request (bench/run.sh).
     FunctionCounter.builder("switchboard.io.allocated", ioThreads, ProxyMetrics::allocatedBytes)
@@ -323,6 +337,35 @@ public final class ProxyMetrics {
         });
     backendConnections.register(connections, true);
     backendInflight.register(inflight, true);
+  }
+
+  /**
+   * The shards of a new topology: one row each, named by its first slot range (stable across the
+   * shard's failovers), read from the replication snapshot at every scrape.
+   */
+  public void shards(Topology topology) {
+    List<MultiGauge.Row<?>> up = new ArrayList<>();
+    List<MultiGauge.Row<?>> eligible = new ArrayList<>();
+    for (Shard shard : topology.shards()) {
+      if (!shard.hasPrimary() || shard.slots().isEmpty()) {
+        continue;
+      }
+      String name = shard.slots().get(0).toString();
+      HostAndPort primary = shard.primary();
+      List<HostAndPort> replicas = shard.replicas();
+      up.add(
+          MultiGauge.Row.of(
+              Tags.of("shard", name, "primary", primary.toString()),
+              replication,
+              r -> r.get().primary(primary) == null ? 0 : 1));
+      eligible.add(
+          MultiGauge.Row.of(
+              Tags.of("shard", name),
+              replication,
+              r -> replicas.stream().filter(node -> eligible(r.get(), node) == 1).count()));
+    }
+    shardPrimaryUp.register(up, true);
+    shardReplicasEligible.register(eligible, true);
   }
 
   /** Registers lag and eligibility gauges for replicas seen for the first time. */
