@@ -154,6 +154,15 @@ class ClusterModeIT {
       }
       assertThat(client.call("SCRIPT", "EXISTS", sha, "0000")).isEqualTo(List.of(1L, 0L));
       assertThat(client.call("EVALSHA", sha, "1", "it:sw:1")).isEqualTo("it:sw:1");
+      for (RedisNode replica : cluster.replicas()) {
+        assertThat(replica.call("SCRIPT", "EXISTS", sha)).as(replica.name()).isEqualTo(List.of(1L));
+      }
+      for (RedisNode primary : cluster.primaries()) {
+        primary.call("SCRIPT", "FLUSH"); // behind the proxy's back: NOSCRIPT, then reloaded
+      }
+      for (String tag : KEY_PER_SHARD) {
+        assertThat(client.call("EVALSHA", sha, "1", tag + "k")).isEqualTo(tag + "k");
+      }
       String info = String.valueOf(client.call("INFO"));
       assertThat(info).contains("switchboard_shards:3").contains("db0:keys=" + total + ",");
       assertThat(client.call("CONFIG", "SET", "slowlog-max-len", "129")).isEqualTo("OK");

@@ -96,6 +96,9 @@ final class ClusterCommands {
     if (spec.has(CommandSpec.EVERY_NODE)) {
       // Replicas too, as in Sentinel mode: a configuration meant for "the server" (CONFIG SET).
       loop.broadcastToReplicas(frame.retainedDuplicate());
+    } else if (spec.has(CommandSpec.SCRIPT_CACHE)) {
+      // Replicas too, and the body remembered for NOSCRIPT, as in Sentinel mode.
+      session.scripts().toEveryReplica(spec, frame, keys.reset(frame));
     }
     List<Shard> shards = loop.backend().topology().current().shards();
     MergedReply merged =

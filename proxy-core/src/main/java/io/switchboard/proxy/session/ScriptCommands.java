@@ -8,7 +8,7 @@ import io.switchboard.proxy.backend.BackendConnection;
 import io.switchboard.proxy.backend.PendingCommand;
 import io.switchboard.proxy.resp.ArgCursor;
 import io.switchboard.routing.CommandSpec;
-import io.switchboard.routing.Topology;
+import io.switchboard.routing.Shard;
 
 /**
  * Lua scripts across nodes. Scripts are per node and not replicated: SCRIPT LOAD and SCRIPT FLUSH
@@ -31,19 +31,31 @@ final class ScriptCommands {
 
   /** SCRIPT LOAD and SCRIPT FLUSH: every node, the primary's reply. */
   void scriptCache(CommandSpec spec, ByteBuf frame, ArgCursor args) {
+    toEveryReplica(spec, frame, args);
+    session.dispatcher().forwardToPrimary(spec, frame);
+  }
+
+  /**
+   * What SCRIPT LOAD and SCRIPT FLUSH do besides reaching the primaries: the proxy remembers the
+   * body (or forgets them all), counts the script as loaded on every node of every shard, and sends
+   * the command to every replica. The caller sends it to the primary (or, in cluster mode, to every
+   * primary).
+   */
+  void toEveryReplica(CommandSpec spec, ByteBuf frame, ArgCursor args) {
     boolean load = spec.name().equals("SCRIPT|LOAD") && args.count() == 3;
     boolean flush = spec.name().equals("SCRIPT|FLUSH");
     if (load) {
       args.seek(2);
       String sha = loop.scripts().bodies().remember(frame, args.offset(), args.length());
-      // The client's SCRIPT LOAD itself goes to the primary, the broadcast to the replicas: no
+      // The client's SCRIPT LOAD itself goes to the primaries, the broadcast to the replicas: no
       // node needs it again before an EVALSHA (NOSCRIPT still loads it if one lost it).
-      Topology topology = loop.backend().topology().current();
-      if (topology.hasPrimary()) {
-        loop.scripts().markLoaded(topology.primary(), sha);
-      }
-      for (HostAndPort replica : topology.replicas()) {
-        loop.scripts().markLoaded(replica, sha);
+      for (Shard shard : loop.backend().topology().current().shards()) {
+        if (shard.hasPrimary()) {
+          loop.scripts().markLoaded(shard.primary(), sha);
+        }
+        for (HostAndPort replica : shard.replicas()) {
+          loop.scripts().markLoaded(replica, sha);
+        }
       }
     }
     if (load || flush) {
@@ -52,7 +64,6 @@ final class ScriptCommands {
     if (flush) {
       loop.scripts().bodies().flush();
     }
-    session.dispatcher().forwardToPrimary(spec, frame);
   }
 
   /** EVAL's body, remembered for a later EVALSHA. */
