@@ -427,9 +427,11 @@ public final class SwitchboardServer implements AutoCloseable {
    * A loop doubts what it knows: a READONLY reply from a primary, a MOVED, a failed connection. Ask
    * discovery and ROLE again now.
    */
-  private void doubtPrimary() {
+  private void doubtPrimary(HostAndPort node) {
     discovery.refreshNow();
-    replication.home().eventLoop().execute(replication::reconfirm);
+    if (node != null) {
+      replication.home().eventLoop().execute(() -> replication.reconfirm(node));
+    }
   }
 
   private void publish(Topology topology) {

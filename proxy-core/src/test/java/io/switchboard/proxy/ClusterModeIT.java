@@ -163,6 +163,17 @@ class ClusterModeIT {
       for (String tag : KEY_PER_SHARD) {
         assertThat(client.call("EVALSHA", sha, "1", tag + "k")).isEqualTo(tag + "k");
       }
+      String library =
+          "#!lua name=itlib\nredis.register_function('itkey', function(keys, args) return keys[1]"
+              + " end)";
+      assertThat(client.call("FUNCTION", "LOAD", library)).isEqualTo("itlib");
+      for (String tag : KEY_PER_SHARD) {
+        assertThat(client.call("FCALL", "itkey", "1", tag + "f")).isEqualTo(tag + "f");
+      }
+      assertThat(client.call("FUNCTION", "DELETE", "itlib")).isEqualTo("OK");
+      for (RedisNode primary : cluster.primaries()) {
+        assertThat(primary.call("FUNCTION", "LIST")).as(primary.name()).isEqualTo(List.of());
+      }
       String info = String.valueOf(client.call("INFO"));
       assertThat(info).contains("switchboard_shards:3").contains("db0:keys=" + total + ",");
       assertThat(client.call("CONFIG", "SET", "slowlog-max-len", "129")).isEqualTo("OK");
@@ -247,6 +258,15 @@ class ClusterModeIT {
         assertThat(jedis.get("it:aware:" + i)).isEqualTo("j" + i);
       }
       assertThat(jedis.getClusterNodes()).hasSize(1);
+    }
+    io.lettuce.core.RedisClient standalone =
+        io.lettuce.core.RedisClient.create(RedisURI.create("127.0.0.1", proxy.port()));
+    try (var connection = standalone.connect()) {
+      assertThat(connection.sync().mget("it:aware:1", "it:aware:2", "it:aware:3"))
+          .extracting(kv -> kv.getValue())
+          .containsExactly("j1", "j2", "j3");
+    } finally {
+      standalone.shutdown();
     }
     RedisClusterClient lettuce =
         RedisClusterClient.create(RedisURI.create("127.0.0.1", proxy.port()));

@@ -370,15 +370,24 @@ public final class BackendConnection extends Flushable {
   private void onDisconnected(String reason) {
     lastError = reason;
     channel = null;
+    // The state changes before anyone hears of the loss: failing the commands in flight lets
+    // their sessions send what they parked behind them, which must not find this connection
+    // still READY without a channel.
+    boolean wasRetired = state == State.RETIRED;
+    boolean retiring = !wasRetired && exclusive && everReady;
+    if (retiring) {
+      state = State.RETIRED;
+    } else if (!wasRetired) {
+      state = State.BACKOFF;
+    }
     failInflight(reason);
     if (sink != null) {
       sink.onLost(this, reason);
     }
-    if (state == State.RETIRED) {
+    if (wasRetired) {
       return;
     }
-    if (exclusive && everReady) {
-      state = State.RETIRED;
+    if (retiring) {
       unsent.failAll(lostError());
       loop.flushes().flushAll();
       return;
@@ -390,7 +399,6 @@ public final class BackendConnection extends Flushable {
             .askAgain(); // a dead primary may mean a failover: do not wait for the next reconcile
       }
     }
-    state = State.BACKOFF;
     long delay = Math.min(MAX_BACKOFF_MS, 25L << Math.min(failures, 10));
     loop.schedule(
         () -> {

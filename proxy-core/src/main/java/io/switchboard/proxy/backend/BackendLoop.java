@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.switchboard.config.HostAndPort;
 import io.switchboard.config.SwitchboardConfig;
 import io.switchboard.proxy.metrics.ProxyMetrics;
 import io.switchboard.routing.ReplicationSnapshot;
@@ -41,7 +42,7 @@ public final class BackendLoop {
    * @param holdBudget request bytes held for a closed gate or an unreachable primary, proxy-wide
    * @param replication the replication monitor's latest snapshot (one volatile read: cheaper than
    *     waking every loop at each poll to hand it over)
-   * @param askAgain asks discovery and ROLE about the primary now
+   * @param askAgain asks discovery again now; given a node, its ROLE is reported again too
    * @param resumePrimaries gives every primary connection of the loop its held commands
    */
   public BackendLoop(
@@ -52,7 +53,7 @@ public final class BackendLoop {
       LoopTopology topology,
       SharedBudget holdBudget,
       Supplier<ReplicationSnapshot> replication,
-      Runnable askAgain,
+      java.util.function.Consumer<HostAndPort> askAgain,
       Runnable resumePrimaries) {
     this.eventLoop = eventLoop;
     this.config = config;

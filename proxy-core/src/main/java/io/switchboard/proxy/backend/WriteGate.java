@@ -30,7 +30,7 @@ public final class WriteGate {
   private static final Logger log = LoggerFactory.getLogger(WriteGate.class);
 
   private final LoopTopology topology;
-  private final Runnable onPrimaryDoubt;
+  private final java.util.function.Consumer<HostAndPort> onPrimaryDoubt;
   private final Runnable resumePrimaries;
   private final UnconfirmedAcks unconfirmedAcks;
   private final Set<HostAndPort> confirmed = new HashSet<>();
@@ -38,13 +38,14 @@ public final class WriteGate {
   private long closedAtNanos = System.nanoTime();
 
   /**
-   * @param onPrimaryDoubt asks discovery and ROLE again, now
+   * @param onPrimaryDoubt asks discovery again, now; given a node, also has its ROLE reported again
+   *     (null: no node in particular)
    * @param resumePrimaries gives every primary connection of the loop its held commands
    */
   WriteGate(
       LoopTopology topology,
       UnconfirmedAcks unconfirmedAcks,
-      Runnable onPrimaryDoubt,
+      java.util.function.Consumer<HostAndPort> onPrimaryDoubt,
       Runnable resumePrimaries) {
     this.topology = topology;
     this.unconfirmedAcks = unconfirmedAcks;
@@ -93,13 +94,16 @@ public final class WriteGate {
       log.warn(
           "{} answered READONLY: it is no longer a primary; writes wait for the new one", node);
       update();
-      onPrimaryDoubt.run();
+      onPrimaryDoubt.accept(node);
     }
   }
 
-  /** Something about a primary changed (a connection to it failed): ask again now. */
+  /**
+   * Something about the topology may have changed (a connection to a primary failed, a MOVED):
+   * discovery asks again now. ROLE keeps being polled as usual; no gate closes.
+   */
   public void askAgain() {
-    onPrimaryDoubt.run();
+    onPrimaryDoubt.accept(null);
   }
 
   /**

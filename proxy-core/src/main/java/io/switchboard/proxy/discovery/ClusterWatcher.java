@@ -278,7 +278,11 @@ public final class ClusterWatcher implements TopologySource {
     for (Answer answer : answers) {
       if (answer.topology() == null) {
         errors.add(answer.error());
-      } else if (best == null || answer.epoch() > best.epoch()) {
+      } else if (best == null
+          || answer.epoch() > best.epoch()
+          || (answer.epoch() == best.epoch() && answer.topology().equals(current))) {
+        // At the same epoch nodes may briefly differ (gossip); keeping the view in use, when one
+        // of them still reports it, stops the topology flapping between their answers.
         best = answer;
       }
     }

@@ -247,9 +247,12 @@ public final class ReplicationMonitor {
     return at != null && System.nanoTime() - at < withinNanos;
   }
 
-  /** Reports the next ROLE answers even if unchanged: a loop has doubted a primary. */
-  public void reconfirm() {
-    probes.values().forEach(probe -> probe.reportedMaster = null);
+  /** Reports {@code node}'s next ROLE answer even if unchanged: a loop has doubted it. */
+  public void reconfirm(HostAndPort node) {
+    Probe probe = probes.get(node);
+    if (probe != null) {
+      probe.reportedMaster = null;
+    }
   }
 
   private void onReplicaRole(Probe probe, Object value) {

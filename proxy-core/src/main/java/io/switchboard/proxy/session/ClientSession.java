@@ -522,7 +522,13 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
       replies.enqueue(error);
       loop.backend().flushes().flushAll();
     } else {
-      log.debug("Client {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+      if (cause instanceof java.io.IOException) {
+        log.debug("Client {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+      } else {
+        // Not the network: the proxy's own fault, which closes this client; say so loudly.
+        log.warn(
+            "Client {} closed after an error in the proxy", ctx.channel().remoteAddress(), cause);
+      }
       ctx.close();
     }
   }

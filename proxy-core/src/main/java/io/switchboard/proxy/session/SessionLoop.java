@@ -61,7 +61,7 @@ public final class SessionLoop {
       SharedBudget exclusiveBudget,
       SharedBudget holdBudget,
       Supplier<ReplicationSnapshot> replication,
-      Runnable onPrimaryDoubt,
+      java.util.function.Consumer<HostAndPort> onPrimaryDoubt,
       ScriptCache scriptBodies,
       Function<FlushBatch, BackendConnector> connector,
       Topology initial) {

@@ -103,6 +103,34 @@ class BackendConnectionTest {
   }
 
   @Test
+  void aCommandSentWhileTheLostOnesAreFailedWaitsForTheReconnect() throws Exception {
+    try (BackendHarness backend = new BackendHarness().started()) {
+      BackendConnection connection = backend.pools.pool(PRIMARY, 0, 2).pick();
+      PendingCommand next = owner.command("SET", "after", "1");
+      // A session that sends on as soon as it hears of the loss (its parked commands go out):
+      // the connection must already know it has no channel.
+      BackendHarness.Owner eager =
+          new BackendHarness.Owner() {
+            @Override
+            public void onReply(PendingCommand command) {
+              super.onReply(command);
+              connection.send(next);
+            }
+          };
+      connection.send(eager.command("INCR", "n"));
+      backend.pump();
+      backend.nodes.drop(PRIMARY);
+      backend.pump();
+      assertThat(eager.replies.get(0)).endsWith("it may or may not have run\r\n");
+      Thread.sleep(80); // the reconnect's backoff (50 ms after a first failure)
+      backend.pump();
+      assertThat(backend.nodes.commandsTo(PRIMARY)).endsWith("SET after 1");
+      backend.answer(PRIMARY, "+OK\r\n");
+      assertThat(owner.replies).containsExactly("+OK\r\n");
+    }
+  }
+
+  @Test
   void aRetiredSharedConnectionHandsUnsentCommandsBackToTheirSessions() {
     try (BackendHarness backend = new BackendHarness().started()) {
       backend.loop.gate().onPrimaryRole(PRIMARY, false); // gate closed: commands wait unsent

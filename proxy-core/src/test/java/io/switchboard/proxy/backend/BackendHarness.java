@@ -60,7 +60,7 @@ final class BackendHarness implements AutoCloseable {
             new LoopTopology(Topology.unknown("mymaster", "starting")),
             held,
             replication::get,
-            () -> primaryDoubts++,
+            node -> primaryDoubts++,
             this::resumePrimaries);
     loop.connector(nodes.on(loop.flushes()));
     pools = new BackendPools(loop);
@@ -118,7 +118,7 @@ final class BackendHarness implements AutoCloseable {
   }
 
   /** A session as the backend sees it: what its commands were answered, or handed back. */
-  static final class Owner implements CommandOwner {
+  static class Owner implements CommandOwner {
     final List<String> replies = new ArrayList<>();
     final List<PendingCommand> redispatched = new ArrayList<>();
     final List<PendingCommand> stuck = new ArrayList<>();

@@ -52,7 +52,7 @@ class ClusterWatcherIT {
               new LoopTopology(Topology.unknown("cluster", "starting")),
               held,
               replication::get,
-              () -> {},
+              node -> {},
               () -> {});
       home.connector(
           new BootstrapConnector(

@@ -70,7 +70,7 @@ final class CoreHarness implements AutoCloseable {
             new SharedBudget(config.limits().maxExclusiveConnections()),
             new SharedBudget(config.failover().holdBytes()),
             replication::get,
-            () -> primaryDoubts++,
+            node -> primaryDoubts++,
             new ScriptCache(config.routing().scriptCacheSize()),
             nodes::on,
             Topology.unknown("mymaster", "still asking the Sentinels for the primary"));
