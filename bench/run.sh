@@ -14,6 +14,7 @@
 #                                 # against the same Sentinels: a before/after in one run (both
 #                                 # builds then run as proxies of their own JVMs)
 #   apt-get install haproxy nutcracker   # to include the peers
+#   CLUSTER=1 bench/run.sh       # cluster mode instead: bench/cluster.sh
 #
 # Also measured: heap bytes Switchboard's event loops allocate per request (its
 # switchboard_io_allocated_bytes_total), latency at a fixed 5,000 requests/s (p50/p99/p999, each
@@ -23,6 +24,7 @@
 # Figures are reported, never asserted. Every process it starts is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+[ "${CLUSTER:-0}" = 1 ] && exec bench/cluster.sh
 
 ROUNDS=${ROUNDS:-2}
 CLIENTS=${CLIENTS:-50}
