@@ -44,14 +44,14 @@ final class ClusterScan implements CommandParts {
       cursor = Long.parseUnsignedLong(args.string());
     } catch (NumberFormatException e) {
       // Not a cursor: the first shard answers with Redis's own error.
-      new ClusterCommands(session, loop).send(spec, frame, PendingCommand.TO_PRIMARY, null, 0);
+      session.cluster().send(spec, frame, PendingCommand.TO_PRIMARY, null, 0);
       return;
     }
     slot = (int) (cursor & (KeySlot.SLOTS - 1));
     long nodeCursor = cursor >>> 14;
     ByteBuf request = withCursor(frame, Long.toUnsignedString(nodeCursor));
     frame.release();
-    new ClusterCommands(session, loop).send(spec, request, PendingCommand.TO_PRIMARY, this, slot);
+    session.cluster().send(spec, request, PendingCommand.TO_PRIMARY, this, slot);
   }
 
   /** The request with its cursor argument replaced. */

@@ -32,6 +32,10 @@ final class ReplyQueue extends Flushable {
   private final ArrayDeque<PendingCommand> replies = new ArrayDeque<>();
   private final ArrayDeque<PendingCommand> parked = new ArrayDeque<>();
   private BackendConnection lastConnection;
+
+  /** The split command whose part was sent last, or null: its other parts need not wait. */
+  private Object lastParts;
+
   private int outstanding;
 
   ReplyQueue(ClientSession session, SessionLoop loop) {
@@ -101,15 +105,33 @@ final class ReplyQueue extends Flushable {
     BackendConnection target = session.targets().target(command);
     if (target == null) {
       answerInPlace(command, session.targets().noTarget(command));
-    } else if (outstanding > 0 && target != lastConnection) {
+    } else if (!mayGoNow(command, target)) {
       parked.add(command);
     } else {
       send(command, target);
     }
   }
 
+  /**
+   * The ordering barrier: a command goes now when nothing is outstanding or it uses the connection
+   * the last one went to. The parts of one split command go at once, whatever their shards (they
+   * are one command to the client); the command after them waits for all of them.
+   */
+  private boolean mayGoNow(PendingCommand command, BackendConnection target) {
+    return outstanding == 0
+        || target == lastConnection
+        || (lastParts != null && command.partOf() == lastParts);
+  }
+
   private void send(PendingCommand command, BackendConnection target) {
-    lastConnection = target;
+    Object parts = command.partOf();
+    // After parts on several connections no single connection is "the last one": whatever
+    // follows them waits until they are all answered.
+    lastConnection =
+        outstanding > 0 && target != lastConnection && parts != null && parts == lastParts
+            ? null
+            : target;
+    lastParts = parts;
     outstanding++;
     command.sentTo = target;
     if (command.spec != null && command.spec.has(CommandSpec.SCRIPT_SHA)) {
@@ -138,8 +160,13 @@ final class ReplyQueue extends Flushable {
     command.route = PendingCommand.TO_PINNED;
     command.rare().pinned = to;
     command.sentTo = to;
-    lastConnection = to;
+    lastConnection = resentOn(command, to);
     to.send(command);
+  }
+
+  /** The connection later commands may follow a resent one on: none while its siblings run. */
+  private BackendConnection resentOn(PendingCommand command, BackendConnection to) {
+    return command.partOf() != null && outstanding > 1 ? null : to;
   }
 
   /** A command its connection could not send (the node left the topology): send it again. */
@@ -148,7 +175,7 @@ final class ReplyQueue extends Flushable {
     if (target == null) {
       command.complete(session.targets().noTarget(command)); // through onReply: it was outstanding
     } else {
-      lastConnection = target;
+      lastConnection = resentOn(command, target);
       target.send(command);
     }
   }
@@ -182,7 +209,7 @@ final class ReplyQueue extends Flushable {
         answerInPlace(parked.poll(), session.targets().noTarget(next));
         continue;
       }
-      if (outstanding > 0 && target != lastConnection) {
+      if (!mayGoNow(next, target)) {
         break;
       }
       send(parked.poll(), target);

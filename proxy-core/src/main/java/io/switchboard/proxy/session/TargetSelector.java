@@ -167,7 +167,7 @@ final class TargetSelector {
         && sameDbProtocolAndLogin(last)) {
       BackendPool pool = last.pool();
       if (pool.primary()
-          ? policy.primaryMayServe(readFloor >= 0)
+          ? pool.node().equals(shard.primary()) && policy.primaryMayServe(readFloor >= 0)
           : loop.chooser().mayRead(shard, replication, pool.node(), readFloor, System.nanoTime())) {
         return rememberCursor(command, last);
       }

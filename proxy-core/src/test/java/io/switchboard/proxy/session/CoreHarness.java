@@ -58,7 +58,12 @@ final class CoreHarness implements AutoCloseable {
    * @param hocon settings over the defaults, as in a configuration file
    */
   CoreHarness(String hocon) {
-    config = ConfigLoader.parse("switchboard.sentinel.hosts = \"127.0.0.1:26379\"\n" + hocon);
+    config =
+        ConfigLoader.parse(
+            (hocon.contains("cluster.nodes")
+                    ? ""
+                    : "switchboard.sentinel.hosts = \"127.0.0.1:26379\"\n")
+                + hocon);
     facts = new ServerFacts(config.routing());
     ProxyMetrics metrics = new ProxyMetrics(replication, () -> 0, () -> 0);
     loop =

@@ -36,7 +36,15 @@ class ShardRoutingTest {
   }
 
   private static CoreHarness cluster() {
-    CoreHarness core = new CoreHarness();
+    return cluster(new CoreHarness());
+  }
+
+  /** Cluster mode proper (cluster.nodes set): splitting, fan-out and CROSSSLOT are on. */
+  private static CoreHarness clusterMode() {
+    return cluster(new CoreHarness("switchboard.cluster.nodes = \"10.0.0.9:6379\""));
+  }
+
+  private static CoreHarness cluster(CoreHarness core) {
     core.loop.onTopology(twoShards(OTHER, false));
     core.confirm(PRIMARY);
     core.confirm(OTHER);
@@ -147,6 +155,39 @@ class ShardRoutingTest {
           .isEqualTo(
               "-TRYAGAIN Switchboard: slot 12182 moved to nowhere, which cannot be used now;"
                   + " the command did not run\r\n");
+    }
+  }
+
+  @Test
+  void thePartsOfASplitCommandRunOnTheirShardsAtOnceAndWhatFollowsWaitsForAll() {
+    try (CoreHarness core = clusterMode()) {
+      CoreHarness.Client client = core.client();
+      client.send("MGET", "foo", "bar");
+      client.send("SET", "bar", "after");
+      assertThat(core.nodes.commandsTo(PRIMARY)).containsExactly("MGET bar");
+      assertThat(core.nodes.commandsTo(OTHER))
+          .as("not parked behind the part on the other shard")
+          .containsExactly("MGET foo");
+      core.answer(OTHER, "*1\r\n$1\r\nf\r\n");
+      assertThat(core.nodes.commandsTo(PRIMARY))
+          .as("the SET waits for every part, though the last part went to its connection")
+          .containsExactly("MGET bar");
+      core.answer(PRIMARY, "*1\r\n$1\r\nb\r\n");
+      assertThat(core.nodes.commandsTo(PRIMARY)).containsExactly("MGET bar", "SET bar after");
+      core.answer(PRIMARY, "+OK\r\n");
+      assertThat(client.replies()).isEqualTo("*2\r\n$1\r\nf\r\n$1\r\nb\r\n+OK\r\n");
+    }
+  }
+
+  @Test
+  void commandsThatNeedOneSlotGetCrossslotInClusterMode() {
+    try (CoreHarness core = clusterMode()) {
+      CoreHarness.Client client = core.client();
+      client.send("RENAME", "foo", "bar");
+      assertThat(client.replies())
+          .isEqualTo("-CROSSSLOT Keys in request don't hash to the same slot\r\n");
+      assertThat(core.nodes.commandsTo(PRIMARY)).isEmpty();
+      assertThat(core.nodes.commandsTo(OTHER)).isEmpty();
     }
   }
 }
