@@ -27,7 +27,7 @@ public final class ClusterShards {
     if (shards.isEmpty()) {
       throw new IllegalArgumentException("CLUSTER SHARDS names no shard that owns slots");
     }
-    return new Topology(shards, null);
+    return new Topology(Topology.bySlot(shards), null);
   }
 
   private static Shard shard(Map<String, Object> fields) {

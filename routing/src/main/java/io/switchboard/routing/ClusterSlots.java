@@ -46,7 +46,7 @@ public final class ClusterSlots {
     slotsById.forEach(
         (id, slots) ->
             shards.add(new Shard(id, primaryById.get(id), replicasById.get(id), slots, -1, false)));
-    return new Topology(shards, null);
+    return new Topology(Topology.bySlot(shards), null);
   }
 
   private static HostAndPort address(List<?> node) {

@@ -51,6 +51,18 @@ public record Shard(
     return false;
   }
 
+  /**
+   * The first slot it holds ({@link Integer#MAX_VALUE} with none): what names the shard for keyless
+   * parts of a command and in SCAN cursors.
+   */
+  public int lowestSlot() {
+    int lowest = Integer.MAX_VALUE;
+    for (int i = 0; i < slots.size(); i++) {
+      lowest = Math.min(lowest, slots.get(i).first());
+    }
+    return lowest;
+  }
+
   /** Whether {@code node} serves this shard in that role now. */
   public boolean serves(HostAndPort node, boolean asPrimary) {
     return asPrimary ? node.equals(primary) : replicas.contains(node);

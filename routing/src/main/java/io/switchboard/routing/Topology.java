@@ -44,6 +44,17 @@ public record Topology(List<Shard> shards, String problem) {
     return sentinel(masterName, primary, replicas, -1, false, null);
   }
 
+  /**
+   * Shards in the order of their lowest slot. Nodes list a cluster's shards in orders of their own;
+   * sorted, the same cluster is the same topology whoever answered, and the first shard (which
+   * serves keyless commands, subscriptions and PUBLISH) is the one holding slot 0.
+   */
+  public static List<Shard> bySlot(List<Shard> shards) {
+    List<Shard> sorted = new java.util.ArrayList<>(shards);
+    sorted.sort(java.util.Comparator.comparingInt(Shard::lowestSlot));
+    return sorted;
+  }
+
   /** The shard that holds {@code slot}, or null when no shard claims it. */
   public Shard shardFor(int slot) {
     for (int i = 0; i < shards.size(); i++) {

@@ -33,6 +33,18 @@ class ClusterSlotsTest {
   }
 
   @Test
+  void shardsAreInTheOrderOfTheirSlotsWhicheverNodeAnswered() {
+    Topology one =
+        ClusterSlots.parse(
+            List.of(List.of(8192L, 16383L, node(7001, "b")), List.of(0L, 8191L, node(7000, "a"))));
+    Topology other =
+        ClusterSlots.parse(
+            List.of(List.of(0L, 8191L, node(7000, "a")), List.of(8192L, 16383L, node(7001, "b"))));
+    assertThat(one).isEqualTo(other);
+    assertThat(one.only().name()).as("the first shard holds slot 0").isEqualTo("a");
+  }
+
+  @Test
   void anEmptyAnswerIsNoTopology() {
     assertThatThrownBy(() -> ClusterSlots.parse(List.of()))
         .isInstanceOf(IllegalArgumentException.class);

@@ -74,7 +74,7 @@ final class ClusterCommands {
       List<Shard> shards = loop.backend().topology().current().shards();
       Shard shard =
           shards.get(java.util.concurrent.ThreadLocalRandom.current().nextInt(shards.size()));
-      send(spec, frame, PendingCommand.TO_READ, null, lowestSlot(shard));
+      send(spec, frame, PendingCommand.TO_READ, null, shard.lowestSlot());
       return true;
     }
     if (spec.firstKey() > 0 || spec.has(CommandSpec.MOVABLE_KEYS)) {
@@ -106,7 +106,7 @@ final class ClusterCommands {
             merge, loop.backend().alloc(), session.protocol, shards.size(), null, shards.size());
     for (int i = 0; i < shards.size(); i++) {
       ByteBuf copy = i == shards.size() - 1 ? frame : frame.retainedDuplicate();
-      send(spec, copy, PendingCommand.TO_PRIMARY, merged, lowestSlot(shards.get(i)));
+      send(spec, copy, PendingCommand.TO_PRIMARY, merged, shards.get(i).lowestSlot());
     }
   }
 
@@ -183,14 +183,5 @@ final class ClusterCommands {
     }
     command.rare().slot = slot;
     session.replies().forward(command);
-  }
-
-  /** The first slot a shard holds: the slot that names it for keyless parts and SCAN cursors. */
-  static int lowestSlot(Shard shard) {
-    int lowest = Integer.MAX_VALUE;
-    for (var range : shard.slots()) {
-      lowest = Math.min(lowest, range.first());
-    }
-    return lowest;
   }
 }

@@ -112,10 +112,10 @@ final class ClusterScan implements CommandParts {
     }
     Topology topology = loop.backend().topology().current();
     Shard current = topology.shardFor(slot);
-    int from = current == null ? slot : ClusterCommands.lowestSlot(current);
+    int from = current == null ? slot : current.lowestSlot();
     int nextSlot = Integer.MAX_VALUE;
     for (Shard shard : topology.shards()) {
-      int lowest = ClusterCommands.lowestSlot(shard);
+      int lowest = shard.lowestSlot();
       if (lowest > from && lowest < nextSlot) {
         nextSlot = lowest;
       }
