@@ -128,4 +128,41 @@ class ClusterMembershipIT {
     }
     assertThat(added.call("GET", key)).as("the added node holds it").isEqualTo("here");
   }
+
+  @Test
+  @Order(4)
+  void aTransactionBegunBeforeItsShardsFailoverCommitsOnTheNewPrimary() throws Exception {
+    String key = "{tx}counter";
+    RedisNode owner = null;
+    for (RedisNode primary : cluster.currentPrimaries()) {
+      if (!(primary.call("EXISTS", key) instanceof RespValue.Error)) {
+        owner = primary;
+      }
+    }
+    assertThat(owner).isNotNull();
+    String ownerId = String.valueOf(owner.call("CLUSTER", "MYID"));
+    RedisNode replica = null;
+    for (RedisNode node : cluster.nodes()) {
+      if (node.isAlive()
+          && node.call("ROLE") instanceof java.util.List<?> role
+          && "slave".equals(role.get(0))
+          && String.valueOf(node.call("CLUSTER", "NODES"))
+              .lines()
+              .anyMatch(line -> line.contains("myself") && line.contains(ownerId))) {
+        replica = node;
+      }
+    }
+    assertThat(replica).as("the owner's replica").isNotNull();
+    try (RespClient client = RespClient.connect(proxy.address(), Duration.ofSeconds(10))) {
+      assertThat(client.call("MULTI")).isEqualTo("OK");
+      assertThat(client.call("SET", key, "1")).isEqualTo("QUEUED");
+      assertThat(client.call("INCR", key)).isEqualTo("QUEUED");
+      assertThat(replica.call("CLUSTER", "FAILOVER")).isEqualTo("OK");
+      RedisNode promoted = replica;
+      await().atMost(CHANGE).until(() -> cluster.currentPrimaries().contains(promoted));
+      assertThat(client.call("INCR", key)).isEqualTo("QUEUED");
+      assertThat(client.call("EXEC")).isEqualTo(java.util.List.of("OK", 2L, 3L));
+      assertThat(promoted.call("GET", key)).isEqualTo("3");
+    }
+  }
 }

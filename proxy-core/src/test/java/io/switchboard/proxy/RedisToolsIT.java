@@ -84,7 +84,7 @@ class RedisToolsIT {
     }
   }
 
-  private static boolean onPath(String tool) {
+  static boolean onPath(String tool) {
     for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
       if (Files.isExecutable(Path.of(dir, tool))) {
         return true;
@@ -93,7 +93,7 @@ class RedisToolsIT {
     return false;
   }
 
-  private static String run(String... command) throws Exception {
+  static String run(String... command) throws Exception {
     Process process =
         new ProcessBuilder(new ArrayList<>(List.of(command))).redirectErrorStream(true).start();
     String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

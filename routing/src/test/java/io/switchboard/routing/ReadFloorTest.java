@@ -48,4 +48,27 @@ class ReadFloorTest {
     floor.wrote(100);
     assertThat(floor.floor(askedAt(200, 700), PRIMARY)).isEqualTo(ReadFloor.NONE);
   }
+
+  @Test
+  void eachShardsPrimaryHasAFloorOfItsOwnAndSlotsMovingRaiseIt() {
+    HostAndPort other = new HostAndPort("q", 1);
+    ReplicationSnapshot both =
+        new ReplicationSnapshot(
+            List.of(
+                new ReplicationSnapshot.PrimaryOffset(PRIMARY, 700, 110),
+                new ReplicationSnapshot.PrimaryOffset(other, 40, 110)),
+            List.of());
+    ReadFloor floor = new ReadFloor(true);
+    floor.wrote(100);
+    assertThat(floor.floor(both, PRIMARY, Long.MIN_VALUE)).isEqualTo(700);
+    assertThat(floor.floor(both, other, Long.MIN_VALUE))
+        .as("not the other primary's offset")
+        .isEqualTo(40);
+    assertThat(floor.floor(both, PRIMARY, 105))
+        .as("asked after the move: still 700")
+        .isEqualTo(700);
+    assertThat(floor.floor(both, PRIMARY, 150))
+        .as("slots moved after that offset was asked: unknown again")
+        .isEqualTo(ReadFloor.NO_REPLICA);
+  }
 }

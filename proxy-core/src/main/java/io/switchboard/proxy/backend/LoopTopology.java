@@ -13,6 +13,9 @@ public final class LoopTopology {
   private Topology current;
   private int generation;
 
+  /** When a shard last got another primary or other slots ({@link Long#MIN_VALUE}: never). */
+  private long slotsMovedAtNanos = Long.MIN_VALUE;
+
   public LoopTopology(Topology initial) {
     this.current = initial;
   }
@@ -35,7 +38,31 @@ public final class LoopTopology {
     if (previous == null || !previous.replicas().equals(next.replicas())) {
       generation++;
     }
+    if (previous != null && !ownership(previous).equals(ownership(next))) {
+      slotsMovedAtNanos = System.nanoTime();
+    }
     return previous;
+  }
+
+  /** Which primary holds which slots: what a resharding or a failover changes. */
+  private static java.util.Map<HostAndPort, java.util.List<io.switchboard.routing.SlotRange>>
+      ownership(Topology topology) {
+    java.util.Map<HostAndPort, java.util.List<io.switchboard.routing.SlotRange>> owned =
+        new java.util.HashMap<>();
+    for (io.switchboard.routing.Shard shard : topology.shards()) {
+      if (shard.hasPrimary()) {
+        owned.put(shard.primary(), shard.slots());
+      }
+    }
+    return owned;
+  }
+
+  /**
+   * When slots last changed hands on this loop ({@link Long#MIN_VALUE}: never): read-your-writes
+   * needs offsets asked after it.
+   */
+  public long slotsMovedAtNanos() {
+    return slotsMovedAtNanos;
   }
 
   /** Whether {@code node} still serves in that role. */

@@ -29,10 +29,15 @@ public final class LocalCluster implements AutoCloseable {
 
   private final RedisBinary binary;
 
-  private LocalCluster(Path dir, RedisBinary binary, int shards, int replicasPerShard)
+  /** Configuration lines every node gets besides the fixture's own. */
+  private final List<String> extraConfig;
+
+  private LocalCluster(
+      Path dir, RedisBinary binary, int shards, int replicasPerShard, List<String> extraConfig)
       throws IOException {
     this.binary = binary;
     this.dir = dir;
+    this.extraConfig = List.copyOf(extraConfig);
     for (int shard = 1; shard <= shards; shard++) {
       primaries.add(node(binary, "primary-" + shard));
       for (int r = 1; r <= replicasPerShard; r++) {
@@ -58,6 +63,7 @@ public final class LocalCluster implements AutoCloseable {
     if (binary.majorVersion() >= 7) {
       config.add("enable-debug-command yes");
     }
+    config.addAll(extraConfig);
     return new RedisNode(name, binary, dir, false, config);
   }
 
@@ -68,8 +74,14 @@ public final class LocalCluster implements AutoCloseable {
 
   public static LocalCluster start(RedisBinary binary, int shards, int replicasPerShard)
       throws IOException {
+    return start(binary, shards, replicasPerShard, List.of());
+  }
+
+  /** As {@link #start(RedisBinary, int, int)}, every node also configured with {@code extra}. */
+  public static LocalCluster start(
+      RedisBinary binary, int shards, int replicasPerShard, List<String> extra) throws IOException {
     Path dir = Files.createTempDirectory("switchboard-cluster-");
-    LocalCluster cluster = new LocalCluster(dir, binary, shards, replicasPerShard);
+    LocalCluster cluster = new LocalCluster(dir, binary, shards, replicasPerShard, extra);
     try {
       for (RedisNode node : cluster.nodes()) {
         node.start();

@@ -152,7 +152,8 @@ final class TargetSelector {
       return primary(shard);
     }
     ReplicationSnapshot replication = loop.backend().replication(); // one volatile read per read
-    long readFloor = floor.floor(replication, shard.primary());
+    long readFloor =
+        floor.floor(replication, shard.primary(), loop.backend().topology().slotsMovedAtNanos());
     if (command.spec.has(CommandSpec.CURSOR)
         && cursor.issued()
         && CursorAffinity.continues(command.spec, scratch.reset(command.request))) {
