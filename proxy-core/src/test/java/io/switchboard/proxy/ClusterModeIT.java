@@ -510,6 +510,33 @@ class ClusterModeIT {
         .contains("[OK] All 16384 slots covered.");
   }
 
+  @Test
+  void shardChannelsFollowTheirSlotWhenItMoves() throws Exception {
+    String channel = "{moving}news";
+    int slot = io.switchboard.routing.KeySlot.of(channel);
+    RedisNode from = owner(channel);
+    RedisNode to = cluster.primaries().stream().filter(n -> n != from).findFirst().orElseThrow();
+    String toId = String.valueOf(to.call("CLUSTER", "MYID"));
+    String fromId = String.valueOf(from.call("CLUSTER", "MYID"));
+    String s = Integer.toString(slot);
+    try (RespClient subscriber = client();
+        RespClient publisher = client()) {
+      assertThat(subscriber.call("SSUBSCRIBE", channel))
+          .isEqualTo(List.of("ssubscribe", channel, 1L));
+      assertThat(to.call("CLUSTER", "SETSLOT", s, "IMPORTING", fromId)).isEqualTo("OK");
+      assertThat(from.call("CLUSTER", "SETSLOT", s, "MIGRATING", toId)).isEqualTo("OK");
+      for (RedisNode node : cluster.primaries()) {
+        node.call("CLUSTER", "SETSLOT", s, "NODE", toId);
+      }
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> Long.valueOf(1).equals(publisher.call("SPUBLISH", channel, "moved")));
+      assertThat(subscriber.read())
+          .as("no sunsubscribe reaches the client: the subscription moved with its slot")
+          .isEqualTo(List.of("smessage", channel, "moved"));
+    }
+  }
+
   /**
    * Whether the replica has run a GET: INFO commandstats counts calls, apart from rejected ones (a
    * replica without READONLY rejects reads with MOVED).

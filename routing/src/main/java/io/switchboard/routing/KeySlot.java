@@ -48,6 +48,31 @@ public final class KeySlot {
     return crc & (SLOTS - 1);
   }
 
+  /** The slot of a key given as bytes. */
+  public static int of(byte[] key) {
+    CommandArgs args =
+        new CommandArgs() {
+          @Override
+          public int count() {
+            return 1;
+          }
+
+          @Override
+          public int select(int index) {
+            return key.length;
+          }
+
+          @Override
+          public void rewind() {}
+
+          @Override
+          public byte byteAt(int position) {
+            return key[position];
+          }
+        };
+    return of(args, key.length);
+  }
+
   /** The slot of a key given as text. */
   public static int of(String key) {
     CommandArgs args = CommandArgs.of(key);

@@ -8,6 +8,7 @@ import io.switchboard.proxy.backend.SubscriptionSink;
 import io.switchboard.proxy.resp.ArgCursor;
 import io.switchboard.proxy.resp.Replies;
 import io.switchboard.routing.CommandSpec;
+import io.switchboard.routing.KeySlot;
 import io.switchboard.routing.ReadFloor;
 import io.switchboard.routing.ReadPolicy;
 import io.switchboard.routing.Shard;
@@ -65,6 +66,14 @@ final class Subscription implements SubscriptionSink {
    * over the cluster bus, so they may share it); -1 while none.
    */
   private int shardSlot = -1;
+
+  /** How long shard channels whose slot left their node wait for the new owner to be known. */
+  private static final long REHOME_MS = 10_000;
+
+  /** The server's notices of shard channels unsubscribed by a slot move, held while re-homing. */
+  private final List<ByteBuf> movedNotices = new ArrayList<>();
+
+  private long rehomeDeadlineNanos;
 
   private boolean resetting;
 
@@ -187,6 +196,14 @@ final class Subscription implements SubscriptionSink {
    * patterns only: they are subscribed again there (the confirmations swallowed).
    */
   private boolean moveConnection() {
+    return moveConnection(false);
+  }
+
+  /**
+   * As {@link #moveConnection()}; with {@code shardChannelsToo}, the shard channels are subscribed
+   * again on the new shard as well (their slot moved there).
+   */
+  private boolean moveConnection(boolean shardChannelsToo) {
     if (!awaiting.isEmpty()) {
       return false;
     }
@@ -201,7 +218,89 @@ final class Subscription implements SubscriptionSink {
     }
     resubscribe("SUBSCRIBE", channels);
     resubscribe("PSUBSCRIBE", patterns);
+    if (shardChannelsToo) {
+      resubscribe("SSUBSCRIBE", shardChannels);
+    }
+    loop.backend().flushes().flushAll();
     return true;
+  }
+
+  /**
+   * Cluster mode: the server unsubscribed a shard channel by itself, because its slot left that
+   * node (a resharding). The client is not told: once the proxy's slot map names the new owner, the
+   * connection moves there and the shard channels are subscribed again. Only if that does not
+   * happen within {@link #REHOME_MS} (or the channels now span shards) does the client get the
+   * server's notice, and, as with Redis Cluster, subscribes again itself.
+   */
+  private void shardChannelMoved(ByteBuf notice) {
+    movedNotices.add(notice);
+    if (rehomeDeadlineNanos != 0) {
+      return; // a check is already scheduled
+    }
+    rehomeDeadlineNanos = System.nanoTime() + REHOME_MS * 1_000_000;
+    loop.backend().gate().askAgain(); // discovery looks at once
+    loop.backend().schedule(this::rehome, 50);
+  }
+
+  private void rehome() {
+    if (connection == null || session.isClosed()) {
+      dropMovedNotices();
+      return;
+    }
+    Topology topology = loop.backend().topology().current();
+    Shard target = null;
+    boolean oneShard = true;
+    for (String channel : shardChannels) {
+      Shard shard = topology.shardFor(KeySlot.of(channel.getBytes(StandardCharsets.ISO_8859_1)));
+      oneShard &= shard != null && (target == null || target == shard);
+      target = shard;
+    }
+    if (oneShard
+        && target != null
+        && target.hasPrimary()
+        && !connection.pool().node().equals(target.primary())) {
+      shardSlot = target.lowestSlot();
+      if (moveConnection(true)) {
+        log.info(
+            "Client {}: shard channels followed their slot to {}",
+            session.channel().remoteAddress(),
+            connection.pool().node());
+        dropMovedNotices();
+        return;
+      }
+    }
+    if (System.nanoTime() - rehomeDeadlineNanos > 0 || !oneShard) {
+      // The client hears what the server said, as from Redis Cluster itself.
+      for (ByteBuf notice : movedNotices) {
+        frameKind.reset(notice).seek(1);
+        shardChannels.remove(key(frameKind));
+        session.replies().enqueue(PendingCommand.answered(session, notice));
+      }
+      movedNotices.clear();
+      rehomeDeadlineNanos = 0;
+      loop.backend().flushes().flushAll();
+      return;
+    }
+    loop.backend().schedule(this::rehome, 100);
+  }
+
+  private void dropMovedNotices() {
+    movedNotices.forEach(ByteBuf::release);
+    movedNotices.clear();
+    rehomeDeadlineNanos = 0;
+  }
+
+  /** A server's own SUNSUBSCRIBE, not the answer to one of the client's. */
+  private boolean unsolicitedShardUnsubscribe(ByteBuf frame) {
+    if (!loop.clusterMode() || !frameKind.reset(frame).is("SUNSUBSCRIBE")) {
+      return false;
+    }
+    PendingCommand head = awaiting.peek();
+    if (head != null && head.spec.name().equals("SUNSUBSCRIBE")) {
+      return false;
+    }
+    frameKind.seek(1);
+    return frameKind.length() >= 0 && shardChannels.contains(key(frameKind));
   }
 
   private void refuse(ByteBuf frame, String error) {
@@ -286,6 +385,10 @@ final class Subscription implements SubscriptionSink {
       } else {
         frame.release();
       }
+      return;
+    }
+    if (unsolicitedShardUnsubscribe(frame)) {
+      shardChannelMoved(frame);
       return;
     }
     if (isMessage(frame) || awaiting.isEmpty()) {
@@ -401,6 +504,8 @@ final class Subscription implements SubscriptionSink {
       loop.leases().release(done);
       resetting = false;
     }
+    dropMovedNotices();
+    shardSlot = -1;
   }
 
   /** The client is gone. */
