@@ -46,6 +46,15 @@ class ClusterModeIT {
     cluster.close();
   }
 
+  /** The first two steps of moving a slot: the target imports it, the source migrates it. */
+  private static void startMoving(int slot, RedisNode from, RedisNode to) throws Exception {
+    String s = Integer.toString(slot);
+    assertThat(to.call("CLUSTER", "SETSLOT", s, "IMPORTING", from.call("CLUSTER", "MYID")))
+        .isEqualTo("OK");
+    assertThat(from.call("CLUSTER", "SETSLOT", s, "MIGRATING", to.call("CLUSTER", "MYID")))
+        .isEqualTo("OK");
+  }
+
   private static RespClient client() throws java.io.IOException {
     return RespClient.connect(proxy.address(), Duration.ofSeconds(10));
   }
@@ -385,13 +394,11 @@ class ClusterModeIT {
     int slot = io.switchboard.routing.KeySlot.of(key);
     RedisNode from = owner(key);
     RedisNode to = cluster.primaries().stream().filter(n -> n != from).findFirst().orElseThrow();
-    String fromId = String.valueOf(from.call("CLUSTER", "MYID"));
     String toId = String.valueOf(to.call("CLUSTER", "MYID"));
     String s = Integer.toString(slot);
     try (RespClient client = client()) {
       assertThat(client.call("SET", "{mig}old", "1")).isEqualTo("OK");
-      assertThat(to.call("CLUSTER", "SETSLOT", s, "IMPORTING", fromId)).isEqualTo("OK");
-      assertThat(from.call("CLUSTER", "SETSLOT", s, "MIGRATING", toId)).isEqualTo("OK");
+      startMoving(slot, from, to);
       // A key the source does not have: it answers ASK, the proxy asks the target (ASKING).
       assertThat(client.call("SET", key, "new")).isEqualTo("OK");
       try (RespClient target = RespClient.connect(to.address(), Duration.ofSeconds(5))) {
@@ -517,14 +524,12 @@ class ClusterModeIT {
     RedisNode from = owner(channel);
     RedisNode to = cluster.primaries().stream().filter(n -> n != from).findFirst().orElseThrow();
     String toId = String.valueOf(to.call("CLUSTER", "MYID"));
-    String fromId = String.valueOf(from.call("CLUSTER", "MYID"));
     String s = Integer.toString(slot);
     try (RespClient subscriber = client();
         RespClient publisher = client()) {
       assertThat(subscriber.call("SSUBSCRIBE", channel))
           .isEqualTo(List.of("ssubscribe", channel, 1L));
-      assertThat(to.call("CLUSTER", "SETSLOT", s, "IMPORTING", fromId)).isEqualTo("OK");
-      assertThat(from.call("CLUSTER", "SETSLOT", s, "MIGRATING", toId)).isEqualTo("OK");
+      startMoving(slot, from, to);
       for (RedisNode node : cluster.primaries()) {
         node.call("CLUSTER", "SETSLOT", s, "NODE", toId);
       }

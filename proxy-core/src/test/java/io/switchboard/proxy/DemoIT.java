@@ -36,18 +36,7 @@ class DemoIT {
     Files.writeString(oldRedis, "#!/bin/sh\necho 'Redis server v=6.2.6 sha=00000000:0'\n");
     Files.setPosixFilePermissions(oldRedis, PosixFilePermissions.fromString("rwxr-xr-x"));
 
-    ProcessBuilder builder =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                // A SIGKILLed demo leaves its topology folder; JUnit deletes this one.
-                "-Djava.io.tmpdir=" + dir,
-                "-Dswitchboard.listen.port=0",
-                "-Dswitchboard.admin.port=0",
-                "-jar",
-                JAR.toString(),
-                "demo")
-            .redirectErrorStream(true);
-    builder.environment().remove(RedisBinary.ENV);
+    ProcessBuilder builder = demo(dir, "demo");
     builder
         .environment()
         .merge("PATH", bin.toString(), (path, first) -> first + File.pathSeparator + path);
@@ -55,22 +44,7 @@ class DemoIT {
     Process demo = builder.redirectOutput(log.toFile()).start();
     List<Integer> ports = new ArrayList<>();
     try {
-      // Output goes to a file, so the demo never blocks on a pipe nobody reads.
-      await()
-          .atMost(Duration.ofSeconds(60))
-          .until(() -> !demo.isAlive() || Files.readString(log).contains("Ctrl-C stops"));
-      List<String> output = Files.readAllLines(log);
-      for (String line : output) {
-        if (line.contains("<- point any Redis client here")
-            || line.startsWith("  primary")
-            || line.startsWith("  replicas")
-            || line.startsWith("  sentinels")) {
-          Matcher m = ADDRESS.matcher(line);
-          while (m.find()) {
-            ports.add(Integer.parseInt(m.group(1)));
-          }
-        }
-      }
+      List<String> output = started(demo, log, ports);
       assertThat(output)
           .as("the demo's output")
           .contains(
@@ -102,38 +76,14 @@ class DemoIT {
 
   @Test
   void theClusterDemoFrontsThreeShardsAndStopsThemOnTheWayOut(@TempDir Path dir) throws Exception {
-    ProcessBuilder builder =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Djava.io.tmpdir=" + dir,
-                "-Dswitchboard.listen.port=0",
-                "-Dswitchboard.admin.port=0",
-                "-jar",
-                JAR.toString(),
-                "demo",
-                "--cluster")
-            .redirectErrorStream(true);
-    builder.environment().remove(RedisBinary.ENV);
+    ProcessBuilder builder = demo(dir, "demo", "--cluster");
     // The user's own Sentinel setting does not stop the demo, which runs its own servers.
     builder.environment().put("REDIS_SENTINEL_HOSTS", "sentinel-0:26379");
     Path log = dir.resolve("demo.log");
     Process demo = builder.redirectOutput(log.toFile()).start();
     List<Integer> ports = new ArrayList<>();
     try {
-      await()
-          .atMost(Duration.ofSeconds(90))
-          .until(() -> !demo.isAlive() || Files.readString(log).contains("Ctrl-C stops"));
-      List<String> output = Files.readAllLines(log);
-      for (String line : output) {
-        if (line.contains("<- point any Redis client here")
-            || line.startsWith("  primaries")
-            || line.startsWith("  replicas")) {
-          Matcher m = ADDRESS.matcher(line);
-          while (m.find()) {
-            ports.add(Integer.parseInt(m.group(1)));
-          }
-        }
-      }
+      List<String> output = started(demo, log, ports);
       assertThat(output)
           .as("the demo's output")
           .anyMatch(l -> l.startsWith("Switchboard demo is running in cluster mode"));
@@ -155,6 +105,48 @@ class DemoIT {
           .alias("redis-server on port " + port + " after the demo stopped")
           .until(() -> !accepts(port));
     }
+  }
+
+  /**
+   * The packaged jar run as {@code args}, on free ports, with no Redis named by the environment.
+   */
+  private static ProcessBuilder demo(Path dir, String... args) {
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                // A SIGKILLed demo leaves its folder; JUnit deletes this one.
+                "-Djava.io.tmpdir=" + dir,
+                "-Dswitchboard.listen.port=0",
+                "-Dswitchboard.admin.port=0",
+                "-jar",
+                JAR.toString()));
+    command.addAll(List.of(args));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().remove(RedisBinary.ENV);
+    return builder;
+  }
+
+  /**
+   * Waits for the demo to say it runs, and collects the ports it printed (the proxy's first); its
+   * output goes to a file, so the demo never blocks on a pipe nobody reads.
+   */
+  private static List<String> started(Process demo, Path log, List<Integer> ports)
+      throws IOException {
+    await()
+        .atMost(Duration.ofSeconds(90))
+        .until(() -> !demo.isAlive() || Files.readString(log).contains("Ctrl-C stops"));
+    List<String> output = Files.readAllLines(log);
+    for (String line : output) {
+      if (line.contains("<- point any Redis client here")
+          || line.matches("  (primary|primaries|replicas|sentinels) .*")) {
+        Matcher m = ADDRESS.matcher(line);
+        while (m.find()) {
+          ports.add(Integer.parseInt(m.group(1)));
+        }
+      }
+    }
+    return output;
   }
 
   private static boolean accepts(int port) {

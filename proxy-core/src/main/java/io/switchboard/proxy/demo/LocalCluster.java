@@ -77,8 +77,26 @@ public final class LocalCluster implements AutoCloseable {
     return start(binary, shards, replicasPerShard, List.of());
   }
 
-  /** As {@link #start(RedisBinary, int, int)}, every node also configured with {@code extra}. */
+  /**
+   * As {@link #start(RedisBinary, int, int)}, every node also configured with {@code extra}. A node
+   * that cannot start (a free port taken meanwhile, by some process's outgoing connection) gets the
+   * whole cluster started again on other ports, twice at most.
+   */
   public static LocalCluster start(
+      RedisBinary binary, int shards, int replicasPerShard, List<String> extra) throws IOException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return startOnce(binary, shards, replicasPerShard, extra);
+      } catch (IOException e) {
+        if (attempt == 3 || !e.getMessage().contains(" exited with ")) {
+          throw e;
+        }
+        System.err.println("LocalCluster: " + e.getMessage() + "; starting again on other ports");
+      }
+    }
+  }
+
+  private static LocalCluster startOnce(
       RedisBinary binary, int shards, int replicasPerShard, List<String> extra) throws IOException {
     Path dir = Files.createTempDirectory("switchboard-cluster-");
     LocalCluster cluster = new LocalCluster(dir, binary, shards, replicasPerShard, extra);
@@ -98,14 +116,7 @@ public final class LocalCluster implements AutoCloseable {
     List<RedisNode> all = nodes();
     RedisNode first = all.get(0);
     for (int i = 1; i < all.size(); i++) {
-      RedisNode node = all.get(i);
-      expectOk(
-          first.call(
-              "CLUSTER",
-              "MEET",
-              "127.0.0.1",
-              Integer.toString(node.port()),
-              Integer.toString(busPortOf(node))));
+      meet(first, all.get(i));
     }
     int slotsPerShard = 16_384 / primaries.size();
     for (int i = 0; i < primaries.size(); i++) {
@@ -123,6 +134,17 @@ public final class LocalCluster implements AutoCloseable {
       expectOk(replicas.get(i).call("CLUSTER", "REPLICATE", id));
     }
     awaitReady(Duration.ofSeconds(60));
+  }
+
+  /** {@code introducer} meets {@code node} on its client and bus ports; gossip does the rest. */
+  private void meet(RedisNode introducer, RedisNode node) throws IOException {
+    expectOk(
+        introducer.call(
+            "CLUSTER",
+            "MEET",
+            "127.0.0.1",
+            Integer.toString(node.port()),
+            Integer.toString(busPortOf(node))));
   }
 
   private int busPortOf(RedisNode node) {
@@ -179,14 +201,7 @@ public final class LocalCluster implements AutoCloseable {
     RedisNode node = node(binary, "added-" + (nodes().size() + 1));
     primaries.add(node);
     node.start();
-    RedisNode first = nodes().get(0);
-    expectOk(
-        first.call(
-            "CLUSTER",
-            "MEET",
-            "127.0.0.1",
-            Integer.toString(node.port()),
-            Integer.toString(busPortOf(node))));
+    meet(nodes().get(0), node);
     awaitEveryNodeKnows(nodes().size(), timeout);
     return node;
   }

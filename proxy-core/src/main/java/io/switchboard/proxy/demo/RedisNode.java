@@ -119,8 +119,13 @@ public final class RedisNode implements AutoCloseable {
     IOException last = null;
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
+        // The folder may be gone by the time someone reads the report: the reason goes with it.
         throw new IOException(
-            name + " exited with " + process.exitValue() + "; see " + dir.resolve("output.log"));
+            name
+                + " exited with "
+                + process.exitValue()
+                + ": "
+                + lastLines(dir.resolve("output.log")));
       }
       try (RespClient client = connect(Duration.ofSeconds(1))) {
         if ("PONG".equals(client.call("PING"))) {
@@ -132,6 +137,15 @@ public final class RedisNode implements AutoCloseable {
       sleep(25);
     }
     throw new IOException(name + " did not answer PING on port " + port, last);
+  }
+
+  private static String lastLines(Path log) {
+    try {
+      List<String> lines = Files.readAllLines(log);
+      return String.join(" | ", lines.subList(Math.max(0, lines.size() - 3), lines.size()));
+    } catch (IOException e) {
+      return "(no output: " + e.getMessage() + ")";
+    }
   }
 
   /** Sends a command to this node on a fresh connection. */
