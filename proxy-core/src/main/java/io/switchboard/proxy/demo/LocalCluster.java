@@ -88,7 +88,7 @@ public final class LocalCluster implements AutoCloseable {
       try {
         return startOnce(binary, shards, replicasPerShard, extra);
       } catch (IOException e) {
-        if (attempt == 3 || !e.getMessage().contains(" exited with ")) {
+        if (attempt == 3 || String.valueOf(e.getMessage()).indexOf(" exited with ") < 0) {
           throw e;
         }
         System.err.println("LocalCluster: " + e.getMessage() + "; starting again on other ports");

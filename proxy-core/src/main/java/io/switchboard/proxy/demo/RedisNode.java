@@ -208,7 +208,24 @@ public final class RedisNode implements AutoCloseable {
     stop();
   }
 
+  /**
+   * A port free now, below Linux's ephemeral range (32768 and up): a port the kernel hands out for
+   * listening can be given to some process's outgoing connection before redis-server binds it
+   * ("Address in use", seen in CI); ports below that range are only ever taken by listeners.
+   */
   static int freePort() throws IOException {
+    java.util.concurrent.ThreadLocalRandom random =
+        java.util.concurrent.ThreadLocalRandom.current();
+    for (int attempt = 0; attempt < 50; attempt++) {
+      int port = random.nextInt(20_000, 32_000);
+      try (ServerSocket socket = new ServerSocket()) {
+        socket.setReuseAddress(true);
+        socket.bind(new java.net.InetSocketAddress("127.0.0.1", port));
+        return port;
+      } catch (IOException taken) {
+        // try another
+      }
+    }
     try (ServerSocket socket = new ServerSocket(0)) {
       socket.setReuseAddress(true);
       return socket.getLocalPort();
