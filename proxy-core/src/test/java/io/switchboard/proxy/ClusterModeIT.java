@@ -104,7 +104,7 @@ class ClusterModeIT {
   }
 
   @Test
-  void multiKeyCommandsAcrossSlotsAreSplitAndMerged() {
+  void multiKeyCommandsAcrossSlotsAreSplitAndMerged() throws Exception {
     try (Jedis jedis = proxy.jedis()) {
       assertThat(jedis.mset("it:mk:a", "1", "it:mk:b", "2", "it:mk:c", "3", "it:mk:d", "4"))
           .isEqualTo("OK");
@@ -115,7 +115,20 @@ class ClusterModeIT {
       assertThat(jedis.del("it:mk:a", "it:mk:b", "it:mk:nope")).isEqualTo(2);
       assertThat(jedis.unlink("it:mk:c", "it:mk:d")).isEqualTo(2);
       assertThat(jedis.exists("it:mk:a", "it:mk:b", "it:mk:c", "it:mk:d")).isZero();
+      double before = commandCount("mget");
+      jedis.mget("it:mk:a", "it:mk:b", "it:mk:c", "it:mk:d");
+      assertThat(commandCount("mget") - before).as("a split MGET counts once").isEqualTo(1.0);
     }
+  }
+
+  /** How many times the proxy's metrics counted {@code command}, over every route. */
+  private static double commandCount(String command) throws Exception {
+    return proxy
+        .admin("/metrics")
+        .lines()
+        .filter(l -> l.startsWith("switchboard_commands_seconds_count{command=\"" + command + "\""))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
   }
 
   @Test

@@ -124,6 +124,11 @@ final class ClusterScan implements CommandParts {
   }
 
   @Override
+  public boolean lastAnswered() {
+    return true; // one part
+  }
+
+  @Override
   public void release() {
     // Holds no reply between parts: it has one part.
   }

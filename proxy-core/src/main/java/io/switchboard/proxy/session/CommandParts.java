@@ -14,4 +14,7 @@ interface CommandParts {
 
   /** Releases what it holds: the session closed before its last part was answered. */
   void release();
+
+  /** Counts one part answered by its node; true for the last one (in any order). */
+  boolean lastAnswered();
 }

@@ -26,6 +26,7 @@ final class MergedReply implements CommandParts {
 
   private final int shards;
   private int taken;
+  private int answered;
 
   /**
    * @param positions per part, where its keys were in the client's request (MGET); else null
@@ -52,6 +53,11 @@ final class MergedReply implements CommandParts {
     } finally {
       release();
     }
+  }
+
+  @Override
+  public boolean lastAnswered() {
+    return ++answered == replies.length;
   }
 
   @Override

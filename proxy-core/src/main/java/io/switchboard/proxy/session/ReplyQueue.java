@@ -193,7 +193,10 @@ final class ReplyQueue extends Flushable {
   void answered(PendingCommand command) {
     outstanding--;
     session.afterReply(command);
-    if (command.spec != null && command.sentTo != null) {
+    if (command.spec != null
+        && command.sentTo != null
+        && (command.partOf() == null || ((CommandParts) command.partOf()).lastAnswered())) {
+      // A split command counts once, when its last part is answered: its latency is the client's.
       loop.stats()
           .record(
               command.spec,
