@@ -555,6 +555,27 @@ class ClusterModeIT {
     }
   }
 
+  @Test
+  void aTransactionWhoseSlotMovedWhileQueuedRunsOnTheNewOwner() throws Exception {
+    String key = "{txmove}k";
+    int slot = io.switchboard.routing.KeySlot.of(key);
+    RedisNode from = owner(key);
+    RedisNode to = cluster.primaries().stream().filter(n -> n != from).findFirst().orElseThrow();
+    String toId = String.valueOf(to.call("CLUSTER", "MYID"));
+    try (RespClient client = client()) {
+      assertThat(client.call("MULTI")).isEqualTo("OK");
+      assertThat(client.call("SET", key, "v")).isEqualTo("QUEUED");
+      assertThat(client.call("INCR", "{txmove}n")).isEqualTo("QUEUED");
+      startMoving(slot, from, to);
+      for (RedisNode node : cluster.primaries()) {
+        node.call("CLUSTER", "SETSLOT", Integer.toString(slot), "NODE", toId);
+      }
+      // The old owner answers EXEC with MOVED; the proxy builds the transaction again there.
+      assertThat(client.call("EXEC")).isEqualTo(List.of("OK", 1L));
+      assertThat(to.call("GET", key)).isEqualTo("v");
+    }
+  }
+
   /**
    * Whether the replica has run a GET: INFO commandstats counts calls, apart from rejected ones (a
    * replica without READONLY rejects reads with MOVED).

@@ -75,6 +75,15 @@ final class ClusterRedirects {
     return true;
   }
 
+  /** The node a {@code -MOVED slot host:port} reply names, or null for any other reply. */
+  static HostAndPort movedTo(ByteBuf reply) {
+    if (!ReplyRecovery.startsWith(reply, MOVED)) {
+      return null;
+    }
+    String[] parts = Replies.line(reply).split(" ");
+    return parts.length > 2 ? target(parts[2]) : null;
+  }
+
   /** The node a redirection names: "host:port", the host possibly IPv6 without brackets. */
   private static HostAndPort target(String hostPort) {
     int colon = hostPort.lastIndexOf(':');

@@ -2,6 +2,7 @@ package io.switchboard.proxy.session;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.switchboard.config.HostAndPort;
 import io.switchboard.proxy.backend.BackendConnection;
 import io.switchboard.proxy.backend.PendingCommand;
 import io.switchboard.proxy.resp.ArgCursor;
@@ -394,6 +395,9 @@ public final class Transaction {
    * again on a new lease and stays outstanding, false when its error goes to the client.
    */
   boolean recover(PendingCommand command) {
+    if (command.lost == 0 && movedAtExec(command)) {
+      return true;
+    }
     if (command.lost == 0 || !command.leaseCounted() || !replayLog.holds(command)) {
       return false;
     }
@@ -419,15 +423,51 @@ public final class Transaction {
     return true;
   }
 
-  private boolean moveLease(PendingCommand firstLost) {
-    BackendConnection old = lease;
-    Shard shard = leaseShard();
-    if (!shard.hasPrimary()) {
+  /**
+   * Cluster mode: EXEC answered MOVED, because the transaction's slot moved to another node while
+   * it was queued there (Redis checks a transaction's keys at EXEC). Nothing ran: the transaction
+   * is built again on the node MOVED names (MULTI and the queued commands replayed) and its EXEC
+   * sent there, so the client never sees MOVED. A WATCH does not survive the move: that EXEC
+   * answers nil, as a conflict would.
+   */
+  private boolean movedAtExec(PendingCommand exec) {
+    if (!loop.clusterMode()
+        || exec.reply == null
+        || !exec.leaseCounted()
+        || !exec.spec.name().equals("EXEC")
+        || !replayLog.holds(exec)
+        || exec.pinned() != lease
+        || exec.rare().redirects++ >= ClusterRedirects.MAX_REDIRECTS) {
       return false;
     }
+    HostAndPort to = ClusterRedirects.movedTo(exec.reply);
+    if (to == null) {
+      return false;
+    }
+    loop.backend().gate().askAgain(); // the slot map changed: discovery looks again now
+    if (!moveLease(exec, to)) {
+      return false;
+    }
+    exec.reply.release();
+    exec.reply = null;
+    if (exec.watchEpoch() >= 0 && exec.watchEpoch() != leaseEpoch) {
+      turnIntoDiscard(exec);
+    } else {
+      exec.request = replayLog.copyOf(exec);
+    }
+    session.replies().sendAgain(exec, lease);
+    return true;
+  }
+
+  private boolean moveLease(PendingCommand firstLost) {
+    Shard shard = leaseShard();
+    return shard.hasPrimary() && moveLease(firstLost, shard.primary());
+  }
+
+  private boolean moveLease(PendingCommand firstLost, HostAndPort to) {
+    BackendConnection old = lease;
     BackendConnection fresh =
-        loop.leases()
-            .acquire(shard.primary(), old.pool().db(), old.pool().protocol(), old.pool().login());
+        loop.leases().acquire(to, old.pool().db(), old.pool().protocol(), old.pool().login());
     if (fresh == null) {
       return false;
     }
