@@ -576,6 +576,75 @@ class ClusterModeIT {
     }
   }
 
+  @Test
+  void aScanStillReturnsKeysThatMovedIntoAShardItHadAlreadyScanned() throws Exception {
+    RedisNode first = ownerOfSlotZero();
+    String tag = null;
+    for (String candidate : new String[] {"{sm1}", "{sm2}", "{sm3}", "{sm4}", "{sm5}", "{sm6}"}) {
+      if (owner(candidate + "probe") != first) {
+        tag = candidate;
+        break;
+      }
+    }
+    assertThat(tag).as("a tag on another shard than slot 0's").isNotNull();
+    RedisNode source = owner(tag + "probe");
+    int slot = io.switchboard.routing.KeySlot.of(tag);
+    try (RespClient client = client()) {
+      for (int i = 0; i < 20; i++) {
+        client.call("SET", tag + "moving:" + i, "v");
+      }
+      // Slot 0's shard comes first: scanned whole (COUNT is large), the cursor moves on.
+      List<?> page =
+          (List<?>) client.call("SCAN", "0", "MATCH", tag + "moving:*", "COUNT", "100000");
+      Set<String> seen = new HashSet<>();
+      for (Object key : (List<?>) page.get(1)) {
+        seen.add((String) key);
+      }
+      String cursor = (String) page.get(0);
+      assertThat(seen).as("none on the first shard yet").isEmpty();
+      // Now the keys move into that first shard, already scanned.
+      startMoving(slot, source, first);
+      List<Object> migrate =
+          new ArrayList<>(
+              List.of(
+                  "MIGRATE", "127.0.0.1", Integer.toString(first.port()), "", "0", "5000", "KEYS"));
+      for (int i = 0; i < 20; i++) {
+        migrate.add(tag + "moving:" + i);
+      }
+      assertThat(source.call(migrate.toArray())).isEqualTo("OK");
+      String firstId = String.valueOf(first.call("CLUSTER", "MYID"));
+      for (RedisNode node : cluster.primaries()) {
+        node.call("CLUSTER", "SETSLOT", Integer.toString(slot), "NODE", firstId);
+      }
+      assertThat(client.call("GET", tag + "moving:0")).isEqualTo("v"); // MOVED: the map refreshes
+      String single = "\"" + slot + "-" + slot + "\"";
+      await().atMost(Duration.ofSeconds(10)).until(() -> proxy.admin("/topology").contains(single));
+      int calls = 0;
+      while (!cursor.equals("0")) {
+        page = (List<?>) client.call("SCAN", cursor, "MATCH", tag + "moving:*", "COUNT", "100000");
+        cursor = (String) page.get(0);
+        for (Object key : (List<?>) page.get(1)) {
+          seen.add((String) key);
+        }
+        assertThat(++calls).isLessThan(100);
+      }
+      assertThat(seen).as("every key, though it moved behind the scan").hasSize(20);
+    }
+  }
+
+  /** The primary that holds slot 0, the first shard a scan visits. */
+  private static RedisNode ownerOfSlotZero() throws Exception {
+    for (RedisNode primary : cluster.primaries()) {
+      for (Object range : (List<?>) primary.call("CLUSTER", "SLOTS")) {
+        List<?> r = (List<?>) range;
+        if ((Long) r.get(0) == 0L && ((List<?>) r.get(2)).get(1).equals((long) primary.port())) {
+          return primary;
+        }
+      }
+    }
+    throw new AssertionError("no primary holds slot 0");
+  }
+
   /**
    * Whether the replica has run a GET: INFO commandstats counts calls, apart from rejected ones (a
    * replica without READONLY rejects reads with MOVED).

@@ -33,6 +33,9 @@ final class ClusterCommands {
   private final ClientSession session;
   private final SessionLoop loop;
 
+  /** When this session last began a SCAN at cursor 0 ({@link Long#MIN_VALUE}: never). */
+  private long scanStartedAtNanos = Long.MIN_VALUE;
+
   /** Reads the request again from its start; the dispatcher's cursor stays where it is. */
   private final ArgCursor keys = new ArgCursor();
 
@@ -172,6 +175,14 @@ final class ClusterCommands {
   private void copyArgument(ByteBuf out) {
     Replies.writeHeader(out, '$', keys.length());
     out.writeBytes(keys.frame(), keys.offset(), keys.length()).writeShort(('\r' << 8) | '\n');
+  }
+
+  void scanStarted(long nanos) {
+    scanStartedAtNanos = nanos;
+  }
+
+  long scanStartedAtNanos() {
+    return scanStartedAtNanos;
   }
 
   /** Sends one part (or, without {@code parts}, the whole command) on the session's queue. */

@@ -24,12 +24,16 @@ import java.util.List;
  */
 final class ClusterScan implements CommandParts {
 
-  /** Node cursors at or above this do not fit beside the slot (a table of 2^50 buckets). */
-  private static final long MAX_NODE_CURSOR = 1L << 50;
+  /** Node cursors at or above this do not fit beside the slot and the pass bit (2^49 buckets). */
+  private static final long MAX_NODE_CURSOR = 1L << 49;
+
+  /** The cursor's top bit: the scan is in its second pass over the shards. */
+  private static final long SECOND_PASS = 1L << 63;
 
   private final ClientSession session;
   private final SessionLoop loop;
   private int slot;
+  private boolean secondPass;
 
   ClusterScan(ClientSession session, SessionLoop loop) {
     this.session = session;
@@ -47,8 +51,12 @@ final class ClusterScan implements CommandParts {
       session.cluster().send(spec, frame, PendingCommand.TO_PRIMARY, null, 0);
       return;
     }
+    if (cursor == 0) {
+      session.cluster().scanStarted(System.nanoTime());
+    }
+    secondPass = (cursor & SECOND_PASS) != 0;
     slot = (int) (cursor & (KeySlot.SLOTS - 1));
-    long nodeCursor = cursor >>> 14;
+    long nodeCursor = (cursor & ~SECOND_PASS) >>> 14;
     ByteBuf request = withCursor(frame, Long.toUnsignedString(nodeCursor));
     frame.release();
     session.cluster().send(spec, request, PendingCommand.TO_PRIMARY, this, slot);
@@ -102,13 +110,19 @@ final class ClusterScan implements CommandParts {
     }
   }
 
-  /** The client's next cursor: further in this shard, the next shard's start, or 0 at the end. */
+  /**
+   * The client's next cursor: further in this shard, the next shard's start, or 0 at the end. If
+   * slots changed hands since the scan began, the end of the first pass starts a second one: keys
+   * that moved into a shard already scanned would be missed otherwise (SCAN promises every key
+   * present throughout; a second pass returns duplicates, which it allows).
+   */
   private String next(long nodeCursor) {
+    long pass = secondPass ? SECOND_PASS : 0;
     if (nodeCursor != 0) {
       if (Long.compareUnsigned(nodeCursor, MAX_NODE_CURSOR) >= 0) {
         return null;
       }
-      return Long.toUnsignedString((nodeCursor << 14) | slot);
+      return Long.toUnsignedString(pass | (nodeCursor << 14) | slot);
     }
     Topology topology = loop.backend().topology().current();
     Shard current = topology.shardFor(slot);
@@ -120,7 +134,18 @@ final class ClusterScan implements CommandParts {
         nextSlot = lowest;
       }
     }
-    return nextSlot == Integer.MAX_VALUE ? "0" : Integer.toString(nextSlot);
+    if (nextSlot != Integer.MAX_VALUE) {
+      return Long.toUnsignedString(pass | nextSlot);
+    }
+    long moved = loop.backend().topology().slotsMovedAtNanos();
+    long started = session.cluster().scanStartedAtNanos();
+    if (!secondPass
+        && moved != Long.MIN_VALUE
+        && started != Long.MIN_VALUE
+        && moved - started > 0) {
+      return Long.toUnsignedString(SECOND_PASS | topology.only().lowestSlot());
+    }
+    return "0";
   }
 
   @Override
