@@ -645,6 +645,44 @@ class ClusterModeIT {
     throw new AssertionError("no primary holds slot 0");
   }
 
+  @Test
+  void waitCountsTheReplicasOfTheShardTheSessionWroteTo() throws Exception {
+    RedisNode first = ownerOfSlotZero();
+    String tag = null;
+    for (String candidate : new String[] {"{w1}", "{w2}", "{w3}", "{w4}", "{w5}", "{w6}"}) {
+      if (owner(candidate + "probe") != first) {
+        tag = candidate;
+        break;
+      }
+    }
+    assertThat(tag).isNotNull();
+    RedisNode primary = owner(tag + "probe");
+    String primaryId = String.valueOf(primary.call("CLUSTER", "MYID"));
+    RedisNode replica = null;
+    for (RedisNode node : cluster.nodes()) {
+      if (node.call("ROLE") instanceof List<?> role
+          && "slave".equals(role.get(0))
+          && String.valueOf(node.call("CLUSTER", "NODES"))
+              .lines()
+              .anyMatch(line -> line.contains("myself") && line.contains(primaryId))) {
+        replica = node;
+      }
+    }
+    assertThat(replica).isNotNull();
+    try (RespClient client = client()) {
+      replica.signal("STOP");
+      try {
+        assertThat(client.call("SET", tag + "waited", "1")).isEqualTo("OK");
+        assertThat(client.call("WAIT", "1", "300"))
+            .as("the write's shard has its one replica stopped")
+            .isEqualTo(0L);
+      } finally {
+        replica.signal("CONT");
+      }
+      assertThat(client.call("WAIT", "1", "5000")).isEqualTo(1L);
+    }
+  }
+
   /**
    * Whether the replica has run a GET: INFO commandstats counts calls, apart from rejected ones (a
    * replica without READONLY rejects reads with MOVED).

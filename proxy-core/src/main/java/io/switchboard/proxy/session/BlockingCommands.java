@@ -23,7 +23,9 @@ final class BlockingCommands {
 
   /** Borrows a connection for the command and sends it there. */
   void borrowFor(CommandSpec spec, ByteBuf frame) {
-    Shard shard = session.targets().shardOf(spec, frame);
+    // WAIT has no key: it counts acknowledgements of the session's writes, on their shard.
+    Shard shard =
+        isWait(spec) ? session.targets().lastWriteShard() : session.targets().shardOf(spec, frame);
     if (!shard.hasPrimary()) {
       session.dispatcher().reject(frame, session.targets().noPrimaryText());
       return;
@@ -97,8 +99,31 @@ final class BlockingCommands {
     boolean seven = !loop.backend().facts().version().startsWith("6.");
     target.sendInternal(
         Replies.command(
-            loop.backend().alloc(), seven ? "SPUBLISH" : "PUBLISH", "__switchboard:wait__", ""),
+            loop.backend().alloc(),
+            seven ? "SPUBLISH" : "PUBLISH",
+            markerChannel(target.pool().node()),
+            ""),
         ByteBuf::release);
+  }
+
+  /**
+   * The no-op's channel: in a cluster one whose slot {@code node}'s shard holds ({@code {n}} hash
+   * tags tried in turn), since SPUBLISH to another shard's slot is refused with MOVED and would
+   * move nothing.
+   */
+  private String markerChannel(io.switchboard.config.HostAndPort node) {
+    String plain = "__switchboard:wait__";
+    Shard shard = loop.clusterMode() ? loop.backend().topology().current().shardOf(node) : null;
+    if (shard == null) {
+      return plain;
+    }
+    for (int n = 0; n < 200_000; n++) {
+      String tagged = plain + "{" + n + "}";
+      if (shard.holds(io.switchboard.routing.KeySlot.of(tagged))) {
+        return tagged;
+      }
+    }
+    return plain;
   }
 
   String exclusiveLimitText() {

@@ -388,7 +388,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     transaction.answered(command);
     CommandSpec spec = command.spec;
     if (spec != null && !spec.isRead()) {
-      targets.wrote();
+      targets.wrote(command.sentTo);
     }
   }
 

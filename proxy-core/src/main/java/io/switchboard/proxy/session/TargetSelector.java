@@ -109,6 +109,16 @@ final class TargetSelector {
     return shard == null ? topology.only() : shard;
   }
 
+  /**
+   * The shard of the session's last write (where WAIT must count acknowledgements), or the first
+   * shard before any write or once that node serves no shard.
+   */
+  Shard lastWriteShard() {
+    Topology topology = loop.backend().topology().current();
+    Shard shard = lastWriteNode == null ? null : topology.shardOf(lastWriteNode);
+    return shard == null ? topology.only() : shard;
+  }
+
   /** The slot of a request's keys, {@link KeySlots#KEYLESS} or {@link KeySlots#CROSS_SLOT}. */
   int slotOf(CommandSpec spec, ByteBuf request) {
     return KeySlots.of(spec, scratch.reset(request));
@@ -216,8 +226,14 @@ final class TargetSelector {
         && Objects.equals(connection.pool().login(), session.login);
   }
 
+  /** The node the session's last write was answered by, or null: where a WAIT belongs. */
+  private HostAndPort lastWriteNode;
+
   /** A write of the session's was answered: its reads need a node that has it. */
-  void wrote() {
+  void wrote(BackendConnection answeredBy) {
+    if (answeredBy != null) {
+      lastWriteNode = answeredBy.pool().node();
+    }
     if (floor.enabled()) {
       floor.wrote(System.nanoTime());
     }
