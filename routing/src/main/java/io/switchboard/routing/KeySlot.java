@@ -73,6 +73,30 @@ public final class KeySlot {
     return of(args, key.length);
   }
 
+  /**
+   * A hash tag whose slot is {@code slot}: {@code "{" + tagFor(slot) + "}"} in a name puts it
+   * there. Found once for every slot (numbers tried in turn), then looked up.
+   */
+  public static int tagFor(int slot) {
+    return Tags.BY_SLOT[slot];
+  }
+
+  private static final class Tags {
+    static final int[] BY_SLOT = new int[SLOTS];
+
+    static {
+      java.util.Arrays.fill(BY_SLOT, -1);
+      int found = 0;
+      for (int n = 0; found < SLOTS; n++) {
+        int slot = of(Integer.toString(n));
+        if (BY_SLOT[slot] < 0) {
+          BY_SLOT[slot] = n;
+          found++;
+        }
+      }
+    }
+  }
+
   /** The slot of a key given as text. */
   public static int of(String key) {
     CommandArgs args = CommandArgs.of(key);

@@ -27,4 +27,11 @@ class KeySlotTest {
         .as("no closing brace: the whole key")
         .isNotEqualTo(KeySlot.of("bar"));
   }
+
+  @Test
+  void everySlotHasAHashTagThatLandsOnIt() {
+    for (int slot : new int[] {0, 1, 5460, 12182, 16383}) {
+      assertThat(KeySlot.of("x{" + KeySlot.tagFor(slot) + "}y")).isEqualTo(slot);
+    }
+  }
 }

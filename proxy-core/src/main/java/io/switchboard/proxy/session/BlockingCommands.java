@@ -107,23 +107,14 @@ final class BlockingCommands {
   }
 
   /**
-   * The no-op's channel: in a cluster one whose slot {@code node}'s shard holds ({@code {n}} hash
-   * tags tried in turn), since SPUBLISH to another shard's slot is refused with MOVED and would
-   * move nothing.
+   * The no-op's channel: in a cluster one whose slot {@code node}'s shard holds, since SPUBLISH to
+   * another shard's slot is refused with MOVED and would move nothing.
    */
   private String markerChannel(io.switchboard.config.HostAndPort node) {
-    String plain = "__switchboard:wait__";
     Shard shard = loop.clusterMode() ? loop.backend().topology().current().shardOf(node) : null;
-    if (shard == null) {
-      return plain;
-    }
-    for (int n = 0; n < 200_000; n++) {
-      String tagged = plain + "{" + n + "}";
-      if (shard.holds(io.switchboard.routing.KeySlot.of(tagged))) {
-        return tagged;
-      }
-    }
-    return plain;
+    return shard == null || shard.slots().isEmpty()
+        ? "__switchboard:wait__"
+        : "__switchboard:wait__{" + io.switchboard.routing.KeySlot.tagFor(shard.lowestSlot()) + "}";
   }
 
   String exclusiveLimitText() {

@@ -102,15 +102,17 @@ final class MergedReply implements CommandParts {
   private ByteBuf concat() {
     int count = 0;
     int bytes = 16;
+    List<List<ByteBuf>> parts = new java.util.ArrayList<>(replies.length);
     for (ByteBuf reply : replies) {
       List<ByteBuf> elements = ReplyElements.of(reply);
+      parts.add(elements);
       count += elements.size();
       bytes += reply.readableBytes();
     }
     ByteBuf out = alloc.buffer(bytes);
     Replies.writeHeader(out, arrayType(), count);
-    for (ByteBuf reply : replies) {
-      for (ByteBuf element : ReplyElements.of(reply)) {
+    for (List<ByteBuf> elements : parts) {
+      for (ByteBuf element : elements) {
         out.writeBytes(element);
       }
     }
