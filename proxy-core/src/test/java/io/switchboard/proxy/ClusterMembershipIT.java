@@ -140,18 +140,7 @@ class ClusterMembershipIT {
       }
     }
     assertThat(owner).isNotNull();
-    String ownerId = String.valueOf(owner.call("CLUSTER", "MYID"));
-    RedisNode replica = null;
-    for (RedisNode node : cluster.nodes()) {
-      if (node.isAlive()
-          && node.call("ROLE") instanceof java.util.List<?> role
-          && "slave".equals(role.get(0))
-          && String.valueOf(node.call("CLUSTER", "NODES"))
-              .lines()
-              .anyMatch(line -> line.contains("myself") && line.contains(ownerId))) {
-        replica = node;
-      }
-    }
+    RedisNode replica = cluster.replicaOf(owner);
     assertThat(replica).as("the owner's replica").isNotNull();
     try (RespClient client = RespClient.connect(proxy.address(), Duration.ofSeconds(10))) {
       assertThat(client.call("MULTI")).isEqualTo("OK");

@@ -579,13 +579,7 @@ class ClusterModeIT {
   @Test
   void aScanStillReturnsKeysThatMovedIntoAShardItHadAlreadyScanned() throws Exception {
     RedisNode first = ownerOfSlotZero();
-    String tag = null;
-    for (String candidate : new String[] {"{sm1}", "{sm2}", "{sm3}", "{sm4}", "{sm5}", "{sm6}"}) {
-      if (owner(candidate + "probe") != first) {
-        tag = candidate;
-        break;
-      }
-    }
+    String tag = tagOffShard(first, "sm");
     assertThat(tag).as("a tag on another shard than slot 0's").isNotNull();
     RedisNode source = owner(tag + "probe");
     int slot = io.switchboard.routing.KeySlot.of(tag);
@@ -632,6 +626,19 @@ class ClusterModeIT {
     }
   }
 
+  /**
+   * A hash tag ({prefix}1}, {prefix}2}, ...) whose slot another primary than {@code shard} owns.
+   */
+  private static String tagOffShard(RedisNode shard, String prefix) throws Exception {
+    for (int i = 1; i < 50; i++) {
+      String tag = "{" + prefix + i + "}";
+      if (owner(tag + "probe") != shard) {
+        return tag;
+      }
+    }
+    return null;
+  }
+
   /** The primary that holds slot 0, the first shard a scan visits. */
   private static RedisNode ownerOfSlotZero() throws Exception {
     for (RedisNode primary : cluster.primaries()) {
@@ -648,27 +655,9 @@ class ClusterModeIT {
   @Test
   void waitCountsTheReplicasOfTheShardTheSessionWroteTo() throws Exception {
     RedisNode first = ownerOfSlotZero();
-    String tag = null;
-    for (String candidate : new String[] {"{w1}", "{w2}", "{w3}", "{w4}", "{w5}", "{w6}"}) {
-      if (owner(candidate + "probe") != first) {
-        tag = candidate;
-        break;
-      }
-    }
+    String tag = tagOffShard(first, "w");
     assertThat(tag).isNotNull();
-    RedisNode primary = owner(tag + "probe");
-    String primaryId = String.valueOf(primary.call("CLUSTER", "MYID"));
-    RedisNode replica = null;
-    for (RedisNode node : cluster.nodes()) {
-      if (node.call("ROLE") instanceof List<?> role
-          && "slave".equals(role.get(0))
-          && String.valueOf(node.call("CLUSTER", "NODES"))
-              .lines()
-              .anyMatch(line -> line.contains("myself") && line.contains(primaryId))) {
-        replica = node;
-      }
-    }
-    assertThat(replica).isNotNull();
+    RedisNode replica = cluster.replicaOf(owner(tag + "probe"));
     try (RespClient client = client()) {
       replica.signal("STOP");
       try {

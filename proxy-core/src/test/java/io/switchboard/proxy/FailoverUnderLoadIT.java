@@ -310,20 +310,8 @@ class FailoverUnderLoadIT {
     return cluster;
   }
 
-  /** The node that replicates {@code primary} now. */
   private static RedisNode clusterReplicaOf(RedisNode primary) throws Exception {
-    String id = String.valueOf(primary.call("CLUSTER", "MYID"));
-    for (RedisNode node : cluster().nodes()) {
-      if (node.isAlive()
-          && node.call("ROLE") instanceof List<?> role
-          && "slave".equals(role.get(0))
-          && String.valueOf(node.call("CLUSTER", "NODES"))
-              .lines()
-              .anyMatch(line -> line.contains("myself") && line.contains(id))) {
-        return node;
-      }
-    }
-    throw new AssertionError("no replica of " + primary.name());
+    return cluster().replicaOf(primary);
   }
 
   /** Where a key lives now, as the cluster itself says. */

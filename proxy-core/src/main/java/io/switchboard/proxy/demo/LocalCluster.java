@@ -221,6 +221,22 @@ public final class LocalCluster implements AutoCloseable {
     replicas.remove(replica);
   }
 
+  /** The live node that replicates {@code primary} now (roles swap with failovers). */
+  public RedisNode replicaOf(RedisNode primary) throws IOException {
+    String id = String.valueOf(primary.call("CLUSTER", "MYID"));
+    for (RedisNode node : nodes()) {
+      if (node.isAlive()
+          && node.call("ROLE") instanceof List<?> role
+          && "slave".equals(role.get(0))
+          && String.valueOf(node.call("CLUSTER", "NODES"))
+              .lines()
+              .anyMatch(line -> line.contains("myself") && line.contains(id))) {
+        return node;
+      }
+    }
+    throw new IOException("no live replica of " + primary.name());
+  }
+
   /** The nodes that are primaries now, by their own ROLE. */
   public List<RedisNode> currentPrimaries() throws IOException {
     List<RedisNode> now = new ArrayList<>();
