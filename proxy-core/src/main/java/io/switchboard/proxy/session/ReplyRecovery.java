@@ -105,10 +105,12 @@ final class ReplyRecovery {
     }
   }
 
-  /** Sends an outstanding command again, from its kept copy, on {@code to}. */
+  /**
+   * Sends an outstanding command again, from its kept copy, on {@code to}. The copy stays: the node
+   * it goes to may answer MOVED (its shard's slots changed meanwhile), to be followed again.
+   */
   private void resend(PendingCommand command, BackendConnection to) {
-    command.request = command.retryCopy;
-    command.retryCopy = null;
+    command.request = command.retryCopy.retainedDuplicate();
     session.replies().sendAgain(command, to);
   }
 }
