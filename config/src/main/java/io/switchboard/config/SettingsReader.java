@@ -66,7 +66,10 @@ final class SettingsReader {
                 retryMin,
                 retryMax,
                 r.outboundTls("sentinel.tls", redisTls)),
-            new ClusterConfig(r.hostList("cluster.nodes"), r.duration("cluster.refresh-interval")),
+            new ClusterConfig(
+                r.hostList("cluster.nodes"),
+                r.duration("cluster.refresh-interval"),
+                r.option("cluster.order", ClusterConfig.Order.class)),
             new RedisConfig(
                 redisCredentials,
                 r.intBetween("redis.databases", 1, Integer.MAX_VALUE),

@@ -39,7 +39,10 @@ public final class Demo {
     SwitchboardServer server =
         new SwitchboardServer(
             config.withCluster(
-                new ClusterConfig(cluster.seeds(), config.cluster().refreshInterval())));
+                new ClusterConfig(
+                    cluster.seeds(),
+                    config.cluster().refreshInterval(),
+                    config.cluster().order())));
     int port = start(server, cluster);
     System.out.printf(
         """

@@ -73,6 +73,12 @@ public final class PendingCommand {
   public boolean silent;
 
   /**
+   * Session-side, while outstanding: the per-shard order lane it was sent in, or -1 when it was
+   * sent in the session-wide order. Two bytes keep a plain command at 64 bytes.
+   */
+  public short orderLane = -1;
+
+  /**
    * The fields most commands never use, apart so that a plain forwarded command stays a 64-byte
    * object (it was 104, most of the heap a forwarded command cost).
    */

@@ -5,11 +5,13 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOutboundBuffer;
+import io.switchboard.config.ClusterConfig;
 import io.switchboard.proxy.backend.BackendConnection;
 import io.switchboard.proxy.backend.Flushable;
 import io.switchboard.proxy.backend.PendingCommand;
 import io.switchboard.proxy.metrics.ProxyMetrics;
 import io.switchboard.routing.CommandSpec;
+import io.switchboard.routing.Shard;
 import java.util.ArrayDeque;
 import java.util.function.Consumer;
 
@@ -22,7 +24,10 @@ import java.util.function.Consumer;
  *
  * <p>A command whose connection differs from the previous one's waits in {@code parked} until
  * everything the session sent before has been answered, so Redis executes a session's commands in
- * the order the client sent them, even when a read went to a replica and a write to the primary.
+ * the order the client sent them, even when a read went to a replica and a write to the primary. In
+ * front of several shards the order is kept per shard ({@link ShardLanes}), as a cluster client's
+ * pipeline keeps it: a keyed command waits only for its own shard's commands on another connection,
+ * and keyless or pinned ones still wait for everything before them.
  */
 final class ReplyQueue extends Flushable {
 
@@ -31,7 +36,17 @@ final class ReplyQueue extends Flushable {
   private final long maxOutputBytes;
   private final ArrayDeque<PendingCommand> replies = new ArrayDeque<>();
   private final ArrayDeque<PendingCommand> parked = new ArrayDeque<>();
+
+  /** The connection every outstanding command went to; null when they went to several. */
   private BackendConnection lastConnection;
+
+  private final ShardLanes lanes = new ShardLanes();
+
+  /** {@code cluster.order = shard}: keyed commands keep their order per shard only. */
+  private final boolean orderPerShard;
+
+  /** Outstanding commands in no lane: they were sent only once everything before was answered. */
+  private int outsideLanes;
 
   /** The split command whose part was sent last, or null: its other parts need not wait. */
   private Object lastParts;
@@ -42,6 +57,7 @@ final class ReplyQueue extends Flushable {
     this.session = session;
     this.loop = loop;
     this.maxOutputBytes = loop.backend().config().limits().clientOutputBufferBytes();
+    this.orderPerShard = loop.backend().config().cluster().order() == ClusterConfig.Order.SHARD;
   }
 
   /** Replies still due, answered or not. */
@@ -58,8 +74,16 @@ final class ReplyQueue extends Flushable {
     return outstanding;
   }
 
-  BackendConnection lastConnection() {
-    return lastConnection;
+  /**
+   * The connection a read for {@code shard} may follow its outstanding commands on without waiting,
+   * or null when nothing is outstanding.
+   */
+  BackendConnection busyConnection(Shard shard) {
+    if (outstanding == 0) {
+      return null;
+    }
+    BackendConnection lane = lanes.busyConnection(shard);
+    return lane != null ? lane : lastConnection;
   }
 
   /** The connection this session's blocking command waits on now, or null. */
@@ -105,33 +129,51 @@ final class ReplyQueue extends Flushable {
     BackendConnection target = session.targets().target(command);
     if (target == null) {
       answerInPlace(command, session.targets().noTarget(command));
-    } else if (!mayGoNow(command, target)) {
+      return;
+    }
+    int lane = laneOf();
+    if (!mayGoNow(command, target, lane)) {
       parked.add(command);
     } else {
-      send(command, target);
+      send(command, target, lane);
     }
   }
 
+  /** The lane of the command just given a target, or -1 when it keeps the session-wide order. */
+  private int laneOf() {
+    Shard shard = session.targets().keyedShard();
+    if (shard == null
+        || !orderPerShard
+        || !lanes.followTopology(loop.backend().topology().current(), outstanding)) {
+      return -1;
+    }
+    return lanes.laneOf(shard);
+  }
+
   /**
-   * The ordering barrier: a command goes now when nothing is outstanding or it uses the connection
-   * the last one went to. The parts of one split command go at once, whatever their shards (they
-   * are one command to the client); the command after them waits for all of them.
+   * The ordering barrier: a command goes now when nothing is outstanding or every outstanding
+   * command went to its connection; a keyed one also when its shard's lane allows it and nothing
+   * outside the lanes is outstanding. The parts of one split command go at once, whatever their
+   * shards (they are one command to the client); the command after them waits for all of them.
    */
-  private boolean mayGoNow(PendingCommand command, BackendConnection target) {
+  private boolean mayGoNow(PendingCommand command, BackendConnection target, int lane) {
     return outstanding == 0
         || target == lastConnection
+        || (lane >= 0 && outsideLanes == 0 && lanes.mayGo(lane, target))
         || (lastParts != null && command.partOf() == lastParts);
   }
 
-  private void send(PendingCommand command, BackendConnection target) {
-    Object parts = command.partOf();
-    // After parts on several connections no single connection is "the last one": whatever
-    // follows them waits until they are all answered.
-    lastConnection =
-        outstanding > 0 && target != lastConnection && parts != null && parts == lastParts
-            ? null
-            : target;
-    lastParts = parts;
+  private void send(PendingCommand command, BackendConnection target, int lane) {
+    // Once commands are outstanding on several connections no single one is "the last one":
+    // a command outside the lanes then waits until they are all answered.
+    lastConnection = outstanding == 0 || target == lastConnection ? target : null;
+    lastParts = command.partOf();
+    command.orderLane = (short) lane;
+    if (lane >= 0) {
+      lanes.sent(lane, target);
+    } else {
+      outsideLanes++;
+    }
     outstanding++;
     command.sentTo = target;
     if (command.spec != null && command.spec.has(CommandSpec.SCRIPT_SHA)) {
@@ -164,9 +206,19 @@ final class ReplyQueue extends Flushable {
     to.send(command);
   }
 
-  /** The connection later commands may follow a resent one on: none while its siblings run. */
+  /**
+   * The connection later commands may follow a resent one on: none while its siblings, or other
+   * shards' commands, run. A resent command leaves its lane (it may now be on another shard's
+   * node), so whatever follows waits for it.
+   */
   private BackendConnection resentOn(PendingCommand command, BackendConnection to) {
-    return command.partOf() != null && outstanding > 1 ? null : to;
+    boolean inLane = command.orderLane >= 0;
+    if (inLane) {
+      lanes.answered(command.orderLane);
+      command.orderLane = -1;
+      outsideLanes++;
+    }
+    return (command.partOf() != null || inLane) && outstanding > 1 ? null : to;
   }
 
   /** A command its connection could not send (the node left the topology): send it again. */
@@ -192,6 +244,11 @@ final class ReplyQueue extends Flushable {
   /** An outstanding command has its final reply: the barrier may let parked commands go. */
   void answered(PendingCommand command) {
     outstanding--;
+    if (command.orderLane >= 0) {
+      lanes.answered(command.orderLane);
+    } else {
+      outsideLanes--;
+    }
     session.afterReply(command);
     if (command.spec != null
         && command.sentTo != null
@@ -212,10 +269,11 @@ final class ReplyQueue extends Flushable {
         answerInPlace(parked.poll(), session.targets().noTarget(next));
         continue;
       }
-      if (!mayGoNow(next, target)) {
+      int lane = laneOf();
+      if (!mayGoNow(next, target, lane)) {
         break;
       }
-      send(parked.poll(), target);
+      send(parked.poll(), target, lane);
     }
     writeCompleted();
   }

@@ -59,17 +59,36 @@ final class TargetSelector {
     return policy;
   }
 
+  /**
+   * The shard the last {@link #target} call found by the command's keys (or a part's slot), with
+   * several shards; null for a keyless or pinned command, or with one shard. The reply queue orders
+   * by it: read right after {@code target}, so the keys are hashed once.
+   */
+  private Shard keyedShard;
+
   /** The connection for {@code command} now, or null when there is none (see {@link #noTarget}). */
   BackendConnection target(PendingCommand command) {
+    keyedShard = null;
     return switch (command.route) {
       // A shared connection a retry was pinned to may have left with its node: route afresh.
-      case PendingCommand.TO_PINNED ->
-          command.pinned().usable() || command.pinned().exclusive
-              ? command.pinned()
-              : primary(command);
+      case PendingCommand.TO_PINNED -> pinned(command);
       case PendingCommand.TO_READ -> read(command);
       default -> primary(command);
     };
+  }
+
+  private BackendConnection pinned(PendingCommand command) {
+    if (command.pinned().usable() || command.pinned().exclusive) {
+      return command.pinned();
+    }
+    BackendConnection primary = primary(command);
+    keyedShard = null; // sent like a pinned command: it waits for everything before it
+    return primary;
+  }
+
+  /** See {@link #keyedShard}: the shard of the command {@link #target} was last asked about. */
+  Shard keyedShard() {
+    return keyedShard;
   }
 
   /**
@@ -85,15 +104,15 @@ final class TargetSelector {
     }
     int slot = command.slot();
     if (slot >= 0) {
-      Shard shard = topology.shardFor(slot);
-      return shard == null ? topology.only() : shard;
+      keyedShard = topology.shardFor(slot);
+      return keyedShard == null ? topology.only() : keyedShard;
     }
     ByteBuf request = command.request != null ? command.request : command.retryCopy;
     if (command.spec == null || request == null) {
       return topology.only();
     }
-    Shard shard = KeySlots.shardOf(topology, command.spec, scratch.reset(request));
-    return shard == null ? topology.only() : shard;
+    keyedShard = KeySlots.shardOf(topology, command.spec, scratch.reset(request));
+    return keyedShard == null ? topology.only() : keyedShard;
   }
 
   /**
@@ -171,11 +190,8 @@ final class TargetSelector {
     }
     // Stay on the connection already serving this session when it may serve the read: a pipeline
     // of reads (and reads between writes) then flows without waiting on the ordering barrier.
-    BackendConnection last = session.replies().lastConnection();
-    if (session.replies().outstanding() > 0
-        && last != null
-        && last.usable()
-        && sameDbProtocolAndLogin(last)) {
+    BackendConnection last = session.replies().busyConnection(shard);
+    if (last != null && last.usable() && sameDbProtocolAndLogin(last)) {
       BackendPool pool = last.pool();
       if (pool.primary()
           ? pool.node().equals(shard.primary()) && policy.primaryMayServe(readFloor >= 0)

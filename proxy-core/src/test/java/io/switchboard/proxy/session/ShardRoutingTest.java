@@ -159,23 +159,95 @@ class ShardRoutingTest {
   }
 
   @Test
-  void thePartsOfASplitCommandRunOnTheirShardsAtOnceAndWhatFollowsWaitsForAll() {
+  void thePartsOfASplitCommandRunOnTheirShardsAtOnceAndWhatFollowsKeepsItsShardsOrder() {
     try (CoreHarness core = clusterMode()) {
       CoreHarness.Client client = core.client();
       client.send("MGET", "foo", "bar");
       client.send("SET", "bar", "after");
-      assertThat(core.nodes.commandsTo(PRIMARY)).containsExactly("MGET bar");
+      assertThat(core.nodes.commandsTo(PRIMARY))
+          .as("after its shard's part, on the same connection: no wait")
+          .containsExactly("MGET bar", "SET bar after");
       assertThat(core.nodes.commandsTo(OTHER))
           .as("not parked behind the part on the other shard")
           .containsExactly("MGET foo");
+      client.send("PUBLISH", "ch", "m");
+      assertThat(core.nodes.commandsTo(PRIMARY))
+          .as("a keyless command waits for everything before it")
+          .containsExactly("MGET bar", "SET bar after");
+      core.answer(PRIMARY, "*1\r\n$1\r\nb\r\n");
+      core.answer(PRIMARY, "+OK\r\n");
+      assertThat(core.nodes.commandsTo(PRIMARY))
+          .as("and for the part still out on the other shard")
+          .containsExactly("MGET bar", "SET bar after");
       core.answer(OTHER, "*1\r\n$1\r\nf\r\n");
       assertThat(core.nodes.commandsTo(PRIMARY))
-          .as("the SET waits for every part, though the last part went to its connection")
-          .containsExactly("MGET bar");
-      core.answer(PRIMARY, "*1\r\n$1\r\nb\r\n");
-      assertThat(core.nodes.commandsTo(PRIMARY)).containsExactly("MGET bar", "SET bar after");
+          .containsExactly("MGET bar", "SET bar after", "PUBLISH ch m");
+      core.answer(PRIMARY, ":0\r\n");
+      assertThat(client.replies()).isEqualTo("*2\r\n$1\r\nf\r\n$1\r\nb\r\n+OK\r\n:0\r\n");
+    }
+  }
+
+  @Test
+  void aKeyedCommandWaitsOnlyForItsOwnShardsCommandsOnAnotherConnection() {
+    try (CoreHarness core = clusterMode()) {
+      core.replicasFit(100, REPLICA);
+      CoreHarness.Client client = core.client();
+      client.send("GET", "bar");
+      core.answer(REPLICA, "+OK\r\n"); // a cluster replica's connection begins with READONLY
+      client.send("SET", "foo", "1");
+      assertThat(core.nodes.commandsTo(REPLICA)).containsExactly("READONLY", "GET bar");
+      assertThat(core.nodes.commandsTo(OTHER))
+          .as("another shard: it need not wait for the read")
+          .containsExactly("SET foo 1");
+      client.send("SET", "bar", "2");
+      assertThat(core.nodes.commandsTo(PRIMARY))
+          .as("its own shard's read, on the replica, runs first")
+          .isEmpty();
+      core.answer(REPLICA, "$-1\r\n");
+      assertThat(core.nodes.commandsTo(PRIMARY)).containsExactly("SET bar 2");
+      core.answer(OTHER, "+OK\r\n");
       core.answer(PRIMARY, "+OK\r\n");
-      assertThat(client.replies()).isEqualTo("*2\r\n$1\r\nf\r\n$1\r\nb\r\n+OK\r\n");
+      assertThat(client.replies()).isEqualTo("$-1\r\n+OK\r\n+OK\r\n");
+    }
+  }
+
+  @Test
+  void sessionOrderMakesACommandForAnotherShardWaitForThoseBeforeIt() {
+    try (CoreHarness core =
+        cluster(
+            new CoreHarness(
+                "switchboard.cluster.nodes = \"10.0.0.9:6379\"\n"
+                    + "switchboard.cluster.order = session"))) {
+      CoreHarness.Client client = core.client();
+      client.send("SET", "foo", "1");
+      client.send("SET", "bar", "2");
+      assertThat(core.nodes.commandsTo(OTHER)).containsExactly("SET foo 1");
+      assertThat(core.nodes.commandsTo(PRIMARY)).as("waits for the other shard's SET").isEmpty();
+      core.answer(OTHER, "+OK\r\n");
+      assertThat(core.nodes.commandsTo(PRIMARY)).containsExactly("SET bar 2");
+    }
+  }
+
+  @Test
+  void afterANewTopologyACommandWaitsForWhatWasSentUnderTheOldOne() {
+    try (CoreHarness core = clusterMode()) {
+      CoreHarness.Client client = core.client();
+      client.send("SET", "foo", "1");
+      assertThat(core.nodes.commandsTo(OTHER)).containsExactly("SET foo 1");
+      Shard low =
+          new Shard("low", PRIMARY, List.of(REPLICA), List.of(new SlotRange(0, 12999)), 2, false);
+      Shard high =
+          new Shard("high", OTHER, List.of(), List.of(new SlotRange(13000, 16383)), 2, false);
+      core.loop.onTopology(new Topology(List.of(low, high), null));
+      core.pump();
+      client.send("SET", "foo", "2");
+      assertThat(core.nodes.commandsTo(PRIMARY))
+          .as("foo's slot moved: the second SET must not overtake the first")
+          .isEmpty();
+      core.answer(OTHER, "+OK\r\n");
+      assertThat(core.nodes.commandsTo(PRIMARY)).containsExactly("SET foo 2");
+      core.answer(PRIMARY, "+OK\r\n");
+      assertThat(client.replies()).isEqualTo("+OK\r\n+OK\r\n");
     }
   }
 
