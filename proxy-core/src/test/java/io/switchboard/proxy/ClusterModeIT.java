@@ -626,6 +626,51 @@ class ClusterModeIT {
     }
   }
 
+  @Test
+  void aScanEndingWhileASlotIsStillMigratingReturnsTheKeysThatMovedBehindIt() throws Exception {
+    RedisNode first = ownerOfSlotZero();
+    String tag = tagOffShard(first, "mm");
+    RedisNode source = owner(tag + "probe");
+    int slot = io.switchboard.routing.KeySlot.of(tag);
+    try (RespClient client = client()) {
+      for (int i = 0; i < 20; i++) {
+        client.call("SET", tag + "k:" + i, "v");
+      }
+      List<?> page = (List<?>) client.call("SCAN", "0", "MATCH", tag + "k:*", "COUNT", "100000");
+      String cursor = (String) page.get(0);
+      Set<String> seen = new HashSet<>();
+      assertThat((List<?>) page.get(1)).as("none on the first shard yet").isEmpty();
+      // The keys move into the first shard, already scanned; the slot stays MIGRATING (no owner
+      // changes hands yet), as during a long `redis-cli --cluster reshard`.
+      startMoving(slot, source, first);
+      List<Object> migrate =
+          new ArrayList<>(
+              List.of(
+                  "MIGRATE", "127.0.0.1", Integer.toString(first.port()), "", "0", "5000", "KEYS"));
+      for (int i = 0; i < 20; i++) {
+        migrate.add(tag + "k:" + i);
+      }
+      assertThat(source.call(migrate.toArray())).isEqualTo("OK");
+      try {
+        int calls = 0;
+        while (!cursor.equals("0")) {
+          page = (List<?>) client.call("SCAN", cursor, "MATCH", tag + "k:*", "COUNT", "100000");
+          cursor = (String) page.get(0);
+          for (Object key : (List<?>) page.get(1)) {
+            seen.add((String) key);
+          }
+          assertThat(++calls).isLessThan(100);
+        }
+        assertThat(seen).as("every key, though it moved behind the scan").hasSize(20);
+      } finally {
+        String firstId = String.valueOf(first.call("CLUSTER", "MYID"));
+        for (RedisNode node : cluster.primaries()) {
+          node.call("CLUSTER", "SETSLOT", Integer.toString(slot), "NODE", firstId);
+        }
+      }
+    }
+  }
+
   /**
    * A hash tag ({prefix}1}, {prefix}2}, ...) whose slot another primary than {@code shard} owns.
    */

@@ -10,6 +10,7 @@ import io.switchboard.routing.CommandSpec;
 import io.switchboard.routing.KeySlot;
 import io.switchboard.routing.KeySlots;
 import io.switchboard.routing.Shard;
+import io.switchboard.routing.SlotOwnership;
 import io.switchboard.routing.Topology;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -33,8 +34,11 @@ final class ClusterCommands {
   private final ClientSession session;
   private final SessionLoop loop;
 
-  /** When this session last began a SCAN at cursor 0 ({@link Long#MIN_VALUE}: never). */
-  private long scanStartedAtNanos = Long.MIN_VALUE;
+  /**
+   * Who owned which slots when this session's SCAN began its pass (null: no SCAN yet): a check at
+   * the pass's end compares the cluster's answer with it.
+   */
+  private SlotOwnership scanOwnership;
 
   /** Reads the request again from its start; the dispatcher's cursor stays where it is. */
   private final ArgCursor keys = new ArgCursor();
@@ -177,12 +181,12 @@ final class ClusterCommands {
     out.writeBytes(keys.frame(), keys.offset(), keys.length()).writeShort(('\r' << 8) | '\n');
   }
 
-  void scanStarted(long nanos) {
-    scanStartedAtNanos = nanos;
+  void scanPassStarted(SlotOwnership ownership) {
+    scanOwnership = ownership;
   }
 
-  long scanStartedAtNanos() {
-    return scanStartedAtNanos;
+  SlotOwnership scanOwnership() {
+    return scanOwnership;
   }
 
   /** Sends one part (or, without {@code parts}, the whole command) on the session's queue. */

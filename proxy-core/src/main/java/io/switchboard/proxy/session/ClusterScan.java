@@ -9,31 +9,40 @@ import io.switchboard.proxy.resp.ReplyElements;
 import io.switchboard.routing.CommandSpec;
 import io.switchboard.routing.KeySlot;
 import io.switchboard.routing.Shard;
+import io.switchboard.routing.SlotOwnership;
 import io.switchboard.routing.Topology;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
  * SCAN over a cluster: the shards one after the other, in the order of their lowest slot, each
- * scanned on its primary to the end. The client's cursor carries both the node's cursor and the
- * shard: {@code nodeCursor * 16384 + lowestSlot}, so cursor 0 starts at the shard holding slot 0
- * and the last shard's end answers 0, as one server would. Every key present for the whole scan is
- * returned, as SCAN promises; a key whose slot moves to a shard already scanned during the scan may
- * be missed, and one moving to a shard not yet scanned may come twice (the client's SCAN contract
- * allows duplicates, not misses: the README says so).
+ * scanned on its primary to the end. The client's cursor carries the pass, the node's cursor and
+ * the shard: {@code pass << 62 | nodeCursor << 14 | lowestSlot}, so cursor 0 starts at the shard
+ * holding slot 0.
+ *
+ * <p>After the last shard, the cursor names a check ({@link ScanPassCheck}, one more call that
+ * answers no keys, which SCAN allows): every primary is asked {@code CLUSTER NODES}. If no slot
+ * changed hands since the pass began and none is being migrated, the scan ends (cursor 0) and
+ * returned every key exactly once. Otherwise keys may have moved behind the scan, into a shard it
+ * had passed, and it goes over the shards again: every key present throughout is returned, as SCAN
+ * promises, and keys may come twice, which SCAN allows. Exactly once across a migration would need
+ * a cursor per slot, which Redis 7's SCAN does not have (README: Redis Cluster).
  */
 final class ClusterScan implements CommandParts {
 
-  /** Node cursors at or above this do not fit beside the slot and the pass bit (2^49 buckets). */
-  private static final long MAX_NODE_CURSOR = 1L << 49;
+  /** Node cursors must stay below this (2^48 buckets) to fit beside the pass and the slot. */
+  private static final long MAX_NODE_CURSOR = (1L << 48) - 1;
 
-  /** The cursor's top bit: the scan is in its second pass over the shards. */
-  private static final long SECOND_PASS = 1L << 63;
+  /** The node cursor field of a check cursor: one no node cursor can take. */
+  private static final long CHECK = MAX_NODE_CURSOR;
+
+  /** Passes over the shards at most; a key is missed only if its slot moved during every one. */
+  static final int MAX_PASSES = 4;
 
   private final ClientSession session;
   private final SessionLoop loop;
   private int slot;
-  private boolean secondPass;
+  private long pass;
 
   ClusterScan(ClientSession session, SessionLoop loop) {
     this.session = session;
@@ -51,15 +60,31 @@ final class ClusterScan implements CommandParts {
       session.cluster().send(spec, frame, PendingCommand.TO_PRIMARY, null, 0);
       return;
     }
+    Topology topology = loop.backend().topology().current();
     if (cursor == 0) {
-      session.cluster().scanStarted(System.nanoTime());
+      session.cluster().scanPassStarted(SlotOwnership.of(topology));
     }
-    secondPass = (cursor & SECOND_PASS) != 0;
+    pass = cursor >>> 62;
     slot = (int) (cursor & (KeySlot.SLOTS - 1));
-    long nodeCursor = (cursor & ~SECOND_PASS) >>> 14;
+    long nodeCursor = (cursor >>> 14) & MAX_NODE_CURSOR;
+    if (nodeCursor == CHECK) {
+      frame.release();
+      new ScanPassCheck(session, loop, (int) pass).start(topology);
+      return;
+    }
     ByteBuf request = withCursor(frame, Long.toUnsignedString(nodeCursor));
     frame.release();
     session.cluster().send(spec, request, PendingCommand.TO_PRIMARY, this, slot);
+  }
+
+  /** The client's cursor for the check after pass {@code pass}. */
+  static String checkCursor(long pass) {
+    return Long.toUnsignedString(pass << 62 | CHECK << 14);
+  }
+
+  /** The client's cursor that starts pass {@code pass} at the first shard. */
+  static String passCursor(long pass, Topology topology) {
+    return Long.toUnsignedString(pass << 62 | topology.only().lowestSlot());
   }
 
   /** The request with its cursor argument replaced. */
@@ -110,19 +135,13 @@ final class ClusterScan implements CommandParts {
     }
   }
 
-  /**
-   * The client's next cursor: further in this shard, the next shard's start, or 0 at the end. If
-   * slots changed hands since the scan began, the end of the first pass starts a second one: keys
-   * that moved into a shard already scanned would be missed otherwise (SCAN promises every key
-   * present throughout; a second pass returns duplicates, which it allows).
-   */
+  /** The client's next cursor: further in this shard, the next shard's start, or the check. */
   private String next(long nodeCursor) {
-    long pass = secondPass ? SECOND_PASS : 0;
     if (nodeCursor != 0) {
       if (Long.compareUnsigned(nodeCursor, MAX_NODE_CURSOR) >= 0) {
         return null;
       }
-      return Long.toUnsignedString(pass | (nodeCursor << 14) | slot);
+      return Long.toUnsignedString(pass << 62 | nodeCursor << 14 | slot);
     }
     Topology topology = loop.backend().topology().current();
     Shard current = topology.shardFor(slot);
@@ -135,17 +154,9 @@ final class ClusterScan implements CommandParts {
       }
     }
     if (nextSlot != Integer.MAX_VALUE) {
-      return Long.toUnsignedString(pass | nextSlot);
+      return Long.toUnsignedString(pass << 62 | nextSlot);
     }
-    long moved = loop.backend().topology().slotsMovedAtNanos();
-    long started = session.cluster().scanStartedAtNanos();
-    if (!secondPass
-        && moved != Long.MIN_VALUE
-        && started != Long.MIN_VALUE
-        && moved - started > 0) {
-      return Long.toUnsignedString(SECOND_PASS | topology.only().lowestSlot());
-    }
-    return "0";
+    return checkCursor(pass);
   }
 
   @Override
