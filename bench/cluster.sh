@@ -19,6 +19,9 @@ CLIENTS=${CLIENTS:-50}
 N_P1=${N_P1:-200000}
 N_P16=${N_P16:-1000000}
 N_MULTI=${N_MULTI:-100000}
+# SET and GET use random keys of this many (-r), so that they spread over every slot and shard and
+# a pipeline switches shards as a real one does (without -r every request names one key, one slot).
+KEYSPACE=${KEYSPACE:-1000000}
 CLUSTER_PORT=${CLUSTER_PORT:-7711}
 CLUSTER_ADMIN=${CLUSTER_ADMIN:-7712}
 SENTINEL_PORT=${SENTINEL_PORT:-7713}
@@ -130,8 +133,8 @@ echo "Targets: ${TARGETS[*]}; $ROUNDS rounds, $CLIENTS clients, -n $N_P1 at P1, 
 for round in $(seq 1 "$ROUNDS"); do
   for target in "${TARGETS[@]}"; do
     echo "  round $round: $target"
-    measure "$target" P1 $((2 * N_P1)) -n "$N_P1" -d 16 -t set,get
-    measure "$target" P16 $((2 * N_P16)) -n "$N_P16" -P 16 -d 16 -t set,get
+    measure "$target" P1 $((2 * N_P1)) -n "$N_P1" -r "$KEYSPACE" -d 16 -t set,get
+    measure "$target" P16 $((2 * N_P16)) -n "$N_P16" -r "$KEYSPACE" -P 16 -d 16 -t set,get
     multi "$target"
   done
 done
@@ -142,7 +145,7 @@ krps() { awk -v v="$1" 'BEGIN {if (v == "-") print "-"; else printf "%.0fk", v /
 
 echo
 echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores, everything on loopback, with \`bench/cluster.sh\`"
-echo "(redis-benchmark -c $CLIENTS, 16-byte values, medians of $ROUNDS interleaved rounds; MSET/MGET: 10 random keys of a million):"
+echo "(redis-benchmark -c $CLIENTS, 16-byte values, SET/GET on random keys of $KEYSPACE, medians of $ROUNDS interleaved rounds; MSET/MGET: 10 random keys of a million):"
 echo
 echo "| target | SET P1 | GET P1 | SET P16 | GET P16 | MSET 10 keys | MGET 10 keys | CPU s per M requests P1 | P16 | MSET/MGET |"
 echo "|---|---|---|---|---|---|---|---|---|---|"

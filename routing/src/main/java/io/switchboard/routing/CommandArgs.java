@@ -22,6 +22,14 @@ public interface CommandArgs {
   /** Byte {@code position} of the selected argument. */
   byte byteAt(int position);
 
+  /**
+   * The hash slot of the selected argument, {@code length} long ({@link KeySlot}). A cursor over a
+   * request frame does it without a call per byte.
+   */
+  default int selectedSlot(int length) {
+    return KeySlot.of(this, length);
+  }
+
   /** Arguments given as text. */
   static CommandArgs of(String... args) {
     return new TextArgs(args);

@@ -23,14 +23,28 @@ public final class KeySlot {
 
   private KeySlot() {}
 
-  /** The slot of the selected argument of {@code args} (select it first). */
+  /** The slot of the selected argument of {@code args} (select it first), {@code length} long. */
   public static int of(CommandArgs args, int length) {
+    byte[] key = new byte[length];
+    for (int i = 0; i < length; i++) {
+      key[i] = args.byteAt(i);
+    }
+    return of(key, length);
+  }
+
+  /** The slot of a key given as bytes. */
+  public static int of(byte[] key) {
+    return of(key, key.length);
+  }
+
+  /** The slot of the key in the first {@code length} bytes of {@code key}. */
+  public static int of(byte[] key, int length) {
     int start = 0;
     int end = length;
     for (int open = 0; open < length; open++) {
-      if (args.byteAt(open) == '{') {
+      if (key[open] == '{') {
         for (int close = open + 1; close < length; close++) {
-          if (args.byteAt(close) == '}') {
+          if (key[close] == '}') {
             if (close > open + 1) {
               start = open + 1;
               end = close;
@@ -43,34 +57,9 @@ public final class KeySlot {
     }
     int crc = 0;
     for (int i = start; i < end; i++) {
-      crc = ((crc << 8) ^ TABLE[((crc >>> 8) ^ args.byteAt(i)) & 0xff]) & 0xffff;
+      crc = ((crc << 8) ^ TABLE[((crc >>> 8) ^ key[i]) & 0xff]) & 0xffff;
     }
     return crc & (SLOTS - 1);
-  }
-
-  /** The slot of a key given as bytes. */
-  public static int of(byte[] key) {
-    CommandArgs args =
-        new CommandArgs() {
-          @Override
-          public int count() {
-            return 1;
-          }
-
-          @Override
-          public int select(int index) {
-            return key.length;
-          }
-
-          @Override
-          public void rewind() {}
-
-          @Override
-          public byte byteAt(int position) {
-            return key[position];
-          }
-        };
-    return of(args, key.length);
   }
 
   /**

@@ -27,7 +27,7 @@ public final class KeySlots {
       int[] keys = KeyPositions.movable(spec, args);
       args.rewind();
       for (int i = 0; i < keys.length && slot != CROSS_SLOT; i++) {
-        slot = join(slot, KeySlot.of(args, args.select(keys[i])));
+        slot = join(slot, args.selectedSlot(args.select(keys[i])));
       }
       return slot;
     }
@@ -38,7 +38,7 @@ public final class KeySlots {
     int last = spec.lastKey() < 0 ? args.count() + spec.lastKey() : spec.lastKey();
     int step = Math.max(1, spec.keyStep());
     for (int i = first; i <= last && i < args.count() && slot != CROSS_SLOT; i += step) {
-      slot = join(slot, KeySlot.of(args, args.select(i)));
+      slot = join(slot, args.selectedSlot(args.select(i)));
     }
     return slot;
   }

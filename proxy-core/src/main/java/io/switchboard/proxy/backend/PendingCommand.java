@@ -73,10 +73,17 @@ public final class PendingCommand {
   public boolean silent;
 
   /**
-   * Session-side, while outstanding: the per-shard order lane it was sent in, or -1 when it was
-   * sent in the session-wide order. Two bytes keep a plain command at 64 bytes.
+   * Session-side, while outstanding: it was sent in its shard's order lane, not in the session-wide
+   * order (cluster mode).
    */
-  public short orderLane = -1;
+  public boolean inLane;
+
+  /**
+   * Cluster mode: the slot whose shard serves it, found once when the session read it (its keys'
+   * slot, or for a keyless part the slot that names its shard); -1 to route by the keys, or with
+   * one shard. A short, with {@link #inLane}, keeps a plain command at 64 bytes.
+   */
+  public short slot = -1;
 
   /**
    * The fields most commands never use, apart so that a plain forwarded command stays a 64-byte
@@ -154,9 +161,6 @@ public final class PendingCommand {
      * slots, or runs it on every primary); its reply goes there, not to the client.
      */
     public Object partOf;
-
-    /** Cluster mode: the slot whose shard serves a keyless part; -1 to route by the keys. */
-    public int slot = -1;
   }
 
   public PendingCommand(
@@ -201,6 +205,8 @@ public final class PendingCommand {
     this.heldSinceNanos = 0;
     this.route = TO_PRIMARY;
     this.silent = false;
+    this.inLane = false;
+    this.slot = -1;
   }
 
   static PendingCommand internal(ByteBuf request, Consumer<ByteBuf> onReply) {
@@ -302,11 +308,6 @@ public final class PendingCommand {
 
   public Object partOf() {
     return rare == null ? null : rare.partOf;
-  }
-
-  /** The slot whose shard serves this command whatever its keys, or -1. */
-  public int slot() {
-    return rare == null ? -1 : rare.slot;
   }
 
   public String answerInstead() {

@@ -2,6 +2,7 @@ package io.switchboard.proxy.resp;
 
 import io.netty.buffer.ByteBuf;
 import io.switchboard.routing.CommandArgs;
+import io.switchboard.routing.KeySlot;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -64,12 +65,43 @@ public final class ArgCursor implements CommandArgs {
 
   @Override
   public void rewind() {
-    reset(frame);
+    if (index != 0) {
+      reset(frame);
+    }
+  }
+
+  /** Points where {@code other} points, in the same frame, without reading the frame again. */
+  public ArgCursor copyOf(ArgCursor other) {
+    frame = other.frame;
+    count = other.count;
+    index = other.index;
+    next = other.next;
+    offset = other.offset;
+    length = other.length;
+    return this;
   }
 
   @Override
   public byte byteAt(int position) {
     return frame.getByte(offset + position);
+  }
+
+  /** Keys up to this long are hashed from a copy in {@link #keyBytes}; longer ones byte by byte. */
+  private static final int COPIED_KEY_MAX = 512;
+
+  /** The selected key, copied with one bounds check to hash it; reused, grown on demand. */
+  private byte[] keyBytes;
+
+  @Override
+  public int selectedSlot(int length) {
+    if (length > COPIED_KEY_MAX) {
+      return KeySlot.of(this, length);
+    }
+    if (keyBytes == null || keyBytes.length < length) {
+      keyBytes = new byte[Math.max(64, length)];
+    }
+    frame.getBytes(offset, keyBytes, 0, length);
+    return KeySlot.of(keyBytes, length);
   }
 
   public int offset() {

@@ -7,7 +7,6 @@ import io.switchboard.proxy.resp.Replies;
 import io.switchboard.routing.ClusterPolicy;
 import io.switchboard.routing.ClusterPolicy.Merge;
 import io.switchboard.routing.CommandSpec;
-import io.switchboard.routing.KeySlot;
 import io.switchboard.routing.KeySlots;
 import io.switchboard.routing.Shard;
 import io.switchboard.routing.SlotOwnership;
@@ -48,8 +47,27 @@ final class ClusterCommands {
     this.loop = loop;
   }
 
+  /** The slot {@link #handle} found for the keyed command it let through, else -1. */
+  private int keyedSlot = -1;
+
+  /**
+   * The slot of the keys of the command {@link #handle} last let through (-1 for a keyless one),
+   * once: the command carries it, so its keys are hashed once.
+   */
+  short takeKeyedSlot() {
+    short slot = (short) keyedSlot;
+    keyedSlot = -1;
+    return slot;
+  }
+
   /** Takes the command when cluster mode handles it differently; false to route it as usual. */
-  boolean handle(CommandSpec spec, ByteBuf frame) {
+  boolean handle(CommandSpec spec, ByteBuf frame, ArgCursor args) {
+    keyedSlot = -1;
+    if (spec.firstKey() > 0 || spec.has(CommandSpec.MOVABLE_KEYS)) {
+      // What cluster mode answers, fans out or walks is keyless: a keyed command is split,
+      // refused or let through by its keys' slot alone.
+      return keyed(spec, frame, args);
+    }
     String name = spec.name();
     if (ClusterPolicy.answeredLocally(spec) && spec.arityAccepts(keys.reset(frame).count())) {
       ByteBuf reply = ClusterReplies.answer(spec, keys, session, loop);
@@ -84,18 +102,23 @@ final class ClusterCommands {
       send(spec, frame, PendingCommand.TO_READ, null, shard.lowestSlot());
       return true;
     }
-    if (spec.firstKey() > 0 || spec.has(CommandSpec.MOVABLE_KEYS)) {
-      if (KeySlots.of(spec, keys.reset(frame)) == KeySlots.CROSS_SLOT) {
-        Merge split = ClusterPolicy.split(spec);
-        if (split == null) {
-          session.dispatcher().reject(frame, ClusterPolicy.CROSSSLOT);
-        } else {
-          split(spec, frame, split);
-        }
-        return true;
-      }
-    }
     return false;
+  }
+
+  private boolean keyed(CommandSpec spec, ByteBuf frame, ArgCursor args) {
+    // A copy of the dispatcher's cursor (it must stay where it is): the frame is not read again.
+    int slot = KeySlots.of(spec, keys.copyOf(args));
+    if (slot != KeySlots.CROSS_SLOT) {
+      keyedSlot = slot;
+      return false;
+    }
+    Merge split = ClusterPolicy.split(spec);
+    if (split == null) {
+      session.dispatcher().reject(frame, ClusterPolicy.CROSSSLOT);
+    } else {
+      split(spec, frame, split);
+    }
+    return true;
   }
 
   /** The same request on every shard's primary. */
@@ -128,7 +151,7 @@ final class ClusterCommands {
     keys.reset(frame);
     int count = keys.count();
     for (int i = 1; i < count; i += step) {
-      int slot = KeySlot.of(keys, keys.select(i));
+      int slot = keys.selectedSlot(keys.select(i));
       keysBySlot.computeIfAbsent(slot, s -> new ArrayList<>()).add(i);
     }
     List<Map.Entry<Integer, List<Integer>>> groups = new ArrayList<>(keysBySlot.entrySet());
@@ -151,7 +174,7 @@ final class ClusterCommands {
             topology.shards().size());
     byte route = spec.isRead() ? PendingCommand.TO_READ : PendingCommand.TO_PRIMARY;
     for (Map.Entry<Integer, List<Integer>> group : groups) {
-      send(spec, request(frame, group.getValue(), step), route, merged, -1);
+      send(spec, request(frame, group.getValue(), step), route, merged, group.getKey());
     }
     frame.release();
   }
@@ -196,7 +219,7 @@ final class ClusterCommands {
     if (parts != null) {
       command.rare().partOf = parts;
     }
-    command.rare().slot = slot;
+    command.slot = (short) slot;
     session.replies().forward(command);
   }
 }

@@ -48,7 +48,7 @@ final class CommandDispatcher {
       session.transaction().queue(spec, frame, args);
     } else if (session.cluster() == null
         || onWatchLease(spec, frame)
-        || !session.cluster().handle(spec, frame)) {
+        || !session.cluster().handle(spec, frame, args)) {
       byRoute(Router.route(spec, args), spec, frame, args);
     }
   }
@@ -89,6 +89,9 @@ final class CommandDispatcher {
         }
         PendingCommand command = loop.recycler().command(session, spec, frame, session.readAtNanos);
         command.route = route == Route.READ ? PendingCommand.TO_READ : PendingCommand.TO_PRIMARY;
+        if (session.cluster() != null) {
+          command.slot = session.cluster().takeKeyedSlot();
+        }
         session.replies().forward(command);
       }
     }

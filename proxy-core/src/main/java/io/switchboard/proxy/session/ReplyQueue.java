@@ -168,7 +168,7 @@ final class ReplyQueue extends Flushable {
     // a command outside the lanes then waits until they are all answered.
     lastConnection = outstanding == 0 || target == lastConnection ? target : null;
     lastParts = command.partOf();
-    command.orderLane = (short) lane;
+    command.inLane = lane >= 0;
     if (lane >= 0) {
       lanes.sent(lane, target);
     } else {
@@ -201,8 +201,8 @@ final class ReplyQueue extends Flushable {
   void sendAgain(PendingCommand command, BackendConnection to) {
     command.route = PendingCommand.TO_PINNED;
     command.rare().pinned = to;
+    lastConnection = resentOn(command, to); // before sentTo changes: it names the lane left
     command.sentTo = to;
-    lastConnection = resentOn(command, to);
     to.send(command);
   }
 
@@ -212,10 +212,10 @@ final class ReplyQueue extends Flushable {
    * node), so whatever follows waits for it.
    */
   private BackendConnection resentOn(PendingCommand command, BackendConnection to) {
-    boolean inLane = command.orderLane >= 0;
+    boolean inLane = command.inLane;
     if (inLane) {
-      lanes.answered(command.orderLane);
-      command.orderLane = -1;
+      lanes.answered(command.sentTo);
+      command.inLane = false;
       outsideLanes++;
     }
     return (command.partOf() != null || inLane) && outstanding > 1 ? null : to;
@@ -244,8 +244,8 @@ final class ReplyQueue extends Flushable {
   /** An outstanding command has its final reply: the barrier may let parked commands go. */
   void answered(PendingCommand command) {
     outstanding--;
-    if (command.orderLane >= 0) {
-      lanes.answered(command.orderLane);
+    if (command.inLane) {
+      lanes.answered(command.sentTo);
     } else {
       outsideLanes--;
     }

@@ -69,8 +69,17 @@ final class ShardLanes {
     outstanding[lane]++;
   }
 
-  void answered(int lane) {
-    outstanding[lane]--;
+  /**
+   * One of the commands sent on {@code connection} in a lane has its reply. A connection serves one
+   * lane at a time: a lane's commands share one, and two shards share no node.
+   */
+  void answered(BackendConnection connection) {
+    for (int i = 0; i < size; i++) {
+      if (connections[i] == connection && outstanding[i] > 0) {
+        outstanding[i]--;
+        return;
+      }
+    }
   }
 
   /** The connection {@code shard}'s outstanding commands went to, or null when it has none. */

@@ -102,7 +102,7 @@ final class TargetSelector {
     if (topology.shards().size() == 1) {
       return topology.only();
     }
-    int slot = command.slot();
+    int slot = command.slot;
     if (slot >= 0) {
       keyedShard = topology.shardFor(slot);
       return keyedShard == null ? topology.only() : keyedShard;
