@@ -14,12 +14,17 @@
 #                                 # against the same Sentinels: a before/after in one run (both
 #                                 # builds then run as proxies of their own JVMs)
 #   apt-get install haproxy nutcracker   # to include the peers
+#   PREDIXY=../shared/peers/predixy bench/run.sh  # predixy too (Sentinel mode, PREDIXY_CONF or the
+#                                 # predixy.conf beside the binary as the template)
+#   IDLE_CPU=0 bench/run.sh      # without the idle figures (each proxy alone for IDLE_SECONDS)
 #   CLUSTER=1 bench/run.sh       # cluster mode instead: bench/cluster.sh
 #
 # Also measured: heap bytes Switchboard's event loops allocate per request (its
 # switchboard_io_allocated_bytes_total), latency at a fixed 5,000 requests/s (p50/p99/p999, each
 # proxy minus direct; bench FixedRateLatency) and the resident memory with 10,000 idle clients
-# (bench IdleClients). The JMH microbenchmarks are separate: see the README.
+# (bench IdleClients). At the end, each proxy with no client at all, the others paused (SIGSTOP):
+# its CPU (% of a core, from /proc) and the ROLE and INFO calls it makes each server answer per
+# second (the servers' commandstats). The JMH microbenchmarks are separate: see the README.
 #
 # Figures are reported, never asserted. Every process it starts is stopped on exit.
 set -euo pipefail
@@ -41,6 +46,8 @@ CANDIDATE_ADMIN_PORT=${CANDIDATE_ADMIN_PORT:-7708}
 LATENCY_RATE=${LATENCY_RATE:-5000}
 LATENCY_SECONDS=${LATENCY_SECONDS:-20}
 IDLE_CLIENTS=${IDLE_CLIENTS:-10000}
+PREDIXY_PORT=${PREDIXY_PORT:-7709}
+IDLE_SECONDS=${IDLE_SECONDS:-30}
 JAR=proxy-core/target/switchboard.jar
 TOOLS=bench/target/benchmarks.jar
 WORK=$(mktemp -d /tmp/switchboard-bench-XXXXXX)
@@ -163,11 +170,25 @@ EOF
   TARGETS+=(twemproxy)
 fi
 
+if [ -n "${PREDIXY:-}" ]; then
+  # Sentinel mode against the demo's Sentinels, from the template beside the binary.
+  for sentinel in $(awk '$1 == "sentinels" {$1 = ""; gsub(/[][]/, ""); gsub(",", " "); print}' "$WORK/switchboard.log"); do
+    echo "        + $sentinel"
+  done >"$WORK/predixy-sentinels"
+  sed -e "s/127.0.0.1:PORT/127.0.0.1:$PREDIXY_PORT/" -e "/^SENTINELS$/r $WORK/predixy-sentinels" \
+    -e "/^SENTINELS$/d" "${PREDIXY_CONF:-$(dirname "$PREDIXY")/predixy.conf}" >"$WORK/predixy.conf"
+  "$PREDIXY" "$WORK/predixy.conf" >"$WORK/predixy.log" 2>&1 &
+  PID[predixy]=$!
+  PIDS+=("${PID[predixy]}")
+  PORT[predixy]=$PREDIXY_PORT
+  TARGETS+=(predixy)
+fi
+
 sleep 1
-for target in haproxy twemproxy; do
+for target in haproxy twemproxy predixy; do
   if [ -n "${PID[$target]:-}" ] && ! kill -0 "${PID[$target]}" 2>/dev/null; then
     echo "$target did not start; left out:"
-    cat "$WORK/$( [ "$target" = haproxy ] && echo haproxy || echo nutcracker ).log"
+    case $target in twemproxy) cat "$WORK/nutcracker.log" ;; *) cat "$WORK/$target.log" ;; esac
     unset "PID[$target]"
     TARGETS=("${TARGETS[@]/$target/}")
   fi
@@ -262,6 +283,38 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 
+# Idle: each proxy alone (the others paused), no client connected, after a settling spell.
+server_calls() {
+  local node total=0
+  for node in $PRIMARY $REPLICAS; do
+    total=$((total + $(redis-cli -p "${node##*:}" info commandstats |
+      awk -F'[:=,]' '/^cmdstat_(role|info):/ {s += $3} END {print s + 0}')))
+  done
+  echo "$total"
+}
+if [ "${IDLE_CPU:-1}" = 1 ]; then
+  NODES=$(echo $PRIMARY $REPLICAS | wc -w)
+  for target in "${TARGETS[@]}"; do
+    [ -n "${PID[$target]:-}" ] || continue
+    echo "  idle: $target"
+    # Every other proxy, the demo's own included when a standalone one is measured.
+    others=()
+    for pid in "${PID[@]}" "$SWITCHBOARD_PID"; do
+      [ "$pid" != "${PID[$target]}" ] && others+=("$pid")
+    done
+    kill -STOP "${others[@]}" 2>/dev/null || true
+    sleep "${IDLE_SETTLE:-15}"
+    calls=$(server_calls)
+    before=$(cpu_ticks "${PID[$target]}")
+    sleep "$IDLE_SECONDS"
+    after=$(cpu_ticks "${PID[$target]}")
+    # Less the INFO that server_calls itself sends each node once per reading.
+    calls=$(($(server_calls) - calls - NODES))
+    kill -CONT "${others[@]}" 2>/dev/null || true
+    echo "$target IDLE_CPU $(awk -v d=$((after - before)) -v hz="$TICKS" -v s="$IDLE_SECONDS" 'BEGIN {printf "%.2f", d / hz / s * 100}')" >>"$RESULTS"
+    echo "$target IDLE_CALLS $(awk -v c="$calls" -v n="$NODES" -v s="$IDLE_SECONDS" 'BEGIN {printf "%.2f", c / n / s}')" >>"$RESULTS"
+  done
+fi
 
 median() { sort -g | awk '{a[NR] = $1} END {if (NR == 0) print "-"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 value() { awk -v t="$1" -v m="$2" '$1 == t && $2 == m {print $3}' "$RESULTS" | median; }
@@ -317,12 +370,33 @@ if [ "${IDLE:-1}" = 1 ]; then
     echo "$target resident memory: $(value "$target" RSS0) MB idle, $(value "$target" RSS1) MB with $IDLE_CLIENTS idle clients"
   done
 fi
+if [ "${IDLE_CPU:-1}" = 1 ]; then
+  echo
+  echo "With no client at all ($IDLE_SECONDS s, the other proxies paused):"
+  echo
+  echo "| target | CPU (% of a core) | ROLE and INFO calls per server per second |"
+  echo "|---|---|---|"
+  for target in "${TARGETS[@]}"; do
+    [ "$(value "$target" IDLE_CPU)" = "-" ] && continue
+    echo "| $target | $(value "$target" IDLE_CPU) | $(value "$target" IDLE_CALLS) |"
+  done
+fi
 echo
+for metric in CPU_P1 CPU_P16; do
+  ours=$(value switchboard "$metric")
+  best=-
+  for target in twemproxy predixy; do # the peers that parse RESP, as Switchboard does
+    v=$(value "$target" "$metric")
+    [ "$v" != "-" ] && best=$(awk -v a="$best" -v b="$v" 'BEGIN {print (a == "-" || b < a) ? b : a}')
+  done
+  [ "$best" != "-" ] && awk -v m="$metric" -v o="$ours" -v b="$best" \
+    'BEGIN {printf "- %s: Switchboard / best parsing peer = %.2f (%s vs %s s per million)\n", m, o / b, o, b}'
+done
 for metric in SET_P1 GET_P1 SET_P16 GET_P16; do
   ours=$(value switchboard "$metric")
   direct=$(value direct "$metric")
   best=0
-  for target in haproxy twemproxy; do
+  for target in haproxy twemproxy predixy; do
     v=$(value "$target" "$metric")
     [ "$v" != "-" ] && best=$(awk -v a="$best" -v b="$v" 'BEGIN {print (b > a) ? b : a}')
   done

@@ -17,6 +17,7 @@ public record RoutingConfig(
     Duration maxReplicaLag,
     long maxReplicaLagBytes,
     Duration offsetPollInterval,
+    Duration idlePollInterval,
     Duration outlierLatency,
     Duration outlierEjection,
     int scriptCacheSize,

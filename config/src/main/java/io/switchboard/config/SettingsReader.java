@@ -173,6 +173,7 @@ final class SettingsReader {
         duration("routing.max-replica-lag"),
         lagBytes,
         duration("routing.offset-poll-interval"),
+        duration("routing.idle-poll-interval"),
         duration("routing.outlier-latency"),
         duration("routing.outlier-ejection"),
         intBetween("routing.script-cache-size", 1, 10_000_000),

@@ -23,6 +23,7 @@ import io.switchboard.proxy.admin.ProxyStatus;
 import io.switchboard.proxy.auth.ClientAuth;
 import io.switchboard.proxy.backend.BackendLoop;
 import io.switchboard.proxy.backend.BootstrapConnector;
+import io.switchboard.proxy.backend.ReplicationDemand;
 import io.switchboard.proxy.backend.ServerFacts;
 import io.switchboard.proxy.backend.SharedBudget;
 import io.switchboard.proxy.discovery.ClusterWatcher;
@@ -134,6 +135,7 @@ public final class SwitchboardServer implements AutoCloseable {
     ScriptCache scripts = new ScriptCache(config.routing().scriptCacheSize());
     AtomicReference<ReplicationSnapshot> replicationView =
         new AtomicReference<>(ReplicationSnapshot.NONE);
+    ReplicationDemand replicationDemand = new ReplicationDemand();
     boolean cluster = config.cluster().enabled();
     Topology initial =
         cluster
@@ -153,6 +155,7 @@ public final class SwitchboardServer implements AutoCloseable {
               budget,
               holdBudget,
               replicationView::get,
+              replicationDemand,
               this::doubtPrimary,
               scripts,
               flushes ->
@@ -165,7 +168,8 @@ public final class SwitchboardServer implements AutoCloseable {
       }
     }
     this.replication =
-        new ReplicationMonitor(home, replicationView, config.routing(), facts, this::onPrimaryRole);
+        new ReplicationMonitor(
+            home, replicationView, config.routing(), facts, replicationDemand, this::onPrimaryRole);
     this.discovery =
         cluster
             ? new ClusterWatcher(

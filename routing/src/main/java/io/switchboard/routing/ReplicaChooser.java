@@ -18,12 +18,28 @@ public final class ReplicaChooser {
 
   private final Balancer balancer;
   private final long ejectionNanos;
+  private final long freshnessNanos;
   private final Map<HostAndPort, Long> ejectedUntil = new HashMap<>();
   private final List<HostAndPort> candidates = new ArrayList<>();
 
-  public ReplicaChooser(Balancer balancer, Duration ejection) {
+  /**
+   * @param freshness how old the replication snapshot may be for a replica to serve: its lag is
+   *     only known as of then
+   */
+  public ReplicaChooser(Balancer balancer, Duration ejection, Duration freshness) {
     this.balancer = balancer;
     this.ejectionNanos = ejection.toNanos();
+    this.freshnessNanos = freshness.toNanos();
+  }
+
+  /**
+   * Whether {@code shard}'s primary offset in {@code replication} is recent enough for its replicas
+   * to serve now (each replica's own answer must be too): lag is measured against it.
+   */
+  public boolean fresh(ReplicationSnapshot replication, Shard shard, long now) {
+    ReplicationSnapshot.PrimaryOffset primary =
+        shard.hasPrimary() ? replication.primary(shard.primary()) : null;
+    return primary != null && now - primary.askedAtNanos() <= freshnessNanos;
   }
 
   /**
@@ -44,13 +60,16 @@ public final class ReplicaChooser {
       candidates.add(shard.primary());
     }
     // Replica offsets only mean something against the offset of the primary they were read with.
+    // Stale offsets send a read to the primary while fresh ones are asked for; where the primary
+    // may not serve (read-from = replica), a replica that qualified when last seen beats an error.
+    boolean requireFresh = policy.primaryMayServe(floor >= 0);
     if (policy.readsReplicas()
-        && shard.hasPrimary()
-        && replication.primary(shard.primary()) != null) {
+        && replication.primary(shard.primary()) != null
+        && (!requireFresh || fresh(replication, shard, now))) {
       List<ReplicaState> replicas = replication.replicas();
       for (int i = 0; i < replicas.size(); i++) { // indexed: no iterator per read
         ReplicaState replica = replicas.get(i);
-        if (qualifies(replica, shard, floor, now)) {
+        if (qualifies(replica, shard, floor, now, requireFresh)) {
           candidates.add(replica.node());
         }
       }
@@ -62,11 +81,15 @@ public final class ReplicaChooser {
   public boolean mayRead(
       Shard shard, ReplicationSnapshot replication, HostAndPort node, long floor, long now) {
     ReplicaState state = replication.replica(node);
-    return state != null && qualifies(state, shard, floor, now);
+    return state != null
+        && qualifies(state, shard, floor, now, true)
+        && fresh(replication, shard, now);
   }
 
-  private boolean qualifies(ReplicaState replica, Shard shard, long floor, long now) {
+  private boolean qualifies(
+      ReplicaState replica, Shard shard, long floor, long now, boolean requireFresh) {
     return replica.eligible()
+        && (!requireFresh || now - replica.askedAtNanos() <= freshnessNanos)
         && replica.offset() >= floor
         && shard.replicas().contains(replica.node())
         && !ejected(replica.node(), now);

@@ -23,16 +23,23 @@ class ReplicaChooserTest {
   private final Map<HostAndPort, Integer> load = new HashMap<>();
 
   private static ReplicationSnapshot replication(ReplicaState... replicas) {
-    return new ReplicationSnapshot(PRIMARY, 100, 0, List.of(replicas));
+    return replicationAt(0, replicas);
+  }
+
+  private static ReplicationSnapshot replicationAt(long askedAt, ReplicaState... replicas) {
+    return new ReplicationSnapshot(PRIMARY, 100, askedAt, List.of(replicas));
   }
 
   private static ReplicaState fit(HostAndPort node, long offset) {
-    return new ReplicaState(node, offset, 0, null);
+    return new ReplicaState(node, offset, 0, null, 0);
   }
 
   private ReplicaChooser chooser(Balancing balancing) {
-    return new ReplicaChooser(Balancer.of(balancing, new Random(7)), Duration.ofSeconds(5));
+    return new ReplicaChooser(
+        Balancer.of(balancing, new Random(7)), Duration.ofSeconds(5), FRESHNESS);
   }
+
+  private static final Duration FRESHNESS = Duration.ofMillis(250);
 
   private HostAndPort pick(
       ReplicaChooser chooser, ReplicationSnapshot snapshot, ReadPolicy policy, long floor) {
@@ -42,7 +49,7 @@ class ReplicaChooserTest {
   @Test
   void onlyEligibleReplicasServeReads() {
     ReplicationSnapshot snapshot =
-        replication(fit(R1, 100), new ReplicaState(R2, 100, 0, "master_link_status:down"));
+        replication(fit(R1, 100), new ReplicaState(R2, 100, 0, "master_link_status:down", 0));
     for (int i = 0; i < 20; i++) {
       assertThat(pick(chooser(Balancing.ROUND_ROBIN), snapshot, ReadPolicy.PREFER_REPLICA, -1))
           .isEqualTo(R1);
@@ -51,7 +58,7 @@ class ReplicaChooserTest {
 
   @Test
   void noReplicaQualifiesGivesNullForTheCallerToDecide() {
-    ReplicationSnapshot snapshot = replication(new ReplicaState(R1, 5, 9000, "lags 9000 ms"));
+    ReplicationSnapshot snapshot = replication(new ReplicaState(R1, 5, 9000, "lags 9000 ms", 0));
     assertThat(pick(chooser(Balancing.LEAST_OUTSTANDING), snapshot, ReadPolicy.REPLICA, -1))
         .isNull();
   }
@@ -117,7 +124,8 @@ class ReplicaChooserTest {
     }
     assertThat(chooser.mayRead(SHARD, snapshot, R1, -1, 1)).isFalse();
     long later = Duration.ofSeconds(5).toNanos();
-    assertThat(chooser.mayRead(SHARD, snapshot, R1, -1, later)).isTrue();
+    ReplicationSnapshot then = replicationAt(later, new ReplicaState(R1, 100, 0, null, later));
+    assertThat(chooser.mayRead(SHARD, then, R1, -1, later)).isTrue();
   }
 
   @Test
@@ -128,5 +136,23 @@ class ReplicaChooserTest {
             chooser(Balancing.ROUND_ROBIN)
                 .pick(without, snapshot, ReadPolicy.PREFER_REPLICA, -1, 0, n -> 0))
         .isNull();
+  }
+
+  @Test
+  void replicasServeNothingOnOffsetsOlderThanTheFreshnessBound() {
+    ReplicationSnapshot snapshot = replication(fit(R1, 100), fit(R2, 100));
+    ReplicaChooser chooser = chooser(Balancing.ROUND_ROBIN);
+    long justFresh = FRESHNESS.toNanos();
+    assertThat(chooser.pick(SHARD, snapshot, ReadPolicy.PREFER_REPLICA, -1, justFresh, n -> 0))
+        .isNotNull();
+    assertThat(chooser.pick(SHARD, snapshot, ReadPolicy.PREFER_REPLICA, -1, justFresh + 1, n -> 0))
+        .as("its lag is known only as of then")
+        .isNull();
+    assertThat(chooser.mayRead(SHARD, snapshot, R1, -1, justFresh + 1)).isFalse();
+    ReplicationSnapshot oneOld =
+        replicationAt(justFresh, fit(R1, 100), new ReplicaState(R2, 100, 0, null, justFresh));
+    assertThat(chooser.pick(SHARD, oneOld, ReadPolicy.PREFER_REPLICA, -1, justFresh + 1, n -> 0))
+        .as("R1 answered too long ago; R2 lately")
+        .isEqualTo(R2);
   }
 }

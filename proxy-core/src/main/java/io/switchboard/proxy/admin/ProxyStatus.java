@@ -36,8 +36,11 @@ public final class ProxyStatus implements AdminServer.AdminView {
   /** Failovers kept for {@code /topology}. */
   private static final int HISTORY = 20;
 
-  /** The primary must have answered ROLE this recently for the proxy to be ready. */
-  private static final long READY_WITHIN_NANOS = TimeUnit.SECONDS.toNanos(1);
+  /**
+   * The primary must have answered ROLE this recently for the proxy to be ready: a second, or three
+   * idle polls (an idle proxy asks once per routing.idle-poll-interval).
+   */
+  private final long readyWithinNanos;
 
   /** What the server does for the admin actions. */
   public interface Lifecycle {
@@ -77,6 +80,8 @@ public final class ProxyStatus implements AdminServer.AdminView {
       Topology initial) {
     this.lifecycle = lifecycle;
     this.config = config;
+    this.readyWithinNanos =
+        Math.max(TimeUnit.SECONDS.toNanos(1), 3 * config.routing().idlePollInterval().toNanos());
     this.metrics = metrics;
     this.replication = replication;
     this.monitor = monitor;
@@ -179,7 +184,7 @@ public final class ProxyStatus implements AdminServer.AdminView {
       if (!shard.hasPrimary()) {
         return "no primary" + which;
       }
-      if (!monitor.masterAnswered(shard.primary(), READY_WITHIN_NANOS)) {
+      if (!monitor.masterAnswered(shard.primary(), readyWithinNanos)) {
         return "the primary "
             + shard.primary()
             + which
@@ -211,7 +216,7 @@ public final class ProxyStatus implements AdminServer.AdminView {
         ReplicationSnapshot.PrimaryOffset offset = offsets.primary(shard.primary());
         Map<String, Object> primary = new LinkedHashMap<>();
         primary.put("address", shard.primary().toString());
-        primary.put("confirmedByRole", monitor.masterAnswered(shard.primary(), READY_WITHIN_NANOS));
+        primary.put("confirmedByRole", monitor.masterAnswered(shard.primary(), readyWithinNanos));
         primary.put("offset", offset == null ? null : offset.offset());
         entry.put("primary", primary);
       } else {
@@ -236,7 +241,7 @@ public final class ProxyStatus implements AdminServer.AdminView {
       primary.put("address", now.primary().toString());
       primary.put("since", String.valueOf(primarySince));
       primary.put("configEpoch", now.configEpoch());
-      primary.put("confirmedByRole", monitor.masterAnswered(now.primary(), READY_WITHIN_NANOS));
+      primary.put("confirmedByRole", monitor.masterAnswered(now.primary(), readyWithinNanos));
       ReplicationSnapshot.PrimaryOffset offset = offsets.primary(now.primary());
       primary.put("offset", offset == null ? null : offset.offset());
       out.put("primary", primary);

@@ -9,6 +9,7 @@ import io.switchboard.config.RoutingConfig;
 import io.switchboard.proxy.backend.BackendConnection;
 import io.switchboard.proxy.backend.BackendLoop;
 import io.switchboard.proxy.backend.BackendPool;
+import io.switchboard.proxy.backend.ReplicationDemand;
 import io.switchboard.proxy.backend.ServerFacts;
 import io.switchboard.proxy.resp.Replies;
 import io.switchboard.proxy.resp.RespValue;
@@ -17,6 +18,7 @@ import io.switchboard.routing.ReplicaState;
 import io.switchboard.routing.ReplicationSnapshot;
 import io.switchboard.routing.Shard;
 import io.switchboard.routing.Topology;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -29,12 +31,19 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
- * Polls {@code ROLE} on every shard's primary and on its replicas each {@code
- * routing.offset-poll-interval}, over connections of its own on one event loop, and publishes a
- * {@link ReplicationSnapshot} to every loop: each primary's offset (for read-your-writes) and, per
- * replica, its applied offset, its lag behind its own primary and whether it may serve reads. A
- * Sentinel deployment is one shard, a cluster several. Also loads the command table from a
- * primary's {@code COMMAND} reply.
+ * Polls {@code ROLE} on every shard's primary and on its replicas, over connections of its own on
+ * one event loop, and publishes a {@link ReplicationSnapshot} to every loop: each primary's offset
+ * (for read-your-writes) and, per replica, its applied offset, its lag behind its own primary and
+ * whether it may serve reads. A Sentinel deployment is one shard, a cluster several. Also loads the
+ * command table from a primary's {@code COMMAND} reply.
+ *
+ * <p>It polls every {@code routing.offset-poll-interval} while that matters ({@link #busy}):
+ * sessions read from replicas ({@link ReplicationDemand}), the topology changed in the last {@link
+ * #settlingNanos}, a failover is under way, or a primary is not yet confirmed by ROLE. Otherwise
+ * every {@code routing.idle-poll-interval}: an idle proxy asks each node about once a second, and
+ * the first replica read after a quiet spell wakes it (replicas serve no read from offsets that
+ * old). Failover handling needs no fast polling before a failover begins: Sentinel's events and the
+ * cluster's MOVED replies start it, and the topology change that follows makes polling fast.
  *
  * <p>A node whose poll has not come back within {@code routing.max-replica-lag} counts as not
  * answering, so a stopped or sleeping replica stops getting reads within that bound.
@@ -52,6 +61,10 @@ public final class ReplicationMonitor {
     // As a primary.
     long primaryOffset = -1;
     long primaryAskedAtNanos;
+
+    /** When the ROLE request behind its current state was asked ({@link Long#MIN_VALUE}: none). */
+    long answeredAskAtNanos = Long.MIN_VALUE;
+
     LagTracker lag;
 
     /** What the role listener was last told about this node as a primary, or null. */
@@ -77,6 +90,22 @@ public final class ReplicationMonitor {
   private final RoutingConfig routing;
   private final ServerFacts facts;
   private final Map<HostAndPort, Probe> probes = new HashMap<>();
+  private final ReplicationDemand demand;
+
+  /**
+   * After a topology change, polls stay fast this long (ten idle intervals, 10 s by default): new
+   * primaries confirmed, lag learnt again.
+   */
+  private final long settlingNanos;
+
+  /** Fast polling goes on this long after the last replica read (one idle interval). */
+  private final long demandNanos;
+
+  private long topologyChangedAtNanos = System.nanoTime();
+
+  /** Whether the next tick comes at the idle interval (a wake may bring it forward). */
+  private boolean slowNow;
+
   private Topology topology;
   private HostAndPort commandsLoadedFrom;
   private ScheduledFuture<?> task;
@@ -98,8 +127,12 @@ public final class ReplicationMonitor {
       AtomicReference<ReplicationSnapshot> published,
       RoutingConfig routing,
       ServerFacts facts,
+      ReplicationDemand demand,
       PrimaryRoleListener roleListener) {
     this.home = home;
+    this.demand = demand;
+    this.settlingNanos = routing.idlePollInterval().toNanos() * 10;
+    this.demandNanos = routing.idlePollInterval().toNanos();
     this.roleListener = roleListener;
     this.published = published;
     this.routing = routing;
@@ -111,8 +144,47 @@ public final class ReplicationMonitor {
   }
 
   public void start() {
-    long every = Math.max(1, routing.offsetPollInterval().toMillis());
-    task = home.eventLoop().scheduleAtFixedRate(this::tick, every, every, TimeUnit.MILLISECONDS);
+    demand.onWake(() -> home.eventLoop().execute(this::wake));
+    home.eventLoop().execute(this::tick);
+  }
+
+  /** A read found the offsets too old, or the topology changed: poll now, not at the idle pace. */
+  private void wake() {
+    demand.woken();
+    pollNowIfSlow(); // when fast already, the next poll is at most one fast interval away
+  }
+
+  /**
+   * Whether offsets matter now: replica reads in the last {@link #demandNanos}, a topology change
+   * in the last {@link #settlingNanos}, a shard failing over or without a primary, or a primary not
+   * yet confirmed by ROLE as master.
+   */
+  private boolean busy(long now) {
+    if (now - demand.neededAtNanos() < demandNanos
+        || now - topologyChangedAtNanos < settlingNanos) {
+      return true;
+    }
+    for (Shard shard : topology.shards()) {
+      if (shard.failoverUnderway() || !shard.hasPrimary()) {
+        return true;
+      }
+      Probe probe = probes.get(shard.primary());
+      if (probe == null || !Boolean.TRUE.equals(probe.reportedMaster)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void scheduleNextTick() {
+    if (stopped) {
+      return;
+    }
+    slowNow = topology != null && !busy(System.nanoTime());
+    demand.slow(slowNow);
+    Duration every = slowNow ? routing.idlePollInterval() : routing.offsetPollInterval();
+    task =
+        home.eventLoop().schedule(this::tick, Math.max(1, every.toNanos()), TimeUnit.NANOSECONDS);
   }
 
   public void stop() {
@@ -126,6 +198,7 @@ public final class ReplicationMonitor {
   /** Called on the home loop with each new topology. */
   public void onTopology(Topology next) {
     topology = next;
+    topologyChangedAtNanos = System.nanoTime();
     for (Iterator<Map.Entry<HostAndPort, Probe>> it = probes.entrySet().iterator();
         it.hasNext(); ) {
       Map.Entry<HostAndPort, Probe> entry = it.next();
@@ -152,9 +225,25 @@ public final class ReplicationMonitor {
         }
       }
     }
+    pollNowIfSlow(); // a new primary is confirmed by its first ROLE: ask now, not at the idle pace
+  }
+
+  /** Brings the next poll forward to now when it was due at the idle pace. */
+  private void pollNowIfSlow() {
+    if (!stopped && slowNow && task != null && task.cancel(false)) {
+      tick();
+    }
   }
 
   private void tick() {
+    try {
+      poll();
+    } finally {
+      scheduleNextTick();
+    }
+  }
+
+  private void poll() {
     if (topology == null) {
       return;
     }
@@ -253,6 +342,7 @@ public final class ReplicationMonitor {
     if (probe != null) {
       probe.reportedMaster = null;
     }
+    pollNowIfSlow();
   }
 
   private void onReplicaRole(Probe probe, Object value) {
@@ -260,6 +350,7 @@ public final class ReplicationMonitor {
       probe.linkState = String.valueOf(role.get(3));
       probe.offset = ((Number) role.get(4)).longValue();
       probe.error = null;
+      probe.answeredAskAtNanos = probe.askedAtNanos;
     } else if (value instanceof RespValue.Error error) {
       probe.error = "answers " + error.message();
     } else {
@@ -313,7 +404,7 @@ public final class ReplicationMonitor {
     } else {
       problem = null;
     }
-    return new ReplicaState(node, probe.offset, lagMillis, problem);
+    return new ReplicaState(node, probe.offset, lagMillis, problem, probe.answeredAskAtNanos);
   }
 
   private void loadCommandTable(HostAndPort primary) {

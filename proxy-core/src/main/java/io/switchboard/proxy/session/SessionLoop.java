@@ -14,6 +14,7 @@ import io.switchboard.proxy.backend.ExclusiveLeases;
 import io.switchboard.proxy.backend.FlushBatch;
 import io.switchboard.proxy.backend.LoopTopology;
 import io.switchboard.proxy.backend.OutlierDetection;
+import io.switchboard.proxy.backend.ReplicationDemand;
 import io.switchboard.proxy.backend.ServerFacts;
 import io.switchboard.proxy.backend.SharedBudget;
 import io.switchboard.proxy.metrics.BackendLoad;
@@ -49,6 +50,7 @@ public final class SessionLoop {
   private final FirstPrimaryWait firstPrimary;
   private final CommandStats stats;
   private final OutlierDetection outliers;
+  private final ReplicationDemand demand;
 
   /** auth.mode = redis: AUTH checked by the primary; else null. */
   private final AuthChecks authChecks;
@@ -61,12 +63,14 @@ public final class SessionLoop {
       SharedBudget exclusiveBudget,
       SharedBudget holdBudget,
       Supplier<ReplicationSnapshot> replication,
+      ReplicationDemand demand,
       java.util.function.Consumer<HostAndPort> onPrimaryDoubt,
       ScriptCache scriptBodies,
       Function<FlushBatch, BackendConnector> connector,
       Topology initial) {
     eventLoop.execute(metrics::ioThreadStarted);
     this.clusterMode = config.cluster().enabled();
+    this.demand = demand;
     this.backend =
         new BackendLoop(
             eventLoop,
@@ -85,7 +89,8 @@ public final class SessionLoop {
         new ReplicaChooser(
             // Its own generator: used on this loop only, no shared or thread-bound state.
             Balancer.of(config.routing().balancing(), new SplittableRandom()),
-            config.routing().outlierEjection());
+            config.routing().outlierEjection(),
+            replicaFreshness(config.routing()));
     this.scripts = new LoadedScripts(scriptBodies, config.routing().scriptCacheSize());
     this.stats = new CommandStats(metrics);
     this.outliers = new OutlierDetection(backend, pools, chooser);
@@ -100,6 +105,21 @@ public final class SessionLoop {
           config.failover().holdTimeout().toNanos(),
           TimeUnit.NANOSECONDS);
     }
+  }
+
+  /**
+   * How old a replica's offsets may be for it to serve a read: a quarter of the lag bound, so the
+   * bound holds within a quarter, but at least four fast polls (a busy loop may delay a poll).
+   */
+  static java.time.Duration replicaFreshness(io.switchboard.config.RoutingConfig routing) {
+    java.time.Duration quarter = routing.maxReplicaLag().dividedBy(4);
+    java.time.Duration polls = routing.offsetPollInterval().multipliedBy(4);
+    return quarter.compareTo(polls) > 0 ? quarter : polls;
+  }
+
+  /** Where sessions say that they read from replicas, for the replication monitor's pace. */
+  ReplicationDemand demand() {
+    return demand;
   }
 
   /** Whether the proxy fronts a Redis Cluster (cluster.nodes set), not a Sentinel primary. */

@@ -181,6 +181,9 @@ final class TargetSelector {
       return primary(shard);
     }
     ReplicationSnapshot replication = loop.backend().replication(); // one volatile read per read
+    long now = System.nanoTime();
+    // Keeps the monitor polling fast while reads may use replicas, and wakes it if it slowed.
+    loop.demand().needed(now, !loop.chooser().fresh(replication, shard, now));
     long readFloor =
         floor.floor(replication, shard.primary(), loop.backend().topology().slotsMovedAtNanos());
     if (command.spec.has(CommandSpec.CURSOR)
@@ -195,12 +198,11 @@ final class TargetSelector {
       BackendPool pool = last.pool();
       if (pool.primary()
           ? pool.node().equals(shard.primary()) && policy.primaryMayServe(readFloor >= 0)
-          : loop.chooser().mayRead(shard, replication, pool.node(), readFloor, System.nanoTime())) {
+          : loop.chooser().mayRead(shard, replication, pool.node(), readFloor, now)) {
         return rememberCursor(command, last);
       }
     }
-    HostAndPort node =
-        loop.chooser().pick(shard, replication, policy, readFloor, System.nanoTime(), load);
+    HostAndPort node = loop.chooser().pick(shard, replication, policy, readFloor, now, load);
     if (node == null || node.equals(shard.primary())) {
       if (node == null && !policy.primaryMayServe(readFloor >= 0)) {
         return null; // read-from = replica and none qualifies: a clear error, not the primary

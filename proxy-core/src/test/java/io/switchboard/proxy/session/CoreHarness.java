@@ -12,6 +12,7 @@ import io.switchboard.config.ListenerConfig;
 import io.switchboard.config.SwitchboardConfig;
 import io.switchboard.proxy.auth.ClientAuth;
 import io.switchboard.proxy.backend.EmbeddedNodes;
+import io.switchboard.proxy.backend.ReplicationDemand;
 import io.switchboard.proxy.backend.ServerFacts;
 import io.switchboard.proxy.backend.SharedBudget;
 import io.switchboard.proxy.metrics.ProxyMetrics;
@@ -75,6 +76,7 @@ final class CoreHarness implements AutoCloseable {
             new SharedBudget(config.limits().maxExclusiveConnections()),
             new SharedBudget(config.failover().holdBytes()),
             replication::get,
+            new ReplicationDemand(),
             node -> primaryDoubts++,
             new ScriptCache(config.routing().scriptCacheSize()),
             nodes::on,
@@ -109,10 +111,11 @@ final class CoreHarness implements AutoCloseable {
   /** The replication monitor's view: the primary at {@code offset}, asked now; replicas fit. */
   void replicasFit(long offset, HostAndPort... replicas) {
     List<ReplicaState> states = new ArrayList<>();
+    long now = System.nanoTime();
     for (HostAndPort replica : replicas) {
-      states.add(new ReplicaState(replica, offset, 0, null));
+      states.add(new ReplicaState(replica, offset, 0, null, now));
     }
-    replication.set(new ReplicationSnapshot(PRIMARY, offset, System.nanoTime(), states));
+    replication.set(new ReplicationSnapshot(PRIMARY, offset, now, states));
   }
 
   Client client() {

@@ -36,7 +36,10 @@ class TargetSelectionTest {
     try (CoreHarness core = new CoreHarness().started(REPLICA)) {
       core.replication.set(
           new ReplicationSnapshot(
-              PRIMARY, 100, System.nanoTime(), List.of(new ReplicaState(REPLICA, 1, 9000, "lag"))));
+              PRIMARY,
+              100,
+              System.nanoTime(),
+              List.of(new ReplicaState(REPLICA, 1, 9000, "lag", System.nanoTime()))));
       core.client().send("GET", "k");
       assertThat(core.nodes.commandsTo(PRIMARY)).containsExactly("GET k");
     }
@@ -106,7 +109,10 @@ class TargetSelectionTest {
       core.answer(REPLICA, "*2\r\n$2\r\n17\r\n*0\r\n");
       core.replication.set(
           new ReplicationSnapshot(
-              PRIMARY, 100, System.nanoTime(), List.of(new ReplicaState(REPLICA, 1, 9000, "lag"))));
+              PRIMARY,
+              100,
+              System.nanoTime(),
+              List.of(new ReplicaState(REPLICA, 1, 9000, "lag", System.nanoTime()))));
       client.send("SCAN", "17");
       assertThat(core.nodes.commandsTo(REPLICA)).containsExactly("SCAN 0", "SCAN 17");
       core.answer(REPLICA, "*2\r\n$1\r\n0\r\n*0\r\n");
