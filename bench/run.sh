@@ -249,7 +249,7 @@ fi
 
 # Not measured: lets the JVM compile the hot path (and every target fill its buffers) first.
 for target in "${TARGETS[@]}"; do
-  redis-benchmark -p "${PORT[$target]}" -c "$CLIENTS" -n "${WARMUP:-300000}" -P 16 -d 16 -t set,get -q >/dev/null 2>&1
+  redis-benchmark -p "${PORT[$target]}" -c "$CLIENTS" -n "${WARMUP:-300000}" -P 16 -d 16 -t set,get -q >/dev/null 2>&1 || true
 done
 # The other loads: many clients, larger values, a read-heavy mix, latency of one client.
 more() {
@@ -294,26 +294,29 @@ server_calls() {
 }
 if [ "${IDLE_CPU:-1}" = 1 ]; then
   NODES=$(echo $PRIMARY $REPLICAS | wc -w)
-  for target in "${TARGETS[@]}"; do
+  # "none": every proxy paused, for what the Sentinels themselves ask (INFO every 10 s each).
+  PID[none]=0
+  for target in none "${TARGETS[@]}"; do
     [ -n "${PID[$target]:-}" ] || continue
     echo "  idle: $target"
     # Every other proxy, the demo's own included when a standalone one is measured.
     others=()
     for pid in "${PID[@]}" "$SWITCHBOARD_PID"; do
-      [ "$pid" != "${PID[$target]}" ] && others+=("$pid")
+      [ "$pid" != "${PID[$target]}" ] && [ "$pid" != 0 ] && others+=("$pid")
     done
     kill -STOP "${others[@]}" 2>/dev/null || true
     sleep "${IDLE_SETTLE:-15}"
     calls=$(server_calls)
-    before=$(cpu_ticks "${PID[$target]}")
+    [ "$target" != none ] && before=$(cpu_ticks "${PID[$target]}")
     sleep "$IDLE_SECONDS"
-    after=$(cpu_ticks "${PID[$target]}")
+    [ "$target" != none ] && after=$(cpu_ticks "${PID[$target]}")
     # Less the INFO that server_calls itself sends each node once per reading.
     calls=$(($(server_calls) - calls - NODES))
     kill -CONT "${others[@]}" 2>/dev/null || true
-    echo "$target IDLE_CPU $(awk -v d=$((after - before)) -v hz="$TICKS" -v s="$IDLE_SECONDS" 'BEGIN {printf "%.2f", d / hz / s * 100}')" >>"$RESULTS"
+    [ "$target" != none ] && echo "$target IDLE_CPU $(awk -v d=$((after - before)) -v hz="$TICKS" -v s="$IDLE_SECONDS" 'BEGIN {printf "%.2f", d / hz / s * 100}')" >>"$RESULTS"
     echo "$target IDLE_CALLS $(awk -v c="$calls" -v n="$NODES" -v s="$IDLE_SECONDS" 'BEGIN {printf "%.2f", c / n / s}')" >>"$RESULTS"
   done
+  unset "PID[none]"
 fi
 
 median() { sort -g | awk '{a[NR] = $1} END {if (NR == 0) print "-"; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
@@ -374,12 +377,14 @@ if [ "${IDLE_CPU:-1}" = 1 ]; then
   echo
   echo "With no client at all ($IDLE_SECONDS s, the other proxies paused):"
   echo
-  echo "| target | CPU (% of a core) | ROLE and INFO calls per server per second |"
+  echo "| target | CPU (% of a core) | ROLE and INFO calls it adds per server per second |"
   echo "|---|---|---|"
   for target in "${TARGETS[@]}"; do
     [ "$(value "$target" IDLE_CPU)" = "-" ] && continue
-    echo "| $target | $(value "$target" IDLE_CPU) | $(value "$target" IDLE_CALLS) |"
+    echo "| $target | $(value "$target" IDLE_CPU) | $(awk -v c="$(value "$target" IDLE_CALLS)" -v b="$(value none IDLE_CALLS)" 'BEGIN {printf "%.2f", c - b}') |"
   done
+  echo
+  echo "(Less the $(value none IDLE_CALLS) per server per second the Sentinels ask with every proxy paused.)"
 fi
 echo
 for metric in CPU_P1 CPU_P16; do
