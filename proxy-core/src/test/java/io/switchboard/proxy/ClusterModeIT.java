@@ -598,14 +598,7 @@ class ClusterModeIT {
       assertThat(seen).as("none on the first shard yet").isEmpty();
       // Now the keys move into that first shard, already scanned.
       startMoving(slot, source, first);
-      List<Object> migrate =
-          new ArrayList<>(
-              List.of(
-                  "MIGRATE", "127.0.0.1", Integer.toString(first.port()), "", "0", "5000", "KEYS"));
-      for (int i = 0; i < 20; i++) {
-        migrate.add(tag + "moving:" + i);
-      }
-      assertThat(source.call(migrate.toArray())).isEqualTo("OK");
+      migrateKeys(source, first, tag + "moving:", 20);
       String firstId = String.valueOf(first.call("CLUSTER", "MYID"));
       for (RedisNode node : cluster.primaries()) {
         node.call("CLUSTER", "SETSLOT", Integer.toString(slot), "NODE", firstId);
@@ -613,15 +606,7 @@ class ClusterModeIT {
       assertThat(client.call("GET", tag + "moving:0")).isEqualTo("v"); // MOVED: the map refreshes
       String single = "\"" + slot + "-" + slot + "\"";
       await().atMost(Duration.ofSeconds(10)).until(() -> proxy.admin("/topology").contains(single));
-      int calls = 0;
-      while (!cursor.equals("0")) {
-        page = (List<?>) client.call("SCAN", cursor, "MATCH", tag + "moving:*", "COUNT", "100000");
-        cursor = (String) page.get(0);
-        for (Object key : (List<?>) page.get(1)) {
-          seen.add((String) key);
-        }
-        assertThat(++calls).isLessThan(100);
-      }
+      scanToTheEnd(client, cursor, tag + "moving:*", seen);
       assertThat(seen).as("every key, though it moved behind the scan").hasSize(20);
     }
   }
@@ -643,24 +628,9 @@ class ClusterModeIT {
       // The keys move into the first shard, already scanned; the slot stays MIGRATING (no owner
       // changes hands yet), as during a long `redis-cli --cluster reshard`.
       startMoving(slot, source, first);
-      List<Object> migrate =
-          new ArrayList<>(
-              List.of(
-                  "MIGRATE", "127.0.0.1", Integer.toString(first.port()), "", "0", "5000", "KEYS"));
-      for (int i = 0; i < 20; i++) {
-        migrate.add(tag + "k:" + i);
-      }
-      assertThat(source.call(migrate.toArray())).isEqualTo("OK");
+      migrateKeys(source, first, tag + "k:", 20);
       try {
-        int calls = 0;
-        while (!cursor.equals("0")) {
-          page = (List<?>) client.call("SCAN", cursor, "MATCH", tag + "k:*", "COUNT", "100000");
-          cursor = (String) page.get(0);
-          for (Object key : (List<?>) page.get(1)) {
-            seen.add((String) key);
-          }
-          assertThat(++calls).isLessThan(100);
-        }
+        scanToTheEnd(client, cursor, tag + "k:*", seen);
         assertThat(seen).as("every key, though it moved behind the scan").hasSize(20);
       } finally {
         String firstId = String.valueOf(first.call("CLUSTER", "MYID"));
@@ -668,6 +638,35 @@ class ClusterModeIT {
           node.call("CLUSTER", "SETSLOT", Integer.toString(slot), "NODE", firstId);
         }
       }
+    }
+  }
+
+  /**
+   * MIGRATE of {@code prefix}0 to {@code prefix}{count-1} from {@code source} to {@code target}.
+   */
+  private static void migrateKeys(RedisNode source, RedisNode target, String prefix, int count)
+      throws Exception {
+    List<Object> migrate =
+        new ArrayList<>(
+            List.of(
+                "MIGRATE", "127.0.0.1", Integer.toString(target.port()), "", "0", "5000", "KEYS"));
+    for (int i = 0; i < count; i++) {
+      migrate.add(prefix + i);
+    }
+    assertThat(source.call(migrate.toArray())).isEqualTo("OK");
+  }
+
+  /** Goes on with a SCAN from {@code cursor} until it answers 0, adding what it returns. */
+  private static void scanToTheEnd(RespClient client, String cursor, String match, Set<String> seen)
+      throws Exception {
+    int calls = 0;
+    while (!cursor.equals("0")) {
+      List<?> page = (List<?>) client.call("SCAN", cursor, "MATCH", match, "COUNT", "100000");
+      cursor = (String) page.get(0);
+      for (Object key : (List<?>) page.get(1)) {
+        seen.add((String) key);
+      }
+      assertThat(++calls).isLessThan(100);
     }
   }
 

@@ -41,23 +41,11 @@ class IdlePollingIT {
   }
 
   private static long roleCalls(RedisNode node) throws IOException {
-    String stats = String.valueOf(node.call("INFO", "commandstats"));
-    for (String line : stats.split("\r\n")) {
-      if (line.startsWith("cmdstat_role:calls=")) {
-        return Long.parseLong(line.substring("cmdstat_role:calls=".length(), line.indexOf(',')));
-      }
-    }
-    return 0;
+    return ServerStats.calls(node, "role");
   }
 
   private static long getCalls(RedisNode node) throws IOException {
-    String stats = String.valueOf(node.call("INFO", "commandstats"));
-    for (String line : stats.split("\r\n")) {
-      if (line.startsWith("cmdstat_get:calls=")) {
-        return Long.parseLong(line.substring("cmdstat_get:calls=".length(), line.indexOf(',')));
-      }
-    }
-    return 0;
+    return ServerStats.calls(node, "get");
   }
 
   @Test

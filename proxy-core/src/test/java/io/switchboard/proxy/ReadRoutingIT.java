@@ -63,13 +63,7 @@ class ReadRoutingIT {
   }
 
   private static long getCalls(RedisNode node) throws IOException {
-    String stats = String.valueOf(node.call("INFO", "commandstats"));
-    for (String line : stats.split("\r\n")) {
-      if (line.startsWith("cmdstat_get:calls=")) {
-        return Long.parseLong(line.substring("cmdstat_get:calls=".length(), line.indexOf(',')));
-      }
-    }
-    return 0;
+    return ServerStats.calls(node, "get");
   }
 
   private static void resetStats() throws IOException {
