@@ -641,6 +641,67 @@ class ClusterModeIT {
     }
   }
 
+  @Test
+  void aPipelineAcrossShardsKeepsEachKeysOrderWhileItsSlotMoves() throws Exception {
+    RedisNode first = ownerOfSlotZero();
+    String moving = tagOffShard(first, "po") + "ctr";
+    RedisNode source = owner(moving);
+    String staying = tagOffShard(source, "ps") + "ctr";
+    int slot = io.switchboard.routing.KeySlot.of(moving);
+    RedisNode target = cluster.primaries().stream().filter(n -> n != source).findFirst().get();
+    java.util.concurrent.atomic.AtomicReference<Throwable> failed =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    Thread mover =
+        new Thread(
+            () -> {
+              try {
+                Thread.sleep(200);
+                startMoving(slot, source, target); // the key is still on the source: no ASK
+                Thread.sleep(100);
+                Object migrated =
+                    source.call(
+                        "MIGRATE",
+                        "127.0.0.1",
+                        Integer.toString(target.port()),
+                        moving,
+                        "0",
+                        "5000");
+                assertThat(migrated).isEqualTo("OK");
+                Thread.sleep(100); // ASK now, then MOVED once the slot is the target's
+                String targetId = String.valueOf(target.call("CLUSTER", "MYID"));
+                for (RedisNode node : cluster.primaries()) {
+                  node.call("CLUSTER", "SETSLOT", Integer.toString(slot), "NODE", targetId);
+                }
+              } catch (Throwable e) {
+                failed.set(e);
+              }
+            });
+    long expectedMoving = 0;
+    long expectedStaying = 0;
+    double redirectsBefore = proxy.metric("switchboard_cluster_redirects_total");
+    try (RespClient client = client()) {
+      client.call("DEL", moving, staying);
+      mover.start();
+      long until = System.nanoTime() + Duration.ofMillis(1200).toNanos();
+      while (System.nanoTime() < until || mover.isAlive()) {
+        for (int i = 0; i < 32; i++) {
+          client.send(RespClient.encode("INCR", moving));
+          client.send(RespClient.encode("INCR", staying));
+        }
+        for (int i = 0; i < 32; i++) {
+          assertThat(client.read()).as("INCR of the moving key").isEqualTo(++expectedMoving);
+          assertThat(client.read()).as("INCR on the other shard").isEqualTo(++expectedStaying);
+        }
+      }
+      mover.join();
+    }
+    assertThat(failed.get()).as("the slot move").isNull();
+    assertThat(expectedMoving).as("INCRs through the move").isGreaterThan(100);
+    assertThat(proxy.metric("switchboard_cluster_redirects_total"))
+        .as("ASK and MOVED met mid-pipeline")
+        .isGreaterThan(redirectsBefore);
+  }
+
   /**
    * MIGRATE of {@code prefix}0 to {@code prefix}{count-1} from {@code source} to {@code target}.
    */

@@ -143,6 +143,15 @@ final class TestProxy implements AutoCloseable {
         .body();
   }
 
+  /** The sum of the Prometheus series whose lines start with {@code prefix}, from /metrics. */
+  double metric(String prefix) throws java.io.IOException, InterruptedException {
+    return admin("/metrics")
+        .lines()
+        .filter(line -> line.startsWith(prefix))
+        .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+        .sum();
+  }
+
   /** The text of an error reply; fails the test when the reply is not an error. */
   static String errorOf(Object reply) {
     org.assertj.core.api.Assertions.assertThat(reply)
