@@ -509,10 +509,7 @@ class ClusterModeIT {
   }
 
   private static long waits(RedisNode node) throws Exception {
-    java.util.regex.Matcher calls =
-        java.util.regex.Pattern.compile("cmdstat_wait:calls=(\\d+)")
-            .matcher(String.valueOf(node.call("INFO", "commandstats")));
-    return calls.find() ? Long.parseLong(calls.group(1)) : 0;
+    return ServerStats.calls(node, "wait");
   }
 
   @Test
@@ -783,10 +780,7 @@ class ClusterModeIT {
    */
   private static boolean servedReads(RedisNode replica) {
     try {
-      java.util.regex.Matcher calls =
-          java.util.regex.Pattern.compile("cmdstat_get:calls=(\\d+)")
-              .matcher(String.valueOf(replica.call("INFO", "commandstats")));
-      return calls.find() && Long.parseLong(calls.group(1)) > 0;
+      return ServerStats.calls(replica, "get") > 0;
     } catch (Exception e) {
       return false;
     }
