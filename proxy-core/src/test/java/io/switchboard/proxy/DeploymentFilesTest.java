@@ -117,6 +117,22 @@ class DeploymentFilesTest {
   }
 
   @Test
+  void theClusterModeConfigMapReplacesTheSentinelOneWithSeedsOfABitnamiCluster()
+      throws IOException {
+    Map<String, Object> sentinel = yaml("kubernetes/configmap.yaml");
+    Map<String, Object> cluster = yaml("kubernetes/configmap-cluster.yaml");
+    assertThat((String) at(cluster, "metadata", "name"))
+        .as("the deployment's envFrom finds either under one name")
+        .isEqualTo(at(sentinel, "metadata", "name"));
+    Map<String, Object> data = at(cluster, "data");
+    assertReferenceConfReads(data.keySet());
+    assertThat(data).doesNotContainKey("REDIS_SENTINEL_HOSTS");
+    assertThat(((String) data.get("REDIS_CLUSTER_NODES")).split(","))
+        .allMatch(
+            host -> host.matches("redis-cluster-\\d\\.redis-cluster-headless\\.[a-z.]+:6379"));
+  }
+
+  @Test
   void theImageExposesTheDefaultPortsAndChecksReadiness() throws IOException {
     String dockerfile = Files.readString(DOCKER.resolve("Dockerfile"));
     assertThat(dockerfile)
