@@ -2,13 +2,12 @@ package io.switchboard.proxy.session;
 
 import io.netty.buffer.ByteBuf;
 import io.switchboard.proxy.backend.PendingCommand;
-import io.switchboard.proxy.resp.Lines;
 import io.switchboard.proxy.resp.Replies;
+import io.switchboard.proxy.resp.RespValue;
 import io.switchboard.routing.CommandSpec;
 import io.switchboard.routing.Shard;
 import io.switchboard.routing.SlotOwnership;
 import io.switchboard.routing.Topology;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -19,9 +18,6 @@ import java.util.List;
  * map, because a migration under way changes no owner until its last key has moved.
  */
 final class ScanPassCheck implements CommandParts {
-
-  private static final byte[] CLUSTER_NODES =
-      "*2\r\n$7\r\nCLUSTER\r\n$5\r\nNODES\r\n".getBytes(StandardCharsets.US_ASCII);
 
   private final ClientSession session;
   private final SessionLoop loop;
@@ -43,8 +39,7 @@ final class ScanPassCheck implements CommandParts {
     List<Shard> shards = topology.shards();
     parts = shards.size();
     for (Shard shard : shards) {
-      ByteBuf request = loop.backend().alloc().buffer(CLUSTER_NODES.length);
-      request.writeBytes(CLUSTER_NODES);
+      ByteBuf request = Replies.command(loop.backend().alloc(), "CLUSTER", "NODES");
       session.cluster().send(spec, request, PendingCommand.TO_PRIMARY, this, shard.lowestSlot());
     }
   }
@@ -83,20 +78,11 @@ final class ScanPassCheck implements CommandParts {
     return page;
   }
 
-  /** The text of a bulk (RESP2) or verbatim (RESP3) string reply; null for anything else. */
+  /** The text of a bulk (RESP2) or verbatim (RESP3, "txt:" first) reply; null for another. */
   private static String text(ByteBuf reply) {
-    int start = reply.readerIndex();
-    byte type = reply.getByte(start);
-    if (type != '$' && type != '=') {
-      return null;
-    }
-    int lf = reply.indexOf(start, reply.writerIndex(), (byte) '\n');
-    long length = Lines.parseLong(reply, start + 1, lf - 1);
-    if (length < 0) {
-      return null;
-    }
-    String text = reply.toString(lf + 1, (int) length, StandardCharsets.UTF_8);
-    return type == '=' ? text.substring(4) : text; // "txt:" first
+    return RespValue.parse(reply) instanceof String text
+        ? text.startsWith("txt:") ? text.substring(4) : text
+        : null;
   }
 
   @Override

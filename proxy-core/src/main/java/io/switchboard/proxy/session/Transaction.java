@@ -411,16 +411,24 @@ public final class Transaction {
     if (command.pinned() == lease && !moveLease(command)) {
       return false;
     }
+    command.lost = 0;
+    sendAgainOnLease(command, exec);
+    return true;
+  }
+
+  /**
+   * Sends a command of the transaction again on the (new) lease, its reply dropped: from the replay
+   * log, or for an EXEC whose WATCH the move broke, as a DISCARD that answers nil.
+   */
+  private void sendAgainOnLease(PendingCommand command, boolean exec) {
     command.reply.release();
     command.reply = null;
-    command.lost = 0;
     if (exec && command.watchEpoch() >= 0 && command.watchEpoch() != leaseEpoch) {
       turnIntoDiscard(command);
     } else {
       command.request = replayLog.copyOf(command);
     }
     session.replies().sendAgain(command, lease);
-    return true;
   }
 
   /**
@@ -448,14 +456,7 @@ public final class Transaction {
     if (!moveLease(exec, to)) {
       return false;
     }
-    exec.reply.release();
-    exec.reply = null;
-    if (exec.watchEpoch() >= 0 && exec.watchEpoch() != leaseEpoch) {
-      turnIntoDiscard(exec);
-    } else {
-      exec.request = replayLog.copyOf(exec);
-    }
-    session.replies().sendAgain(exec, lease);
+    sendAgainOnLease(exec, true);
     return true;
   }
 
