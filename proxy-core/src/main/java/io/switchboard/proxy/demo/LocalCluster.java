@@ -78,22 +78,13 @@ public final class LocalCluster implements AutoCloseable {
   }
 
   /**
-   * As {@link #start(RedisBinary, int, int)}, every node also configured with {@code extra}. A node
-   * that cannot start (a free port taken meanwhile, by some process's outgoing connection) gets the
-   * whole cluster started again on other ports, twice at most.
+   * As {@link #start(RedisBinary, int, int)}, every node also configured with {@code extra};
+   * started again on other ports if a node's port was taken meanwhile ({@link PortClashRetry}).
    */
   public static LocalCluster start(
       RedisBinary binary, int shards, int replicasPerShard, List<String> extra) throws IOException {
-    for (int attempt = 1; ; attempt++) {
-      try {
-        return startOnce(binary, shards, replicasPerShard, extra);
-      } catch (IOException e) {
-        if (attempt == 3 || String.valueOf(e.getMessage()).indexOf(" exited with ") < 0) {
-          throw e;
-        }
-        System.err.println("LocalCluster: " + e.getMessage() + "; starting again on other ports");
-      }
-    }
+    return PortClashRetry.start(
+        "LocalCluster", () -> startOnce(binary, shards, replicasPerShard, extra));
   }
 
   private static LocalCluster startOnce(

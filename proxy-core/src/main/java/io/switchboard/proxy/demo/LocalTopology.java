@@ -109,23 +109,12 @@ public final class LocalTopology implements AutoCloseable {
     return start(RedisBinary.pinned(), replicaCount, sentinelCount, security);
   }
 
-  /**
-   * A node that cannot start (a port found free, taken meanwhile by some process's outgoing
-   * connection) gets the whole topology started again on other ports, twice at most.
-   */
+  /** Started again on other ports if a node's port was taken meanwhile ({@link PortClashRetry}). */
   private static LocalTopology start(
       RedisBinary binary, int replicaCount, int sentinelCount, Security security)
       throws IOException {
-    for (int attempt = 1; ; attempt++) {
-      try {
-        return startOnce(binary, replicaCount, sentinelCount, security);
-      } catch (IOException e) {
-        if (attempt == 3 || String.valueOf(e.getMessage()).indexOf(" exited with ") < 0) {
-          throw e;
-        }
-        System.err.println("LocalTopology: " + e.getMessage() + "; starting again on other ports");
-      }
-    }
+    return PortClashRetry.start(
+        "LocalTopology", () -> startOnce(binary, replicaCount, sentinelCount, security));
   }
 
   private static LocalTopology startOnce(
