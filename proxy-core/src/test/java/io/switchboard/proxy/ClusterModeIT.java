@@ -55,6 +55,14 @@ class ClusterModeIT {
         .isEqualTo("OK");
   }
 
+  /** The last step of moving a slot: every primary learns {@code to} owns it now. */
+  private static void finishMoving(int slot, RedisNode to) throws Exception {
+    String toId = String.valueOf(to.call("CLUSTER", "MYID"));
+    for (RedisNode node : cluster.primaries()) {
+      node.call("CLUSTER", "SETSLOT", Integer.toString(slot), "NODE", toId);
+    }
+  }
+
   private static RespClient client() throws java.io.IOException {
     return RespClient.connect(proxy.address(), Duration.ofSeconds(10));
   }
@@ -407,7 +415,6 @@ class ClusterModeIT {
     int slot = io.switchboard.routing.KeySlot.of(key);
     RedisNode from = owner(key);
     RedisNode to = cluster.primaries().stream().filter(n -> n != from).findFirst().orElseThrow();
-    String toId = String.valueOf(to.call("CLUSTER", "MYID"));
     String s = Integer.toString(slot);
     try (RespClient client = client()) {
       assertThat(client.call("SET", "{mig}old", "1")).isEqualTo("OK");
@@ -430,9 +437,7 @@ class ClusterModeIT {
                   "KEYS",
                   "{mig}old"))
           .isEqualTo("OK");
-      for (RedisNode node : cluster.primaries()) {
-        node.call("CLUSTER", "SETSLOT", s, "NODE", toId);
-      }
+      finishMoving(slot, to);
       // The source now answers MOVED: followed, and the slot map refreshed.
       assertThat(client.call("SET", "{mig}probe", "p")).isEqualTo("OK");
       // Until the proxy's map has the move, a read may still go to the source's replica, which
@@ -533,16 +538,12 @@ class ClusterModeIT {
     int slot = io.switchboard.routing.KeySlot.of(channel);
     RedisNode from = owner(channel);
     RedisNode to = cluster.primaries().stream().filter(n -> n != from).findFirst().orElseThrow();
-    String toId = String.valueOf(to.call("CLUSTER", "MYID"));
-    String s = Integer.toString(slot);
     try (RespClient subscriber = client();
         RespClient publisher = client()) {
       assertThat(subscriber.call("SSUBSCRIBE", channel))
           .isEqualTo(List.of("ssubscribe", channel, 1L));
       startMoving(slot, from, to);
-      for (RedisNode node : cluster.primaries()) {
-        node.call("CLUSTER", "SETSLOT", s, "NODE", toId);
-      }
+      finishMoving(slot, to);
       await()
           .atMost(Duration.ofSeconds(10))
           .until(() -> Long.valueOf(1).equals(publisher.call("SPUBLISH", channel, "moved")));
@@ -558,15 +559,12 @@ class ClusterModeIT {
     int slot = io.switchboard.routing.KeySlot.of(key);
     RedisNode from = owner(key);
     RedisNode to = cluster.primaries().stream().filter(n -> n != from).findFirst().orElseThrow();
-    String toId = String.valueOf(to.call("CLUSTER", "MYID"));
     try (RespClient client = client()) {
       assertThat(client.call("MULTI")).isEqualTo("OK");
       assertThat(client.call("SET", key, "v")).isEqualTo("QUEUED");
       assertThat(client.call("INCR", "{txmove}n")).isEqualTo("QUEUED");
       startMoving(slot, from, to);
-      for (RedisNode node : cluster.primaries()) {
-        node.call("CLUSTER", "SETSLOT", Integer.toString(slot), "NODE", toId);
-      }
+      finishMoving(slot, to);
       // The old owner answers EXEC with MOVED; the proxy builds the transaction again there.
       assertThat(client.call("EXEC")).isEqualTo(List.of("OK", 1L));
       assertThat(to.call("GET", key)).isEqualTo("v");
@@ -596,10 +594,7 @@ class ClusterModeIT {
       // Now the keys move into that first shard, already scanned.
       startMoving(slot, source, first);
       migrateKeys(source, first, tag + "moving:", 20);
-      String firstId = String.valueOf(first.call("CLUSTER", "MYID"));
-      for (RedisNode node : cluster.primaries()) {
-        node.call("CLUSTER", "SETSLOT", Integer.toString(slot), "NODE", firstId);
-      }
+      finishMoving(slot, first);
       assertThat(client.call("GET", tag + "moving:0")).isEqualTo("v"); // MOVED: the map refreshes
       String single = "\"" + slot + "-" + slot + "\"";
       await().atMost(Duration.ofSeconds(10)).until(() -> proxy.admin("/topology").contains(single));
@@ -630,10 +625,7 @@ class ClusterModeIT {
         scanToTheEnd(client, cursor, tag + "k:*", seen);
         assertThat(seen).as("every key, though it moved behind the scan").hasSize(20);
       } finally {
-        String firstId = String.valueOf(first.call("CLUSTER", "MYID"));
-        for (RedisNode node : cluster.primaries()) {
-          node.call("CLUSTER", "SETSLOT", Integer.toString(slot), "NODE", firstId);
-        }
+        finishMoving(slot, first);
       }
     }
   }
@@ -665,10 +657,7 @@ class ClusterModeIT {
                         "5000");
                 assertThat(migrated).isEqualTo("OK");
                 Thread.sleep(100); // ASK now, then MOVED once the slot is the target's
-                String targetId = String.valueOf(target.call("CLUSTER", "MYID"));
-                for (RedisNode node : cluster.primaries()) {
-                  node.call("CLUSTER", "SETSLOT", Integer.toString(slot), "NODE", targetId);
-                }
+                finishMoving(slot, target);
               } catch (Throwable e) {
                 failed.set(e);
               }

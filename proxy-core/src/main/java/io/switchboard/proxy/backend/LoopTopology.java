@@ -1,7 +1,12 @@
 package io.switchboard.proxy.backend;
 
 import io.switchboard.config.HostAndPort;
+import io.switchboard.routing.Shard;
+import io.switchboard.routing.SlotRange;
 import io.switchboard.routing.Topology;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -45,11 +50,9 @@ public final class LoopTopology {
   }
 
   /** Which primary holds which slots: what a resharding or a failover changes. */
-  private static java.util.Map<HostAndPort, java.util.List<io.switchboard.routing.SlotRange>>
-      ownership(Topology topology) {
-    java.util.Map<HostAndPort, java.util.List<io.switchboard.routing.SlotRange>> owned =
-        new java.util.HashMap<>();
-    for (io.switchboard.routing.Shard shard : topology.shards()) {
+  private static Map<HostAndPort, List<SlotRange>> ownership(Topology topology) {
+    Map<HostAndPort, List<SlotRange>> owned = new HashMap<>();
+    for (Shard shard : topology.shards()) {
       if (shard.hasPrimary()) {
         owned.put(shard.primary(), shard.slots());
       }

@@ -1,10 +1,12 @@
 package io.switchboard.proxy.session;
 
 import io.netty.buffer.ByteBuf;
+import io.switchboard.config.HostAndPort;
 import io.switchboard.proxy.backend.BackendConnection;
 import io.switchboard.proxy.backend.PendingCommand;
 import io.switchboard.proxy.resp.Replies;
 import io.switchboard.routing.CommandSpec;
+import io.switchboard.routing.KeySlot;
 import io.switchboard.routing.Shard;
 
 /**
@@ -110,11 +112,11 @@ final class BlockingCommands {
    * The no-op's channel: in a cluster one whose slot {@code node}'s shard holds, since SPUBLISH to
    * another shard's slot is refused with MOVED and would move nothing.
    */
-  private String markerChannel(io.switchboard.config.HostAndPort node) {
+  private String markerChannel(HostAndPort node) {
     Shard shard = loop.clusterMode() ? loop.backend().topology().current().shardOf(node) : null;
     return shard == null || shard.slots().isEmpty()
         ? "__switchboard:wait__"
-        : "__switchboard:wait__{" + io.switchboard.routing.KeySlot.tagFor(shard.lowestSlot()) + "}";
+        : "__switchboard:wait__{" + KeySlot.tagFor(shard.lowestSlot()) + "}";
   }
 
   String exclusiveLimitText() {

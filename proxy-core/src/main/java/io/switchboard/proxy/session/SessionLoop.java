@@ -3,6 +3,7 @@ package io.switchboard.proxy.session;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
 import io.switchboard.config.HostAndPort;
+import io.switchboard.config.RoutingConfig;
 import io.switchboard.config.SwitchboardConfig;
 import io.switchboard.proxy.auth.AuthChecks;
 import io.switchboard.proxy.backend.BackendConnector;
@@ -25,6 +26,7 @@ import io.switchboard.routing.ReplicaChooser;
 import io.switchboard.routing.ReplicationSnapshot;
 import io.switchboard.routing.Shard;
 import io.switchboard.routing.Topology;
+import java.time.Duration;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
@@ -111,9 +113,9 @@ public final class SessionLoop {
    * How old a replica's offsets may be for it to serve a read: a quarter of the lag bound, so the
    * bound holds within a quarter, but at least four fast polls (a busy loop may delay a poll).
    */
-  static java.time.Duration replicaFreshness(io.switchboard.config.RoutingConfig routing) {
-    java.time.Duration quarter = routing.maxReplicaLag().dividedBy(4);
-    java.time.Duration polls = routing.offsetPollInterval().multipliedBy(4);
+  static Duration replicaFreshness(RoutingConfig routing) {
+    Duration quarter = routing.maxReplicaLag().dividedBy(4);
+    Duration polls = routing.offsetPollInterval().multipliedBy(4);
     return quarter.compareTo(polls) > 0 ? quarter : polls;
   }
 
