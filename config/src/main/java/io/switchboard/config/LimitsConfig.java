@@ -14,4 +14,5 @@ public record LimitsConfig(
     int maxExclusiveConnections,
     int maxClients,
     Duration clientIdleTimeout,
-    Duration stalledRequestTimeout) {}
+    Duration stalledRequestTimeout,
+    int trackingTableMaxKeys) {}

@@ -97,7 +97,8 @@ final class SettingsReader {
                 r.intBetween("limits.max-exclusive-connections", 1, 1 << 20),
                 r.intBetween("limits.max-clients", 1, 1 << 24),
                 r.durationOrOff("limits.client-idle-timeout"),
-                r.durationOrOff("limits.stalled-request-timeout")),
+                r.durationOrOff("limits.stalled-request-timeout"),
+                r.intBetween("limits.tracking-table-max-keys", 1, 1 << 30)),
             new ServerConfig(
                 r.intBetween("server.io-threads", 0, 1024),
                 r.transport("server.transport"),

@@ -38,7 +38,10 @@ import redis.clients.jedis.resps.ScanResult;
  * it implements.
  */
 abstract class RedisSemanticsContract
-    implements ConnectionCommandsContract, ServerCommandsContract, ClientListContract {
+    implements ConnectionCommandsContract,
+        ServerCommandsContract,
+        ClientListContract,
+        TrackingContract {
 
   /** Where the client under test connects. */
   @Override

@@ -13,6 +13,31 @@ public final class KeyPositions {
 
   private KeyPositions() {}
 
+  /**
+   * The indexes of every key of the request, in order: the fixed positions of the command table
+   * (first, last, step), or for movable keys those read from the arguments.
+   */
+  public static int[] all(CommandSpec spec, CommandArgs args) {
+    if (spec.has(CommandSpec.MOVABLE_KEYS)) {
+      return movable(spec, args);
+    }
+    int first = spec.firstKey();
+    if (first <= 0 || first >= args.count()) {
+      return NONE;
+    }
+    int last = spec.lastKey() < 0 ? args.count() + spec.lastKey() : spec.lastKey();
+    last = Math.min(last, args.count() - 1);
+    int step = Math.max(1, spec.keyStep());
+    if (last < first) {
+      return NONE;
+    }
+    int[] keys = new int[(last - first) / step + 1];
+    for (int i = 0; i < keys.length; i++) {
+      keys[i] = first + i * step;
+    }
+    return keys;
+  }
+
   /** The indexes of the request's keys, in order (not counting those at fixed positions). */
   public static int[] movable(CommandSpec spec, CommandArgs args) {
     return switch (spec.name()) {

@@ -91,4 +91,19 @@ class KeySlotsTest {
         .as("across slots: the caller splits or refuses")
         .isNull();
   }
+
+  private int[] keys(String... request) {
+    CommandSpec spec = Commands.classify(table, CommandArgs.of(request));
+    return KeyPositions.all(spec, CommandArgs.of(request));
+  }
+
+  @Test
+  void everyKeyOfACommandIsFoundByItsPositions() {
+    assertThat(keys("GET", "foo")).containsExactly(1);
+    assertThat(keys("MGET", "a", "b", "c")).containsExactly(1, 2, 3);
+    assertThat(keys("MSET", "a", "1", "b", "2")).containsExactly(1, 3);
+    assertThat(keys("HGET", "h", "f")).containsExactly(1);
+    assertThat(keys("ZUNION", "2", "x", "y")).as("movable keys").containsExactly(2, 3);
+    assertThat(keys("PING")).isEmpty();
+  }
 }

@@ -59,7 +59,8 @@ public final class AuthChecks {
       if (connection != null) {
         connection.close();
       }
-      BackendPool own = new BackendPool(loop, primary, 0, 2, true, 0, BackendLogin.UNAUTHENTICATED);
+      BackendPool own =
+          new BackendPool(loop, primary, 0, 2, false, true, 0, BackendLogin.UNAUTHENTICATED);
       connection = new BackendConnection(loop, own, true);
       connection.purpose = "auth";
       connection.connectNow();

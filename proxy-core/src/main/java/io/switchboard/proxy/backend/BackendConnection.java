@@ -274,7 +274,8 @@ public final class BackendConnection extends Flushable {
             pool.protocol(),
             clientName(),
             pool.login(),
-            loop.config().cluster().enabled() && !pool.primary());
+            loop.config().cluster().enabled() && !pool.primary(),
+            pool.tracking());
     handshakeLeft = handshake.size();
     for (ByteBuf request : handshake) {
       write(PendingCommand.internal(request, this::onHandshakeReply));
@@ -287,8 +288,12 @@ public final class BackendConnection extends Flushable {
       return;
     }
     if (reply.getByte(reply.readerIndex()) == '>') {
-      // A push frame on a shared connection: no session subscribed here, nobody to tell.
-      reply.release();
+      if (pool.tracking()) {
+        // In stream order with the replies: a read answered before it was run before the write.
+        loop.invalidations().onPush(this, reply);
+      } else {
+        reply.release(); // a push frame on another shared connection: nobody to tell
+      }
       return;
     }
     PendingCommand command = inflight.poll();
@@ -383,6 +388,9 @@ public final class BackendConnection extends Flushable {
     failInflight(reason);
     if (sink != null) {
       sink.onLost(this, reason);
+    }
+    if (pool.tracking()) {
+      loop.invalidations().onLost(this); // the server forgot what this connection read
     }
     if (wasRetired) {
       return;

@@ -37,6 +37,7 @@ public final class BackendLoop {
   private final Supplier<ReplicationSnapshot> replication;
   private final WriteGate gate;
   private BackendConnector connector;
+  private InvalidationSink invalidations;
 
   /**
    * @param holdBudget request bytes held for a closed gate or an unreachable primary, proxy-wide
@@ -73,6 +74,15 @@ public final class BackendLoop {
 
   public BackendConnector connector() {
     return connector;
+  }
+
+  /** Set once, before the first tracking connection opens. */
+  public void invalidations(InvalidationSink sink) {
+    this.invalidations = sink;
+  }
+
+  InvalidationSink invalidations() {
+    return invalidations;
   }
 
   public EventLoop eventLoop() {

@@ -21,6 +21,12 @@ public final class BackendPool {
   private final int protocol;
   private final boolean primary;
 
+  /**
+   * Its connections have {@code CLIENT TRACKING ON}: they carry the commands of sessions that track
+   * keys (RESP3), and the server's invalidations for their reads come back on them.
+   */
+  private final boolean tracking;
+
   /** A primary's write gate (read per command); null for a replica. */
   private final WriteGate.Latch gate;
 
@@ -41,6 +47,7 @@ public final class BackendPool {
       HostAndPort node,
       int db,
       int protocol,
+      boolean tracking,
       boolean primary,
       int size,
       BackendLogin login) {
@@ -48,6 +55,7 @@ public final class BackendPool {
     this.node = node;
     this.db = db;
     this.protocol = protocol;
+    this.tracking = tracking;
     this.primary = primary;
     this.gate = primary ? loop.gate().latch(node) : null;
     this.login = login;
@@ -154,6 +162,10 @@ public final class BackendPool {
 
   public boolean primary() {
     return primary;
+  }
+
+  public boolean tracking() {
+    return tracking;
   }
 
   /**

@@ -12,12 +12,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * One event loop's shared backend pools, by node, database and protocol, and, with {@code auth.mode
- * = redis}, the pools per Redis user ({@link LoginPools}). Found per command without allocating.
+ * One event loop's shared backend pools, by node, database and protocol (RESP2, RESP3, or RESP3
+ * with key tracking for sessions that track keys), and, with {@code auth.mode = redis}, the pools
+ * per Redis user ({@link LoginPools}). Found per command without allocating.
  */
 public final class BackendPools {
 
-  private record PoolKey(HostAndPort node, int db, int protocol) {}
+  private record PoolKey(HostAndPort node, int db, int protocol, boolean tracking) {}
 
   private final BackendLoop loop;
   private final Map<PoolKey, BackendPool> pools = new HashMap<>();
@@ -44,12 +45,19 @@ public final class BackendPools {
 
   /**
    * The pool of {@code login}'s connections ({@code auth.mode = redis}), or the shared one for a
-   * null login; null when {@code auth.max-user-pools} are all busy.
+   * null login; null when {@code auth.max-user-pools} are all busy. {@code tracking} (RESP3 only):
+   * connections with {@code CLIENT TRACKING ON}.
    */
-  public BackendPool pool(HostAndPort node, int db, int protocol, BackendLogin login) {
+  public BackendPool pool(
+      HostAndPort node, int db, int protocol, boolean tracking, BackendLogin login) {
     return login == null
-        ? pool(node, db, protocol)
-        : loginPools.get(node, db, protocol, login, loop.topology().serves(node, true));
+        ? pool(node, db, protocol, tracking)
+        : loginPools.get(node, db, protocol, tracking, login, loop.topology().serves(node, true));
+  }
+
+  /** As {@link #pool(HostAndPort, int, int, boolean, BackendLogin)}, without key tracking. */
+  public BackendPool pool(HostAndPort node, int db, int protocol, BackendLogin login) {
+    return pool(node, db, protocol, false, login);
   }
 
   public boolean loginPoolsEnabled() {
@@ -61,9 +69,14 @@ public final class BackendPools {
     return loginPools != null && loginPools.full();
   }
 
-  /** The shared pool for a node of the current topology (primary or replica). */
+  /** The shared pool for a node, without key tracking. */
   public BackendPool pool(HostAndPort node, int db, int protocol) {
-    BackendPool pool = existing(node, db, protocol);
+    return pool(node, db, protocol, false);
+  }
+
+  /** The shared pool for a node of the current topology (primary or replica). */
+  public BackendPool pool(HostAndPort node, int db, int protocol, boolean tracking) {
+    BackendPool pool = existing(node, db, protocol, tracking);
     if (pool == null) {
       pool =
           new BackendPool(
@@ -71,12 +84,13 @@ public final class BackendPools {
               node,
               db,
               protocol,
+              tracking,
               loop.topology().serves(node, true),
               loop.config().redis().connectionsPerNode(),
               null);
-      pools.put(new PoolKey(node, db, protocol), pool);
+      pools.put(new PoolKey(node, db, protocol, tracking), pool);
       BackendPool[] ofNode = poolsByNode.get(node);
-      int slot = slot(db, protocol);
+      int slot = slot(db, protocol, tracking);
       if (ofNode == null || ofNode.length <= slot) {
         ofNode = ofNode == null ? new BackendPool[slot + 1] : Arrays.copyOf(ofNode, slot + 1);
         poolsByNode.put(node, ofNode);
@@ -86,19 +100,20 @@ public final class BackendPools {
     return pool;
   }
 
-  private BackendPool existing(HostAndPort node, int db, int protocol) {
+  private BackendPool existing(HostAndPort node, int db, int protocol, boolean tracking) {
     BackendPool[] ofNode = poolsByNode.get(node);
-    int slot = slot(db, protocol);
+    int slot = slot(db, protocol, tracking);
     return ofNode == null || ofNode.length <= slot ? null : ofNode[slot];
   }
 
-  private static int slot(int db, int protocol) {
-    return db * 2 + (protocol == 3 ? 1 : 0);
+  /** Tracking pools speak RESP3 (invalidations come as push frames on the same connection). */
+  private static int slot(int db, int protocol, boolean tracking) {
+    return db * 3 + (tracking ? 2 : protocol == 3 ? 1 : 0);
   }
 
   /** Shared-pool load on a node (requests sent or waiting), for the read balancer. */
-  public int load(HostAndPort node, int db, int protocol) {
-    BackendPool pool = existing(node, db, protocol);
+  public int load(HostAndPort node, int db, int protocol, boolean tracking) {
+    BackendPool pool = existing(node, db, protocol, tracking);
     return pool == null ? 0 : pool.load();
   }
 
@@ -117,7 +132,7 @@ public final class BackendPools {
         it.remove();
         BackendPool[] ofNode = poolsByNode.get(pool.node());
         if (ofNode != null) {
-          ofNode[slot(pool.db(), pool.protocol())] = null;
+          ofNode[slot(pool.db(), pool.protocol(), pool.tracking())] = null;
         }
       }
     }

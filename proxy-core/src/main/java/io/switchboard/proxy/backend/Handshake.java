@@ -14,9 +14,11 @@ import java.util.Map;
 /**
  * The commands a new backend connection sends before carrying client traffic: {@code HELLO} with
  * the pool's protocol, the proxy's credentials (or the client's, {@link BackendLogin}) and its
- * client name, then {@code SELECT} for a database other than 0, and {@code READONLY} on a cluster
- * replica (without it a cluster replica answers every read with MOVED to its primary). Requires
- * Redis 6 or newer (HELLO).
+ * client name, then {@code SELECT} for a database other than 0, {@code READONLY} on a cluster
+ * replica (without it a cluster replica answers every read with MOVED to its primary), and {@code
+ * CLIENT TRACKING ON} for a pool of tracking sessions (default mode: the server remembers every key
+ * read on the connection, and the proxy tells apart whose read it was). Requires Redis 6 or newer
+ * (HELLO).
  */
 final class Handshake {
 
@@ -29,7 +31,8 @@ final class Handshake {
       int protocol,
       String clientName,
       BackendLogin login,
-      boolean clusterReplica) {
+      boolean clusterReplica,
+      boolean tracking) {
     List<byte[]> hello = new ArrayList<>();
     hello.add(utf8("HELLO"));
     hello.add(utf8(Integer.toString(protocol)));
@@ -54,6 +57,9 @@ final class Handshake {
     }
     if (clusterReplica) {
       commands.add(Replies.command(alloc, "READONLY"));
+    }
+    if (tracking) {
+      commands.add(Replies.command(alloc, "CLIENT", "TRACKING", "ON"));
     }
     return commands;
   }

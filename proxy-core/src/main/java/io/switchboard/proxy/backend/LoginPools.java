@@ -16,7 +16,8 @@ import java.util.function.Predicate;
  */
 final class LoginPools {
 
-  private record Key(HostAndPort node, int db, int protocol, BackendLogin login) {}
+  private record Key(
+      HostAndPort node, int db, int protocol, boolean tracking, BackendLogin login) {}
 
   private final BackendLoop loop;
   private final int max;
@@ -32,14 +33,20 @@ final class LoginPools {
   }
 
   /** The pool, made if need be; null when all {@code max} are busy. */
-  BackendPool get(HostAndPort node, int db, int protocol, BackendLogin login, boolean primary) {
-    Key key = new Key(node, db, protocol, login);
+  BackendPool get(
+      HostAndPort node,
+      int db,
+      int protocol,
+      boolean tracking,
+      BackendLogin login,
+      boolean primary) {
+    Key key = new Key(node, db, protocol, tracking, login);
     BackendPool pool = pools.get(key);
     if (pool == null) {
       if (pools.size() >= max && !closeLeastRecentlyUsedIdle()) {
         return null;
       }
-      pool = new BackendPool(loop, node, db, protocol, primary, 1, login);
+      pool = new BackendPool(loop, node, db, protocol, tracking, primary, 1, login);
       pools.put(key, pool);
     }
     return pool;

@@ -161,6 +161,12 @@ public final class PendingCommand {
      * slots, or runs it on every primary); its reply goes there, not to the client.
      */
     public Object partOf;
+
+    /**
+     * Session-side: a read whose keys the server tracks for a session with CLIENT TRACKING on, and
+     * the proxy's table entries it keeps in flight until its reply.
+     */
+    public Object tracked;
   }
 
   public PendingCommand(
@@ -308,6 +314,10 @@ public final class PendingCommand {
 
   public Object partOf() {
     return rare == null ? null : rare.partOf;
+  }
+
+  public Object tracked() {
+    return rare == null ? null : rare.tracked;
   }
 
   public String answerInstead() {

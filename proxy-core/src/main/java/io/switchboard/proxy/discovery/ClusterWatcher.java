@@ -192,7 +192,7 @@ public final class ClusterWatcher implements TopologySource {
             n -> {
               BackendConnection c =
                   new BackendConnection(
-                      home, new BackendPool(home, n, 0, 2, false, 1, null), false);
+                      home, new BackendPool(home, n, 0, 2, false, false, 1, null), false);
               c.purpose = "cluster";
               return c;
             });

@@ -275,7 +275,7 @@ public final class ReplicationMonitor {
         node,
         n -> {
           BackendPool descriptor =
-              new BackendPool(home, n, 0, 2, topology.serves(n, true), 1, null);
+              new BackendPool(home, n, 0, 2, false, topology.serves(n, true), 1, null);
           BackendConnection connection = new BackendConnection(home, descriptor, false);
           connection.purpose = "monitor";
           return new Probe(connection);

@@ -120,6 +120,11 @@ public final class ArgCursor implements CommandArgs {
     return frame.toString(offset, length, StandardCharsets.UTF_8);
   }
 
+  /** The argument's bytes as one char each (ISO-8859-1): a lossless map key for a binary key. */
+  public String latin1() {
+    return frame.toString(offset, length, StandardCharsets.ISO_8859_1);
+  }
+
   public byte[] bytes() {
     byte[] bytes = new byte[length];
     frame.getBytes(offset, bytes);

@@ -77,6 +77,8 @@ final class ClientCommands {
       // backend connections decide; the flag is kept for CLIENT LIST, as Redis shows it.
       case "CLIENT|NO-EVICT" -> onOff(args.seek(2), on -> session.noEvict = on);
       case "CLIENT|NO-TOUCH" -> onOff(args.seek(2), on -> session.noTouch = on);
+      case "CLIENT|TRACKING", "CLIENT|CACHING", "CLIENT|GETREDIR", "CLIENT|TRACKINGINFO" ->
+          session.tracking().answer(spec, args);
       default ->
           error(
               "ERR '"

@@ -49,7 +49,7 @@ final class ClientInfo {
     out.append(" events=").append(outboundBytes > 0 ? "rw" : "r");
     out.append(" cmd=").append(session.lastCommandName());
     out.append(" user=").append(userName(session));
-    out.append(" redir=-1");
+    out.append(" redir=").append(session.tracking().on() ? 0 : -1);
     out.append(" resp=").append(session.protocol);
     if (withLibrary) {
       out.append(" lib-name=").append(session.libName);
@@ -58,7 +58,9 @@ final class ClientInfo {
     return out.toString();
   }
 
-  /** Redis's client flags as letters: subscribed, in MULTI, blocked, no-evict, no-touch. */
+  /**
+   * Redis's client flags as letters: subscribed, in MULTI, blocked, tracking, no-evict, no-touch.
+   */
   static String flags(ClientSession session) {
     StringBuilder flags = new StringBuilder(4);
     if (session.subscription().active()) {
@@ -69,6 +71,9 @@ final class ClientInfo {
     }
     if (session.replies().blockedOn() != null) {
       flags.append('b');
+    }
+    if (session.tracking().on()) {
+      flags.append('t');
     }
     if (session.noEvict) {
       flags.append('e');

@@ -60,6 +60,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   private final BlockingCommands blocking;
   private final ScriptCommands scripts;
   private final ReplyRecovery recovery;
+  private final ClientTracking tracking;
 
   /** Cluster mode's handling of what one slot cannot serve; null in Sentinel mode. */
   private final ClusterCommands cluster;
@@ -135,6 +136,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     this.blocking = new BlockingCommands(this, loop);
     this.scripts = new ScriptCommands(this, loop);
     this.recovery = new ReplyRecovery(this, loop);
+    this.tracking = new ClientTracking(this, loop.tracking(), loop.backend().alloc());
     this.cluster = loop.clusterMode() ? new ClusterCommands(this, loop) : null;
     this.maxInflight = loop.backend().config().limits().maxInflightPerClient();
     this.user = auth.initialUser();
@@ -176,6 +178,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
   ScriptCommands scripts() {
     return scripts;
+  }
+
+  ClientTracking tracking() {
+    return tracking;
   }
 
   ReplyMode replyMode() {
@@ -347,6 +353,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   /** Called by a backend connection (same event loop) when a forwarded command is answered. */
   @Override
   public void onReply(PendingCommand command) {
+    tracking.answered(command); // first: in the connection's order with its invalidations
     if (command.borrowed() != null) {
       if (!closed && !command.discarded && blocking.borrowAgain(command)) {
         return; // sent again, on a connection to the new primary
@@ -368,6 +375,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     if (recovery.retried(command)) {
       return;
     }
+    tracking.settled(command);
     command.releaseRetryCopy();
     replies.answered(command);
     updateAutoRead();
@@ -493,6 +501,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     loop.backend().metrics().clientDisconnected();
     loop.sessions().closed(this);
     releaseQueued();
+    tracking.closed();
   }
 
   /** Releases what this session still holds; replies still due from backends are dropped later. */

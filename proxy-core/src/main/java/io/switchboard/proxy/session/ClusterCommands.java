@@ -220,6 +220,7 @@ final class ClusterCommands {
       command.rare().partOf = parts;
     }
     command.slot = (short) slot;
+    session.tracking().mark(command);
     session.replies().forward(command);
   }
 }

@@ -53,8 +53,7 @@ final class ClusterRedirects {
     if (moved) {
       loop.backend().gate().askAgain(); // the slot map changed: discovery looks again now
     }
-    BackendPool pool =
-        to == null ? null : loop.pools().pool(to, session.db, session.protocol, session.login);
+    BackendPool pool = to == null ? null : session.targets().pool(to);
     if (pool == null) {
       return answerInstead(
           command,

@@ -28,6 +28,11 @@ final class CommandDispatcher {
   }
 
   void dispatch(CommandSpec spec, ByteBuf frame, ArgCursor args) {
+    dispatchNow(spec, frame, args);
+    session.tracking().afterCommand(spec);
+  }
+
+  private void dispatchNow(CommandSpec spec, ByteBuf frame, ArgCursor args) {
     String refusal = Router.refusal(spec);
     String notPermitted =
         session.user != null && session.user.restricted ? notPermitted(spec, args) : null;
@@ -92,6 +97,7 @@ final class CommandDispatcher {
         if (session.cluster() != null) {
           command.slot = session.cluster().takeKeyedSlot();
         }
+        session.tracking().mark(command);
         session.replies().forward(command);
       }
     }

@@ -53,6 +53,9 @@ final class ReplyQueue extends Flushable {
 
   private int outstanding;
 
+  /** A task will write the queue's completed prefix, push frames included. */
+  private boolean pushScheduled;
+
   ReplyQueue(ClientSession session, SessionLoop loop) {
     this.session = session;
     this.loop = loop;
@@ -109,6 +112,29 @@ final class ReplyQueue extends Flushable {
       session.closing();
     }
     writeCompleted();
+  }
+
+  /**
+   * A push frame for the client (an invalidation): after every reply already in the queue, since
+   * those were answered before the server sent it. Written even with CLIENT REPLY OFF, as Redis
+   * writes pushes.
+   */
+  void push(ByteBuf frame) {
+    replies.add(PendingCommand.answered(session, frame));
+    if (!pushScheduled) {
+      // Written by a task of its own: a push may come while the queue is being worked on (a reply
+      // being handled, a command being sent), which must not write replies under their feet.
+      pushScheduled = true;
+      loop.backend()
+          .eventLoop()
+          .execute(
+              () -> {
+                pushScheduled = false;
+                if (!session.isClosed()) {
+                  writeCompleted();
+                }
+              });
+    }
   }
 
   /** A command for a backend: sent now, or parked behind the barrier. */
@@ -194,6 +220,7 @@ final class ReplyQueue extends Flushable {
     if (command.markOffsetFirst()) {
       session.blocking().markWriteOffset(target);
     }
+    session.tracking().sent(command, target);
     target.send(command);
   }
 
@@ -203,6 +230,7 @@ final class ReplyQueue extends Flushable {
     command.rare().pinned = to;
     lastConnection = resentOn(command, to); // before sentTo changes: it names the lane left
     command.sentTo = to;
+    session.tracking().sent(command, to);
     to.send(command);
   }
 
@@ -228,6 +256,8 @@ final class ReplyQueue extends Flushable {
       command.complete(session.targets().noTarget(command)); // through onReply: it was outstanding
     } else {
       lastConnection = resentOn(command, target);
+      session.tracking().unsent(command);
+      session.tracking().sent(command, target);
       target.send(command);
     }
   }

@@ -2,6 +2,7 @@ package io.switchboard.proxy.session;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.MultithreadEventExecutorGroup;
 import io.switchboard.config.HostAndPort;
 import io.switchboard.config.RoutingConfig;
 import io.switchboard.config.SwitchboardConfig;
@@ -53,6 +54,7 @@ public final class SessionLoop {
   private final CommandStats stats;
   private final OutlierDetection outliers;
   private final ReplicationDemand demand;
+  private final TrackingTable tracking;
 
   /** auth.mode = redis: AUTH checked by the primary; else null. */
   private final AuthChecks authChecks;
@@ -85,6 +87,11 @@ public final class SessionLoop {
             onPrimaryDoubt,
             this::resumePrimaries);
     backend.connector(connector.apply(backend.flushes()));
+    this.tracking =
+        new TrackingTable(
+            Math.max(1, config.limits().trackingTableMaxKeys() / loopsIn(eventLoop)),
+            backend.alloc());
+    backend.invalidations(tracking);
     this.pools = new BackendPools(backend);
     this.leases = new ExclusiveLeases(backend, pools, exclusiveBudget);
     this.chooser =
@@ -117,6 +124,16 @@ public final class SessionLoop {
     Duration quarter = routing.maxReplicaLag().dividedBy(4);
     Duration polls = routing.offsetPollInterval().multipliedBy(4);
     return quarter.compareTo(polls) > 0 ? quarter : polls;
+  }
+
+  /** How many event loops share {@code loop}'s group: proxy-wide limits are split among them. */
+  private static int loopsIn(EventLoop loop) {
+    return loop.parent() instanceof MultithreadEventExecutorGroup group ? group.executorCount() : 1;
+  }
+
+  /** Which session read which key where, for CLIENT TRACKING. */
+  TrackingTable tracking() {
+    return tracking;
   }
 
   /** Where sessions say that they read from replicas, for the replication monitor's pace. */

@@ -339,7 +339,7 @@ final class Subscription implements SubscriptionSink {
                   policy,
                   ReadFloor.NONE,
                   System.nanoTime(),
-                  n -> loop.pools().load(n, 0, protocol));
+                  n -> loop.pools().load(n, 0, protocol, false));
     }
     if (node == null) {
       Topology topology = loop.backend().topology().current();

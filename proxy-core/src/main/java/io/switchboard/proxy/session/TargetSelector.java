@@ -46,13 +46,17 @@ final class TargetSelector {
   private int cachedGeneration;
   private int cachedDb;
   private int cachedProtocol;
+  private boolean cachedTracking;
 
   TargetSelector(ClientSession session, SessionLoop loop, ListenerConfig listener) {
     this.session = session;
     this.loop = loop;
     this.policy = ReadPolicy.of(listener.readFrom(), listener.consistency());
     this.floor = new ReadFloor(listener.consistency() == Consistency.READ_YOUR_WRITES);
-    this.load = node -> loop.pools().load(node, session.db, session.protocol);
+    this.load =
+        node ->
+            loop.pools()
+                .load(node, session.db, session.protocol, session.tracking().usesTrackingPools());
   }
 
   ReadPolicy policy() {
@@ -159,10 +163,10 @@ final class TargetSelector {
         || cachedGeneration != generation
         || cachedDb != session.db
         || cachedProtocol != session.protocol
+        || cachedTracking != session.tracking().usesTrackingPools()
         || !Objects.equals(cachedPrimary.pool().login(), session.login)
         || !cachedPrimary.usable()) {
-      BackendPool pool =
-          loop.pools().pool(shard.primary(), session.db, session.protocol, session.login);
+      BackendPool pool = pool(shard.primary());
       if (pool == null) {
         return null; // every user pool busy (auth.max-user-pools): noTarget says so
       }
@@ -171,8 +175,23 @@ final class TargetSelector {
       cachedGeneration = generation;
       cachedDb = session.db;
       cachedProtocol = session.protocol;
+      cachedTracking = session.tracking().usesTrackingPools();
     }
     return cachedPrimary;
+  }
+
+  /**
+   * The pool of {@code node} for the session's database, protocol, key tracking and login; null
+   * when every user pool is busy.
+   */
+  BackendPool pool(HostAndPort node) {
+    return loop.pools()
+        .pool(
+            node,
+            session.db,
+            session.protocol,
+            session.tracking().usesTrackingPools(),
+            session.login);
   }
 
   private BackendConnection read(PendingCommand command) {
@@ -209,7 +228,7 @@ final class TargetSelector {
       }
       return rememberCursor(command, primary(shard));
     }
-    BackendPool replica = loop.pools().pool(node, session.db, session.protocol, session.login);
+    BackendPool replica = pool(node);
     if (replica != null && session.login != null && !replica.loginUsable()) {
       // Users live on each node: until this replica has taken the session's login, its reads go
       // to the primary (a first connection logs in meanwhile, unless the replica refused it).
@@ -234,13 +253,14 @@ final class TargetSelector {
     if (node == null || node.equals(shard.primary())) {
       return primary(shard);
     }
-    BackendPool pool = loop.pools().pool(node, session.db, session.protocol, session.login);
+    BackendPool pool = pool(node);
     return pool == null ? null : pool.pick();
   }
 
   private boolean sameDbProtocolAndLogin(BackendConnection connection) {
     return connection.pool().db() == session.db
         && connection.pool().protocol() == session.protocol
+        && connection.pool().tracking() == session.tracking().usesTrackingPools()
         && Objects.equals(connection.pool().login(), session.login);
   }
 

@@ -1,0 +1,292 @@
+package io.switchboard.proxy.session;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.switchboard.proxy.backend.BackendConnection;
+import io.switchboard.proxy.backend.PendingCommand;
+import io.switchboard.proxy.resp.ArgCursor;
+import io.switchboard.proxy.resp.Replies;
+import io.switchboard.routing.CommandSpec;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One session's {@code CLIENT TRACKING} state (default mode, OPTIN, OPTOUT, NOLOOP), and the {@code
+ * CLIENT TRACKING}, {@code CACHING}, {@code GETREDIR} and {@code TRACKINGINFO} answers, with
+ * Redis's texts for invalid combinations (networking.c, clientCommand).
+ *
+ * <p>A tracking RESP3 session sends its commands over connections that have tracking on ({@link
+ * io.switchboard.proxy.backend.BackendPool#tracking}); which of its reads the server's
+ * invalidations concern is the loop's {@link TrackingTable}'s to know. REDIRECT and BCAST are not
+ * supported yet and are refused with a clear error rather than accepted and left silent.
+ */
+final class ClientTracking {
+
+  private final ClientSession session;
+  private final TrackingTable table;
+  private final ByteBufAllocator alloc;
+
+  private boolean on;
+  private boolean optIn;
+  private boolean optOut;
+  private boolean noLoop;
+
+  /** CLIENT CACHING yes (OPTIN) or no (OPTOUT) was given for the next command. */
+  private boolean cachingGiven;
+
+  /** Readers of this session in the loop's table: what its closing leaves behind there. */
+  int readers;
+
+  ClientTracking(ClientSession session, TrackingTable table, ByteBufAllocator alloc) {
+    this.session = session;
+    this.table = table;
+    this.alloc = alloc;
+  }
+
+  /** Whether invalidations are delivered: tracking on, in RESP3. */
+  boolean delivers() {
+    return on && session.protocol == 3;
+  }
+
+  /** Whether the session's commands go over tracking connections. */
+  boolean usesTrackingPools() {
+    return delivers();
+  }
+
+  /** For CLIENT LIST and CLIENT INFO's flags. */
+  boolean on() {
+    return on;
+  }
+
+  /**
+   * Marks a read the server will track for this session: in default mode every read, with OPTIN
+   * only after CLIENT CACHING yes, with OPTOUT unless CLIENT CACHING no (Redis's
+   * trackingRememberKeys).
+   */
+  void mark(PendingCommand command) {
+    if (!delivers() || !command.spec.isRead()) {
+      return;
+    }
+    if ((optIn && !cachingGiven) || (optOut && cachingGiven)) {
+      return;
+    }
+    command.rare().tracked = TrackingTable.WANTED;
+  }
+
+  /**
+   * After each command: CLIENT CACHING applies to the next command only (a whole transaction inside
+   * MULTI), as Redis clears the flag in resetClient unless the command was CLIENT itself.
+   */
+  void afterCommand(CommandSpec spec) {
+    if (cachingGiven && !spec.name().startsWith("CLIENT|") && !session.transaction().inMulti()) {
+      cachingGiven = false;
+    }
+  }
+
+  /**
+   * A command leaves for {@code target}. A marked read is counted in flight there. A NOLOOP
+   * session's write forgets the session's reads of its keys at once: an invalidation a replica
+   * sends for this very write may come before the primary's reply, and must not reach the writer.
+   * One for an earlier write by another client is then not told either, which NOLOOP allows: the
+   * writer's cache takes its own write, which comes later.
+   */
+  void sent(PendingCommand command, BackendConnection target) {
+    if (command.tracked() != null && target.pool().tracking()) {
+      table.sent(session, command, target);
+    } else if (noLoop && on && readers > 0 && command.spec != null && !command.spec.isRead()) {
+      ByteBuf request = command.request != null ? command.request : command.retryCopy;
+      if (request != null) {
+        table.wroteItself(session, command.spec, request, target, true);
+      }
+    }
+  }
+
+  /**
+   * A command's reply arrived, in its connection's order with the server's invalidations: its reads
+   * are no longer in flight.
+   */
+  void answered(PendingCommand command) {
+    if (command.tracked() != null) {
+      table.answered(command);
+    }
+  }
+
+  /**
+   * A command has its final reply (no redirection or retry follows): a write settles this session's
+   * reads of the keys it wrote ({@link TrackingTable#wroteItself}). The keys are read off the copy
+   * a write keeps for a retry, still held.
+   */
+  void settled(PendingCommand command) {
+    if (on
+        && readers > 0
+        && command.spec != null
+        && !command.spec.isRead()
+        && command.retryCopy != null
+        && command.sentTo != null
+        && !failed(command.reply)) {
+      table.wroteItself(session, command.spec, command.retryCopy, command.sentTo, noLoop);
+    }
+  }
+
+  /** An error reply: the write did not happen, and the server still tracks what it did. */
+  private static boolean failed(ByteBuf reply) {
+    if (reply == null || !reply.isReadable()) {
+      return true;
+    }
+    byte type = reply.getByte(reply.readerIndex());
+    return type == '-' || type == '!';
+  }
+
+  /** A command handed back unsent: what it counted in flight was never read by the server. */
+  void unsent(PendingCommand command) {
+    if (command.tracked() != null) {
+      table.answered(command);
+    }
+  }
+
+  /** The session closed: its readers are dead weight in the table until swept. */
+  void closed() {
+    on = false;
+    if (readers > 0) {
+      table.sessionClosed(readers);
+    }
+  }
+
+  ByteBuf answer(CommandSpec spec, ArgCursor args) {
+    return switch (spec.name()) {
+      case "CLIENT|TRACKING" -> tracking(args);
+      case "CLIENT|CACHING" -> caching(args.seek(2));
+      case "CLIENT|GETREDIR" -> Replies.integer(alloc, on ? 0 : -1);
+      default -> trackingInfo();
+    };
+  }
+
+  private ByteBuf tracking(ArgCursor args) {
+    args.seek(2);
+    boolean turnOn = args.is("ON");
+    boolean turnOff = args.is("OFF");
+    boolean bcast = false;
+    boolean optin = false;
+    boolean optout = false;
+    boolean noloop = false;
+    boolean redirect = false;
+    int prefixes = 0;
+    for (int j = 3; j < args.count(); j++) {
+      boolean more = j < args.count() - 1;
+      args.seek(j);
+      if (args.is("REDIRECT") && more) {
+        j++;
+        if (redirect) {
+          return error("ERR A client can only redirect to a single other client");
+        }
+        redirect = true;
+      } else if (args.is("BCAST")) {
+        bcast = true;
+      } else if (args.is("OPTIN")) {
+        optin = true;
+      } else if (args.is("OPTOUT")) {
+        optout = true;
+      } else if (args.is("NOLOOP")) {
+        noloop = true;
+      } else if (args.is("PREFIX") && more) {
+        j++;
+        prefixes++;
+      } else {
+        return error("ERR syntax error");
+      }
+    }
+    if (turnOff) {
+      on = false;
+      optIn = false;
+      optOut = false;
+      noLoop = false;
+      cachingGiven = false;
+      return Replies.ok();
+    }
+    if (!turnOn) {
+      return error("ERR syntax error");
+    }
+    if (!bcast && prefixes > 0) {
+      return error("ERR PREFIX option requires BCAST mode to be enabled");
+    }
+    if (bcast && (optin || optout)) {
+      return error("ERR OPTIN and OPTOUT are not compatible with BCAST");
+    }
+    if (optin && optout) {
+      return error("ERR You can't specify both OPTIN mode and OPTOUT mode");
+    }
+    if ((optin && optOut) || (optout && optIn)) {
+      return error(
+          "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and"
+              + " then re-enabling it with a different mode.");
+    }
+    if (redirect || bcast) {
+      return error(
+          "ERR Switchboard supports CLIENT TRACKING in RESP3 (HELLO 3), default mode, with OPTIN,"
+              + " OPTOUT and NOLOOP; REDIRECT and BCAST are not supported yet");
+    }
+    on = true;
+    optIn |= optin;
+    optOut |= optout;
+    noLoop |= noloop;
+    return Replies.ok();
+  }
+
+  private ByteBuf caching(ArgCursor value) {
+    if (!on) {
+      return error(
+          "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN"
+              + " or OPTOUT mode enabled");
+    }
+    if (value.is("YES")) {
+      if (!optIn) {
+        return error(
+            "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.");
+      }
+    } else if (value.is("NO")) {
+      if (!optOut) {
+        return error(
+            "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.");
+      }
+    } else {
+      return error("ERR syntax error");
+    }
+    cachingGiven = true;
+    return Replies.ok();
+  }
+
+  /** CLIENT TRACKINGINFO: a map of flags, redirect and prefixes, as Redis answers it. */
+  private ByteBuf trackingInfo() {
+    List<String> flags = new ArrayList<>(4);
+    flags.add(on ? "on" : "off");
+    if (optIn) {
+      flags.add("optin");
+      if (cachingGiven) {
+        flags.add("caching-yes");
+      }
+    }
+    if (optOut) {
+      flags.add("optout");
+      if (cachingGiven) {
+        flags.add("caching-no");
+      }
+    }
+    if (noLoop) {
+      flags.add("noloop");
+    }
+    ByteBuf out = alloc.buffer(128);
+    Replies.writeMapHeader(out, session.protocol, 3);
+    Replies.writeBulk(out, "flags");
+    Replies.writeHeader(out, session.protocol == 3 ? '~' : '*', flags.size());
+    flags.forEach(flag -> Replies.writeBulk(out, flag));
+    Replies.writeBulk(out, "redirect");
+    Replies.writeHeader(out, ':', on ? 0 : -1);
+    Replies.writeBulk(out, "prefixes");
+    Replies.writeHeader(out, '*', 0);
+    return out;
+  }
+
+  private ByteBuf error(String text) {
+    return Replies.error(alloc, text);
+  }
+}
