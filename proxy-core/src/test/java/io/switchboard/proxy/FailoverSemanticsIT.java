@@ -102,6 +102,34 @@ class FailoverSemanticsIT {
   }
 
   @Test
+  void aTrackingClientIsFlushedByAFailoverAndTrackedAgainAfterIt() throws Exception {
+    try (RespClient client = client();
+        RespClient writer = client()) {
+      client.call("HELLO", "3");
+      assertThat(client.call("CLIENT", "TRACKING", "ON")).isEqualTo("OK");
+      writer.call("SET", "it:cached", "before");
+      assertThat(client.call("GET", "it:cached")).isEqualTo("before");
+      failOver();
+      // The connection the read went through is gone with its node's old role, and the server
+      // with it forgot what it tracked: the client hears that every key is invalid.
+      List<Object> flush = new java.util.ArrayList<>();
+      flush.add("invalidate");
+      flush.add(null);
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> flush.equals(client.readWithin(Duration.ofMillis(200))));
+      assertThat(client.call("GET", "it:cached")).isEqualTo("before");
+      writer.call("SET", "it:cached", "after");
+      Object push;
+      do {
+        push = client.readWithin(Duration.ofSeconds(10));
+      } while (flush.equals(push));
+      assertThat(push).isEqualTo(List.of("invalidate", List.of("it:cached")));
+      assertThat(client.call("GET", "it:cached")).isEqualTo("after");
+    }
+  }
+
+  @Test
   void aSubscriptionKeepsDeliveringAcrossAFailover() throws Exception {
     try (RespClient subscriber = client();
         RespClient publisher = client()) {

@@ -1,0 +1,217 @@
+package io.switchboard.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.TrackingArgs;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.support.caching.CacheAccessor;
+import io.lettuce.core.support.caching.CacheFrontend;
+import io.lettuce.core.support.caching.ClientSideCaching;
+import io.switchboard.proxy.demo.RedisNode;
+import io.switchboard.proxy.demo.RespClient;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Client-side caching through the proxy where it differs from one Redis: reads served by replicas,
+ * the proxy's own bounded table, a lost backend connection, and a real client's cache (Lettuce).
+ * What a single Redis does too is in {@link TrackingContract}.
+ */
+class TrackingIT {
+
+  /** Every read on a replica. */
+  private static TestProxy replicaReads;
+
+  /** Reads on the primary; a table of two keys; its backend connections named for this test. */
+  private static TestProxy smallTable;
+
+  /** The default routing (reads on replicas, read-your-writes). */
+  private static TestProxy defaults;
+
+  @BeforeAll
+  static void start() throws Exception {
+    replicaReads =
+        TestProxy.start(SharedTopology.get(), "switchboard.routing.read-from = replica\n");
+    smallTable =
+        TestProxy.start(
+            SharedTopology.get(),
+            "switchboard.routing.read-from = primary\n"
+                + "switchboard.server.io-threads = 1\n"
+                + "switchboard.limits.tracking-table-max-keys = 2\n"
+                + "switchboard.redis.client-name = it-tracking-small\n");
+    defaults = TestProxy.start(SharedTopology.get(), "");
+    replicaReads.awaitPrimary();
+    smallTable.awaitPrimary();
+    defaults.awaitPrimary();
+  }
+
+  @AfterAll
+  static void stop() {
+    replicaReads.close();
+    smallTable.close();
+    defaults.close();
+  }
+
+  private static RespClient tracking(TestProxy proxy) throws IOException {
+    RespClient client = RespClient.connect(proxy.address(), Duration.ofSeconds(10));
+    client.call("HELLO", "3");
+    assertThat(client.call("CLIENT", "TRACKING", "ON")).isEqualTo("OK");
+    return client;
+  }
+
+  private static RedisNode primary() {
+    return SharedTopology.get().primary();
+  }
+
+  private static String key(String name) {
+    return "it:tracking:" + UUID.randomUUID() + ":" + name;
+  }
+
+  /** The push frames that arrive within {@code wait}, until {@code count} of them came. */
+  private static List<Object> pushes(RespClient client, int count, Duration wait)
+      throws IOException {
+    List<Object> pushes = new ArrayList<>();
+    long deadline = System.nanoTime() + wait.toNanos();
+    while (pushes.size() < count && System.nanoTime() < deadline) {
+      Object frame = client.readWithin(Duration.ofMillis(100));
+      if (frame != null) {
+        pushes.add(frame);
+      }
+    }
+    return pushes;
+  }
+
+  private static List<Object> invalidated(String... keys) {
+    return List.of("invalidate", Arrays.asList(keys));
+  }
+
+  private static List<Object> flushed() {
+    List<Object> push = new ArrayList<>();
+    push.add("invalidate");
+    push.add(null);
+    return push;
+  }
+
+  @Test
+  void aReadServedByAReplicaIsInvalidatedWhenTheReplicaAppliesTheWrite() throws Exception {
+    String k = key("replica");
+    primary().call("SET", k, "v1");
+    primary().call("WAIT", "2", "5000");
+    long replicaGetsBefore = replicaGets();
+    try (RespClient client = tracking(replicaReads)) {
+      assertThat(client.call("GET", k)).isEqualTo("v1");
+      assertThat(replicaGets()).as("a replica served the read").isEqualTo(replicaGetsBefore + 1);
+      primary().call("SET", k, "v2");
+      assertThat(pushes(client, 1, Duration.ofSeconds(5))).containsExactly(invalidated(k));
+      assertThat(client.call("GET", k)).isEqualTo("v2");
+    }
+    primary().call("DEL", k);
+  }
+
+  private static long replicaGets() throws IOException {
+    long gets = 0;
+    for (RedisNode replica : SharedTopology.get().replicas()) {
+      gets += ServerStats.calls(replica, "get");
+    }
+    return gets;
+  }
+
+  @Test
+  void pastTheTableBoundTheOldestKeyIsForgottenAndItsReaderTold() throws Exception {
+    String a = key("a");
+    String b = key("b");
+    String c = key("c");
+    try (RespClient client = tracking(smallTable)) {
+      client.call("GET", a);
+      client.call("GET", b);
+      assertThat(client.call("GET", c)).isNull();
+      assertThat(pushes(client, 1, Duration.ofSeconds(5)))
+          .as("the oldest of three keys, in a table of two")
+          .containsExactly(invalidated(a));
+      primary().call("SET", b, "1");
+      assertThat(pushes(client, 1, Duration.ofSeconds(5))).containsExactly(invalidated(b));
+      primary().call("DEL", b);
+    }
+  }
+
+  @Test
+  void aLostBackendConnectionFlushesTheSessionsThatReadThroughIt() throws Exception {
+    String k = key("lost");
+    try (RespClient client = tracking(smallTable)) {
+      client.call("GET", k);
+      assertThat(killTrackingConnections("it-tracking-small")).isPositive();
+      assertThat(pushes(client, 1, Duration.ofSeconds(5)))
+          .as("the server forgot what that connection read: all keys are invalid")
+          .containsExactly(flushed());
+      client.call("GET", k);
+      primary().call("SET", k, "after");
+      assertThat(pushes(client, 1, Duration.ofSeconds(5)))
+          .as("read again on the new connection: tracked again")
+          .containsExactly(invalidated(k));
+    }
+    primary().call("DEL", k);
+  }
+
+  /** Closes the primary's tracking connections opened by the proxy whose backend name is given. */
+  private static int killTrackingConnections(String clientName) throws IOException {
+    int killed = 0;
+    for (String line : String.valueOf(primary().call("CLIENT", "LIST")).split("\n")) {
+      Map<String, String> fields = new java.util.HashMap<>();
+      for (String field : line.strip().split(" ")) {
+        int equals = field.indexOf('=');
+        if (equals > 0) {
+          fields.put(field.substring(0, equals), field.substring(equals + 1));
+        }
+      }
+      if (clientName.equals(fields.get("name")) && fields.getOrDefault("flags", "").contains("t")) {
+        primary().call("CLIENT", "KILL", "ID", fields.get("id"));
+        killed++;
+      }
+    }
+    return killed;
+  }
+
+  @Test
+  void lettucesClientSideCacheSeesAnotherClientsWriteAndNeverAStaleValue() throws Exception {
+    String k = key("lettuce");
+    primary().call("SET", k, "v1");
+    primary().call("WAIT", "2", "5000");
+    RedisClient lettuce = RedisClient.create(RedisURI.create("redis://" + defaults.address()));
+    try (StatefulRedisConnection<String, String> connection = lettuce.connect();
+        StatefulRedisConnection<String, String> writer = lettuce.connect()) {
+      Map<String, String> cache = new ConcurrentHashMap<>();
+      CacheFrontend<String, String> frontend =
+          ClientSideCaching.enable(
+              CacheAccessor.forMap(cache), connection, TrackingArgs.Builder.enabled());
+      assertThat(frontend.get(k)).isEqualTo("v1");
+      assertThat(cache).containsEntry(k, "v1");
+      long readsBefore = ServerStats.calls(primary(), "get") + replicaGets();
+      assertThat(frontend.get(k)).as("from the client's cache").isEqualTo("v1");
+      assertThat(ServerStats.calls(primary(), "get") + replicaGets()).isEqualTo(readsBefore);
+
+      writer.sync().set(k, "v2");
+      writer.sync().waitForReplication(2, 5000);
+      await().atMost(Duration.ofSeconds(5)).until(() -> !cache.containsKey(k));
+      assertThat(frontend.get(k)).isEqualTo("v2");
+      for (int i = 0; i < 20; i++) {
+        assertThat(frontend.get(k)).as("never the old value again").isEqualTo("v2");
+      }
+      frontend.close();
+    } finally {
+      lettuce.shutdown();
+    }
+    primary().call("DEL", k);
+  }
+}
