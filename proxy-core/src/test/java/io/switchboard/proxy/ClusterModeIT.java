@@ -316,6 +316,40 @@ class ClusterModeIT {
   private static final String[] KEY_PER_SHARD = {"{a}", "{b}", "{c}"};
 
   @Test
+  void trackedReadsOnEveryShardAreInvalidatedByTheirShard() throws Exception {
+    try (RespClient client = client()) {
+      client.call("HELLO", "3");
+      assertThat(client.call("CLIENT", "TRACKING", "ON")).isEqualTo("OK");
+      List<String> keys = new ArrayList<>();
+      for (String tag : KEY_PER_SHARD) {
+        keys.add(tag + "tracked:single");
+        keys.add(tag + "tracked:split");
+      }
+      for (int i = 0; i < keys.size(); i += 2) {
+        client.call("GET", keys.get(i));
+      }
+      client.call("MGET", keys.get(1), keys.get(3), keys.get(5)); // split across the shards
+      Set<Object> expected = new HashSet<>();
+      for (String key : keys) {
+        owner(key).call("SET", key, "written");
+        expected.add(List.of("invalidate", List.of(key)));
+      }
+      Set<Object> pushes = new HashSet<>();
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (pushes.size() < expected.size() && System.nanoTime() < deadline) {
+        Object push = client.readWithin(Duration.ofMillis(100));
+        if (push != null) {
+          pushes.add(push);
+        }
+      }
+      assertThat(pushes).isEqualTo(expected);
+      for (String key : keys) {
+        owner(key).call("DEL", key);
+      }
+    }
+  }
+
+  @Test
   void keysOfTheThreeTagsLandOnThreeShards() throws Exception {
     Set<String> owners = new HashSet<>();
     for (String tag : KEY_PER_SHARD) {

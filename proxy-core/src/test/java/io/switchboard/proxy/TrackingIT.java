@@ -136,10 +136,13 @@ class TrackingIT {
     try (RespClient client = tracking(smallTable)) {
       client.call("GET", a);
       client.call("GET", b);
-      assertThat(client.call("GET", c)).isNull();
-      assertThat(pushes(client, 1, Duration.ofSeconds(5)))
-          .as("the oldest of three keys, in a table of two")
-          .containsExactly(invalidated(a));
+      client.send(RespClient.encode("GET", c));
+      List<Object> frames = new ArrayList<>();
+      frames.add(client.read());
+      frames.add(client.read());
+      assertThat(frames)
+          .as("GET's nil, and the oldest of three keys invalidated (a table of two)")
+          .containsExactlyInAnyOrder(null, invalidated(a));
       primary().call("SET", b, "1");
       assertThat(pushes(client, 1, Duration.ofSeconds(5))).containsExactly(invalidated(b));
       primary().call("DEL", b);

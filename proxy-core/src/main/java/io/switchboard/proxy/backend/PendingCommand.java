@@ -167,6 +167,12 @@ public final class PendingCommand {
      * the proxy's table entries it keeps in flight until its reply.
      */
     public Object tracked;
+
+    /**
+     * Session-side: push frames (invalidations) the server sent after this reply, written right
+     * after it.
+     */
+    public ByteBuf pushesAfter;
   }
 
   public PendingCommand(
@@ -314,6 +320,10 @@ public final class PendingCommand {
 
   public Object partOf() {
     return rare == null ? null : rare.partOf;
+  }
+
+  public ByteBuf pushesAfter() {
+    return rare == null ? null : rare.pushesAfter;
   }
 
   public Object tracked() {

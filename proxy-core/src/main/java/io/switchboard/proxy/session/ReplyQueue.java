@@ -13,6 +13,7 @@ import io.switchboard.proxy.metrics.ProxyMetrics;
 import io.switchboard.routing.CommandSpec;
 import io.switchboard.routing.Shard;
 import java.util.ArrayDeque;
+import java.util.Iterator;
 import java.util.function.Consumer;
 
 /**
@@ -52,9 +53,6 @@ final class ReplyQueue extends Flushable {
   private Object lastParts;
 
   private int outstanding;
-
-  /** A task will write the queue's completed prefix, push frames included. */
-  private boolean pushScheduled;
 
   ReplyQueue(ClientSession session, SessionLoop loop) {
     this.session = session;
@@ -115,26 +113,33 @@ final class ReplyQueue extends Flushable {
   }
 
   /**
-   * A push frame for the client (an invalidation): after every reply already in the queue, since
-   * those were answered before the server sent it. Written even with CLIENT REPLY OFF, as Redis
-   * writes pushes.
+   * A push frame for the client (an invalidation). The server sent it after every reply the proxy
+   * has received, and before those still due: it goes right after the last reply in hand (written
+   * with it), or at once when none waits to be written. So it never waits behind a command still
+   * running, such as a blocked pop, and never comes before a reply the server sent earlier. Pushes
+   * are written even with CLIENT REPLY OFF, as Redis writes them.
    */
   void push(ByteBuf frame) {
-    replies.add(PendingCommand.answered(session, frame));
-    if (!pushScheduled) {
-      // Written by a task of its own: a push may come while the queue is being worked on (a reply
-      // being handled, a command being sent), which must not write replies under their feet.
-      pushScheduled = true;
-      loop.backend()
-          .eventLoop()
-          .execute(
-              () -> {
-                pushScheduled = false;
-                if (!session.isClosed()) {
-                  writeCompleted();
-                }
-              });
+    if (session.isClosed()) {
+      frame.release();
+      return;
     }
+    for (Iterator<PendingCommand> it = replies.descendingIterator(); it.hasNext(); ) {
+      PendingCommand command = it.next();
+      if (command.isDone()) {
+        PendingCommand.Rare rare = command.rare();
+        rare.pushesAfter =
+            rare.pushesAfter == null ? frame : Unpooled.wrappedBuffer(rare.pushesAfter, frame);
+        return;
+      }
+    }
+    write(frame);
+    loop.backend().flushes().clientWritten(this);
+  }
+
+  private void write(ByteBuf frame) {
+    loop.backend().flushes().bytesSent += frame.readableBytes();
+    session.channel().write(frame, session.channel().voidPromise());
   }
 
   /** A command for a backend: sent now, or parked behind the barrier. */
@@ -317,11 +322,16 @@ final class ReplyQueue extends Flushable {
       replies.poll();
       ByteBuf reply = head.reply;
       head.reply = null;
+      ByteBuf pushes = head.pushesAfter();
+      if (pushes != null) {
+        head.rare().pushesAfter = null;
+      }
       if (head.partOf() != null) {
         // One part of a command split across shards: the last part brings the merged reply.
         reply = ((CommandParts) head.partOf()).take(reply);
         if (reply == null) {
           head.markDelivered();
+          wrote |= writePushes(pushes);
           continue;
         }
       }
@@ -331,6 +341,9 @@ final class ReplyQueue extends Flushable {
         reply = Unpooled.EMPTY_BUFFER;
       }
       if (head.closeAfter) {
+        if (pushes != null) {
+          pushes.release();
+        }
         channel.writeAndFlush(reply).addListener(ChannelFutureListener.CLOSE);
         session.closing();
         session.releaseQueued();
@@ -338,12 +351,11 @@ final class ReplyQueue extends Flushable {
       }
       head.markDelivered();
       loop.recycler().recycle(head);
-      if (silent) {
-        continue;
+      if (!silent) {
+        write(reply);
+        wrote = true;
       }
-      loop.backend().flushes().bytesSent += reply.readableBytes();
-      channel.write(reply, channel.voidPromise());
-      wrote = true;
+      wrote |= writePushes(pushes);
     }
     if (wrote) {
       loop.backend().flushes().clientWritten(this);
@@ -352,6 +364,14 @@ final class ReplyQueue extends Flushable {
         session.closeSlowReader(outbound.totalPendingWriteBytes());
       }
     }
+  }
+
+  private boolean writePushes(ByteBuf pushes) {
+    if (pushes == null) {
+      return false;
+    }
+    write(pushes);
+    return true;
   }
 
   @Override
@@ -371,6 +391,10 @@ final class ReplyQueue extends Flushable {
       if (command.reply != null) {
         command.reply.release();
         command.reply = null;
+      }
+      if (command.pushesAfter() != null) {
+        command.pushesAfter().release();
+        command.rare().pushesAfter = null;
       }
       if (command.borrowed() != null && !command.isDone()) {
         // A blocked command whose client is gone must not keep its connection blocked.

@@ -34,6 +34,10 @@ public final class EmbeddedNodes implements BackendConnector {
   private final Map<HostAndPort, ArrayDeque<Request>> pending = new HashMap<>();
   private final Map<HostAndPort, List<List<String>>> received = new HashMap<>();
   private final Map<HostAndPort, String> refusing = new HashMap<>();
+
+  /** Connections that turned key tracking on (their handshake's CLIENT TRACKING ON). */
+  private final java.util.Set<EmbeddedChannel> tracking = new java.util.HashSet<>();
+
   private long clientIds = 100;
   private FlushBatch flushes;
 
@@ -90,6 +94,9 @@ public final class EmbeddedNodes implements BackendConnector {
           String name = args.get(0).toUpperCase(java.util.Locale.ROOT);
           if (name.equals("HELLO")) {
             reply(channel, helloReply());
+          } else if (name.equals("CLIENT") && args.get(1).equalsIgnoreCase("TRACKING")) {
+            tracking.add(channel); // the handshake's: sessions' CLIENT TRACKING is the proxy's
+            reply(channel, "+OK\r\n");
           } else if (name.equals("SELECT") && channel.isActive() && isHandshakeSelect(channel)) {
             reply(channel, "+OK\r\n");
           } else {
@@ -216,6 +223,18 @@ public final class EmbeddedNodes implements BackendConnector {
   public void answerAll(HostAndPort node, String resp) {
     while (!pending.getOrDefault(node, new ArrayDeque<>()).isEmpty()) {
       answer(node, resp);
+    }
+  }
+
+  /**
+   * {@code node} sends a push frame (an invalidation) on its tracking connections, between the
+   * replies it already sent and those still due.
+   */
+  public void push(HostAndPort node, String resp) {
+    for (EmbeddedChannel channel : channels(node)) {
+      if (tracking.contains(channel)) {
+        reply(channel, resp);
+      }
     }
   }
 
