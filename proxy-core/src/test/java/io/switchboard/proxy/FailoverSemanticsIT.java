@@ -130,6 +130,35 @@ class FailoverSemanticsIT {
   }
 
   @Test
+  void aBroadcastTrackingClientIsFlushedByAFailoverAndHearsTheNewPrimary() throws Exception {
+    try (RespClient client = client();
+        RespClient writer = client()) {
+      client.call("HELLO", "3");
+      assertThat(client.call("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", "it:bc:"))
+          .isEqualTo("OK");
+      writer.call("SET", "it:bc:a", "before");
+      assertThat(client.readWithin(Duration.ofSeconds(5)))
+          .isEqualTo(List.of("invalidate", List.of("it:bc:a")));
+      failOver();
+      List<Object> flush = new java.util.ArrayList<>();
+      flush.add("invalidate");
+      flush.add(null);
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> flush.equals(client.readWithin(Duration.ofMillis(200))));
+      // Written until heard: the group connects to the new primary right after the topology moves.
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(
+              () -> {
+                writer.call("SET", "it:bc:a", "after");
+                Object push = client.readWithin(Duration.ofMillis(200));
+                return List.of("invalidate", List.of("it:bc:a")).equals(push);
+              });
+    }
+  }
+
+  @Test
   void aSubscriptionKeepsDeliveringAcrossAFailover() throws Exception {
     try (RespClient subscriber = client();
         RespClient publisher = client()) {

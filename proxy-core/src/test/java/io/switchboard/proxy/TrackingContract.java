@@ -200,6 +200,44 @@ interface TrackingContract {
   }
 
   @Test
+  default void broadcastTellsOfWritesToKeysWithItsPrefixesWithoutAnyRead() throws IOException {
+    String prefix = key("bcast:");
+    String other = key("elsewhere");
+    try (RespClient tracking = resp3();
+        RespClient writer = plain()) {
+      assertThat(tracking.call("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", prefix))
+          .isEqualTo("OK");
+      write(writer, "SET", other, "1");
+      write(writer, "SET", prefix + "a", "1");
+      assertThat(pushesSoFar(tracking)).isEqualTo(invalidated(prefix + "a"));
+      write(writer, "SET", prefix + "a", "2");
+      assertThat(pushesSoFar(tracking))
+          .as("told again: nothing to read")
+          .isEqualTo(invalidated(prefix + "a"));
+      assertThat(tracking.call("CLIENT", "TRACKINGINFO"))
+          .isEqualTo(
+              Map.of("flags", List.of("on", "bcast"), "redirect", 0L, "prefixes", List.of(prefix)));
+      assertThat(tracking.call("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", prefix + "x"))
+          .isEqualTo(
+              new RespValue.Error(
+                  "ERR Prefix '"
+                      + prefix
+                      + "x' overlaps with an existing prefix '"
+                      + prefix
+                      + "'. Prefixes for a single client must not overlap."));
+      assertThat(tracking.call("CLIENT", "TRACKING", "ON"))
+          .isEqualTo(
+              new RespValue.Error(
+                  "ERR You can't switch BCAST mode on/off before disabling tracking for this"
+                      + " client, and then re-enabling it with a different mode."));
+      assertThat(tracking.call("CLIENT", "TRACKING", "OFF")).isEqualTo("OK");
+      write(writer, "SET", prefix + "a", "3");
+      assertThat(pushesSoFar(tracking)).as("tracking off").isEmpty();
+      write(writer, "DEL", prefix + "a", other);
+    }
+  }
+
+  @Test
   default void trackingInfoAndGetRedirDescribeTheModeAsRedisDoes() throws IOException {
     try (RespClient client = resp3()) {
       assertThat(client.call("CLIENT", "GETREDIR")).isEqualTo(-1L);

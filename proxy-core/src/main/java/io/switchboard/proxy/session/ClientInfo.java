@@ -75,6 +75,9 @@ final class ClientInfo {
     if (session.tracking().on()) {
       flags.append('t');
     }
+    if (session.tracking().bcast()) {
+      flags.append('B');
+    }
     if (session.noEvict) {
       flags.append('e');
     }

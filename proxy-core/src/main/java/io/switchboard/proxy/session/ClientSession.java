@@ -136,7 +136,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     this.blocking = new BlockingCommands(this, loop);
     this.scripts = new ScriptCommands(this, loop);
     this.recovery = new ReplyRecovery(this, loop);
-    this.tracking = new ClientTracking(this, loop.tracking(), loop.backend().alloc());
+    this.tracking =
+        new ClientTracking(this, loop.tracking(), loop.broadcast(), loop.backend().alloc());
     this.cluster = loop.clusterMode() ? new ClusterCommands(this, loop) : null;
     this.maxInflight = loop.backend().config().limits().maxInflightPerClient();
     this.user = auth.initialUser();

@@ -7,6 +7,7 @@ import io.switchboard.proxy.backend.PendingCommand;
 import io.switchboard.proxy.resp.ArgCursor;
 import io.switchboard.proxy.resp.Replies;
 import io.switchboard.routing.CommandSpec;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -17,16 +18,19 @@ import java.util.List;
  *
  * <p>A tracking RESP3 session sends its commands over connections that have tracking on ({@link
  * io.switchboard.proxy.backend.BackendPool#tracking}); which of its reads the server's
- * invalidations concern is the loop's {@link TrackingTable}'s to know. REDIRECT and BCAST are not
- * supported yet and are refused with a clear error rather than accepted and left silent.
+ * invalidations concern is the loop's {@link TrackingTable}'s to know. A BCAST session hears what
+ * its prefix group's connections hear ({@link BroadcastTracking}). REDIRECT is not supported yet
+ * and is refused with a clear error rather than accepted and left silent.
  */
 final class ClientTracking {
 
   private final ClientSession session;
   private final TrackingTable table;
+  private final BroadcastTracking broadcast;
   private final ByteBufAllocator alloc;
 
   private boolean on;
+  private boolean bcast;
   private boolean optIn;
   private boolean optOut;
   private boolean noLoop;
@@ -34,12 +38,20 @@ final class ClientTracking {
   /** CLIENT CACHING yes (OPTIN) or no (OPTOUT) was given for the next command. */
   private boolean cachingGiven;
 
+  /** BCAST: the key prefixes whose writes the session hears of ("" for every key). */
+  private final List<String> prefixes = new ArrayList<>();
+
   /** Readers of this session in the loop's table: what its closing leaves behind there. */
   int readers;
 
-  ClientTracking(ClientSession session, TrackingTable table, ByteBufAllocator alloc) {
+  ClientTracking(
+      ClientSession session,
+      TrackingTable table,
+      BroadcastTracking broadcast,
+      ByteBufAllocator alloc) {
     this.session = session;
     this.table = table;
+    this.broadcast = broadcast;
     this.alloc = alloc;
   }
 
@@ -48,9 +60,17 @@ final class ClientTracking {
     return on && session.protocol == 3;
   }
 
-  /** Whether the session's commands go over tracking connections. */
+  /**
+   * Whether the session's commands go over tracking connections: in default mode, where the server
+   * tracks what they read (BCAST needs no tracked reads).
+   */
   boolean usesTrackingPools() {
-    return delivers();
+    return delivers() && !bcast;
+  }
+
+  /** For CLIENT LIST and CLIENT INFO's flags. */
+  boolean bcast() {
+    return bcast;
   }
 
   /** For CLIENT LIST and CLIENT INFO's flags. */
@@ -64,7 +84,7 @@ final class ClientTracking {
    * trackingRememberKeys).
    */
   void mark(PendingCommand command) {
-    if (!delivers() || !command.spec.isRead()) {
+    if (!usesTrackingPools() || !command.spec.isRead()) {
       return;
     }
     if ((optIn && !cachingGiven) || (optOut && cachingGiven)) {
@@ -146,7 +166,7 @@ final class ClientTracking {
 
   /** The session closed: its readers are dead weight in the table until swept. */
   void closed() {
-    on = false;
+    off();
     if (readers > 0) {
       table.sessionClosed(readers);
     }
@@ -165,12 +185,12 @@ final class ClientTracking {
     args.seek(2);
     boolean turnOn = args.is("ON");
     boolean turnOff = args.is("OFF");
-    boolean bcast = false;
+    boolean bcastGiven = false;
     boolean optin = false;
     boolean optout = false;
     boolean noloop = false;
     boolean redirect = false;
-    int prefixes = 0;
+    List<String> newPrefixes = new ArrayList<>();
     for (int j = 3; j < args.count(); j++) {
       boolean more = j < args.count() - 1;
       args.seek(j);
@@ -181,7 +201,7 @@ final class ClientTracking {
         }
         redirect = true;
       } else if (args.is("BCAST")) {
-        bcast = true;
+        bcastGiven = true;
       } else if (args.is("OPTIN")) {
         optin = true;
       } else if (args.is("OPTOUT")) {
@@ -189,27 +209,58 @@ final class ClientTracking {
       } else if (args.is("NOLOOP")) {
         noloop = true;
       } else if (args.is("PREFIX") && more) {
-        j++;
-        prefixes++;
+        args.seek(++j);
+        newPrefixes.add(args.latin1());
       } else {
         return error("ERR syntax error");
       }
     }
     if (turnOff) {
-      on = false;
-      optIn = false;
-      optOut = false;
-      noLoop = false;
-      cachingGiven = false;
+      off();
       return Replies.ok();
     }
     if (!turnOn) {
       return error("ERR syntax error");
     }
-    if (!bcast && prefixes > 0) {
+    ByteBuf refused = refusal(bcastGiven, optin, optout, newPrefixes);
+    if (refused != null) {
+      return refused;
+    }
+    if (redirect) {
+      return error(
+          "ERR Switchboard supports CLIENT TRACKING in RESP3 (HELLO 3) without REDIRECT: default"
+              + " mode, BCAST, OPTIN, OPTOUT and NOLOOP; REDIRECT is not supported yet");
+    }
+    if (bcast) {
+      broadcast.leave(session, prefixes);
+    }
+    on = true;
+    bcast = bcastGiven;
+    optIn = optin;
+    optOut = optout;
+    noLoop = noloop;
+    if (bcast) {
+      if (prefixes.isEmpty() && newPrefixes.isEmpty()) {
+        newPrefixes.add(""); // BCAST without a prefix: every key
+      }
+      prefixes.addAll(newPrefixes);
+      broadcast.join(session, prefixes);
+    }
+    return Replies.ok();
+  }
+
+  /** Redis's checks of CLIENT TRACKING ON against itself and the tracking already on. */
+  private ByteBuf refusal(
+      boolean bcastGiven, boolean optin, boolean optout, List<String> newPrefixes) {
+    if (!bcastGiven && !newPrefixes.isEmpty()) {
       return error("ERR PREFIX option requires BCAST mode to be enabled");
     }
-    if (bcast && (optin || optout)) {
+    if (on && bcast != bcastGiven) {
+      return error(
+          "ERR You can't switch BCAST mode on/off before disabling tracking for this client, and"
+              + " then re-enabling it with a different mode.");
+    }
+    if (bcastGiven && (optin || optout)) {
       return error("ERR OPTIN and OPTOUT are not compatible with BCAST");
     }
     if (optin && optout) {
@@ -220,16 +271,53 @@ final class ClientTracking {
           "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and"
               + " then re-enabling it with a different mode.");
     }
-    if (redirect || bcast) {
-      return error(
-          "ERR Switchboard supports CLIENT TRACKING in RESP3 (HELLO 3), default mode, with OPTIN,"
-              + " OPTOUT and NOLOOP; REDIRECT and BCAST are not supported yet");
+    return bcastGiven ? prefixCollision(newPrefixes) : null;
+  }
+
+  /** Prefixes of one client must not overlap (one a prefix of another), as Redis checks. */
+  private ByteBuf prefixCollision(List<String> newPrefixes) {
+    for (int i = 0; i < newPrefixes.size(); i++) {
+      String prefix = newPrefixes.get(i);
+      for (String existing : prefixes) {
+        if (overlap(existing, prefix)) {
+          return error(
+              "ERR Prefix '"
+                  + prefix
+                  + "' overlaps with an existing prefix '"
+                  + existing
+                  + "'. Prefixes for a single client must not overlap.");
+        }
+      }
+      for (int j = i + 1; j < newPrefixes.size(); j++) {
+        if (overlap(prefix, newPrefixes.get(j))) {
+          return error(
+              "ERR Prefix '"
+                  + prefix
+                  + "' overlaps with another provided prefix '"
+                  + newPrefixes.get(j)
+                  + "'. Prefixes for a single client must not overlap.");
+        }
+      }
     }
-    on = true;
-    optIn |= optin;
-    optOut |= optout;
-    noLoop |= noloop;
-    return Replies.ok();
+    return null;
+  }
+
+  private static boolean overlap(String a, String b) {
+    return a.startsWith(b) || b.startsWith(a);
+  }
+
+  /** CLIENT TRACKING OFF (and a closing session): every mode and prefix goes. */
+  private void off() {
+    if (bcast) {
+      broadcast.leave(session, prefixes);
+    }
+    on = false;
+    bcast = false;
+    optIn = false;
+    optOut = false;
+    noLoop = false;
+    cachingGiven = false;
+    prefixes.clear();
   }
 
   private ByteBuf caching(ArgCursor value) {
@@ -259,6 +347,9 @@ final class ClientTracking {
   private ByteBuf trackingInfo() {
     List<String> flags = new ArrayList<>(4);
     flags.add(on ? "on" : "off");
+    if (bcast) {
+      flags.add("bcast");
+    }
     if (optIn) {
       flags.add("optin");
       if (cachingGiven) {
@@ -282,7 +373,8 @@ final class ClientTracking {
     Replies.writeBulk(out, "redirect");
     Replies.writeHeader(out, ':', on ? 0 : -1);
     Replies.writeBulk(out, "prefixes");
-    Replies.writeHeader(out, '*', 0);
+    Replies.writeHeader(out, '*', prefixes.size());
+    prefixes.forEach(p -> Replies.writeBulk(out, p.getBytes(StandardCharsets.ISO_8859_1)));
     return out;
   }
 

@@ -55,6 +55,7 @@ public final class SessionLoop {
   private final OutlierDetection outliers;
   private final ReplicationDemand demand;
   private final TrackingTable tracking;
+  private final BroadcastTracking broadcast = new BroadcastTracking(this);
 
   /** auth.mode = redis: AUTH checked by the primary; else null. */
   private final AuthChecks authChecks;
@@ -129,6 +130,11 @@ public final class SessionLoop {
   /** How many event loops share {@code loop}'s group: proxy-wide limits are split among them. */
   private static int loopsIn(EventLoop loop) {
     return loop.parent() instanceof MultithreadEventExecutorGroup group ? group.executorCount() : 1;
+  }
+
+  /** CLIENT TRACKING BCAST sessions, by prefix set. */
+  BroadcastTracking broadcast() {
+    return broadcast;
   }
 
   /** Which session read which key where, for CLIENT TRACKING. */
@@ -231,6 +237,7 @@ public final class SessionLoop {
       authChecks.connected(); // learns early whether Redis's default user needs a password
     }
     leases.retireGone();
+    broadcast.followTopology();
     backend.gate().checkHeldAcks();
     firstPrimary.onTopology(next);
     backend.flushes().flushAll();
