@@ -238,6 +238,60 @@ interface TrackingContract {
   }
 
   @Test
+  default void aResp2ClientRedirectsItsInvalidationsToASubscriber() throws IOException {
+    String k = key("redirect");
+    try (RespClient subscriber = plain();
+        RespClient tracking = plain();
+        RespClient writer = plain()) {
+      Object id = subscriber.call("CLIENT", "ID");
+      assertThat(subscriber.call("SUBSCRIBE", "__redis__:invalidate"))
+          .isEqualTo(List.of("subscribe", "__redis__:invalidate", 1L));
+      assertThat(tracking.call("CLIENT", "TRACKING", "ON", "REDIRECT", String.valueOf(id)))
+          .isEqualTo("OK");
+      assertThat(tracking.call("CLIENT", "GETREDIR")).isEqualTo(id);
+      tracking.call("GET", k);
+      write(writer, "SET", k, "1");
+      assertThat(subscriber.readWithin(Duration.ofSeconds(5)))
+          .isEqualTo(List.of("message", "__redis__:invalidate", List.of(k)));
+      write(writer, "DEL", k);
+    }
+  }
+
+  @Test
+  default void aRedirectToAClientThatLeftIsReportedBroken() throws IOException {
+    String k = key("broken");
+    try (RespClient tracking = resp3();
+        RespClient writer = plain()) {
+      Object id;
+      try (RespClient target = resp3()) {
+        id = target.call("CLIENT", "ID");
+        assertThat(tracking.call("CLIENT", "TRACKING", "ON", "REDIRECT", String.valueOf(id)))
+            .isEqualTo("OK");
+        tracking.call("GET", k);
+      }
+      // Until the server has seen the target leave, the invalidation may still go there.
+      org.awaitility.Awaitility.await()
+          .atMost(Duration.ofSeconds(5))
+          .until(() -> !String.valueOf(writer.call("CLIENT", "LIST")).contains("id=" + id + " "));
+      write(writer, "SET", k, "1");
+      assertThat(pushesSoFar(tracking)).containsExactly(List.of("tracking-redir-broken", id));
+      assertThat(((Map<?, ?>) tracking.call("CLIENT", "TRACKINGINFO")).get("flags"))
+          .isEqualTo(List.of("on", "broken_redirect"));
+      write(writer, "DEL", k);
+    }
+  }
+
+  @Test
+  default void aRedirectNeedsAnExistingClient() throws IOException {
+    try (RespClient client = plain()) {
+      assertThat(client.call("CLIENT", "TRACKING", "ON", "REDIRECT", "987654321"))
+          .isEqualTo(new RespValue.Error("ERR The client ID you want redirect to does not exist"));
+      assertThat(client.call("CLIENT", "TRACKING", "ON", "REDIRECT", "x"))
+          .isEqualTo(new RespValue.Error("ERR value is not an integer or out of range"));
+    }
+  }
+
+  @Test
   default void trackingInfoAndGetRedirDescribeTheModeAsRedisDoes() throws IOException {
     try (RespClient client = resp3()) {
       assertThat(client.call("CLIENT", "GETREDIR")).isEqualTo(-1L);

@@ -167,8 +167,41 @@ class TrackingIT {
     primary().call("DEL", k);
   }
 
+  @Test
+  void aLostRedirectListenerFlushesTheRedirectedReadersAndANewOneTakesOver() throws Exception {
+    String k = key("listener");
+    try (RespClient subscriber = RespClient.connect(smallTable.address(), Duration.ofSeconds(10));
+        RespClient client = RespClient.connect(smallTable.address(), Duration.ofSeconds(10))) {
+      Object id = subscriber.call("CLIENT", "ID");
+      subscriber.call("SUBSCRIBE", "__redis__:invalidate");
+      client.call("CLIENT", "TRACKING", "ON", "REDIRECT", String.valueOf(id));
+      client.call("GET", k);
+      // The RESP3 connection RESP2 invalidations are redirected to is the proxy's only exclusive
+      // one to the primary here.
+      assertThat(kill("it-tracking-small:exclusive", "")).isPositive();
+      List<Object> flush = new ArrayList<>(List.of("message", "__redis__:invalidate"));
+      flush.add(null);
+      assertThat(subscriber.readWithin(Duration.ofSeconds(5))).isEqualTo(flush);
+      client.call("GET", k);
+      primary().call("SET", k, "after");
+      Object message;
+      do { // the connections redirected to the old listener flush again as they close
+        message = subscriber.readWithin(Duration.ofSeconds(5));
+      } while (flush.equals(message));
+      assertThat(message)
+          .as("read again: redirected to the new listener")
+          .isEqualTo(List.of("message", "__redis__:invalidate", List.of(k)));
+    }
+    primary().call("DEL", k);
+  }
+
   /** Closes the primary's tracking connections opened by the proxy whose backend name is given. */
   private static int killTrackingConnections(String clientName) throws IOException {
+    return kill(clientName, "t");
+  }
+
+  /** Closes the primary's connections of that name whose flags contain {@code flag}. */
+  private static int kill(String clientName, String flag) throws IOException {
     int killed = 0;
     for (String line : String.valueOf(primary().call("CLIENT", "LIST")).split("\n")) {
       Map<String, String> fields = new java.util.HashMap<>();
@@ -178,7 +211,8 @@ class TrackingIT {
           fields.put(field.substring(0, equals), field.substring(equals + 1));
         }
       }
-      if (clientName.equals(fields.get("name")) && fields.getOrDefault("flags", "").contains("t")) {
+      if (clientName.equals(fields.get("name"))
+          && fields.getOrDefault("flags", "").contains(flag)) {
         primary().call("CLIENT", "KILL", "ID", fields.get("id"));
         killed++;
       }

@@ -46,6 +46,12 @@ public final class BackendConnection extends Flushable {
   /** The id the server gave this connection (HELLO's reply), or -1: for CLIENT UNBLOCK. */
   public long serverClientId = -1;
 
+  /**
+   * A RESP2 tracking connection: the server id of the connection its invalidations are redirected
+   * to (RESP2 has no push frames); 0 otherwise.
+   */
+  public long trackingRedirect;
+
   private final HeldCommands unsent;
   private final ArrayDeque<PendingCommand> inflight = new ArrayDeque<>();
   private Channel channel;
@@ -266,6 +272,23 @@ public final class BackendConnection extends Flushable {
     channel = active;
     state = State.HANDSHAKING;
     lastError = "connection closed by the server"; // unless an error on this channel says more
+    if (pool.tracking() && pool.protocol() == 2) {
+      // RESP2 has no push frames: the server sends this connection's invalidations to a RESP3
+      // connection of the proxy's, whose id must be known before tracking can be turned on.
+      long redirect =
+          loop.invalidations()
+              .redirectFor(
+                  pool.node(),
+                  () -> {
+                    if (channel == active && state == State.HANDSHAKING && handshakeLeft == 0) {
+                      onActive(active);
+                    }
+                  });
+      if (redirect <= 0) {
+        return; // the handshake starts once the listener is there
+      }
+      trackingRedirect = redirect;
+    }
     List<ByteBuf> handshake =
         Handshake.commands(
             loop.alloc(),
@@ -275,7 +298,8 @@ public final class BackendConnection extends Flushable {
             clientName(),
             pool.login(),
             loop.config().cluster().enabled() && !pool.primary(),
-            pool.tracking());
+            pool.tracking(),
+            trackingRedirect);
     handshakeLeft = handshake.size();
     for (ByteBuf request : handshake) {
       write(PendingCommand.internal(request, this::onHandshakeReply));

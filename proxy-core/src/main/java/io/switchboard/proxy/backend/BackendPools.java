@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * One event loop's shared backend pools, by node, database and protocol (RESP2, RESP3, or RESP3
@@ -106,9 +107,8 @@ public final class BackendPools {
     return ofNode == null || ofNode.length <= slot ? null : ofNode[slot];
   }
 
-  /** Tracking pools speak RESP3 (invalidations come as push frames on the same connection). */
   private static int slot(int db, int protocol, boolean tracking) {
-    return db * 3 + (tracking ? 2 : protocol == 3 ? 1 : 0);
+    return db * 4 + (tracking ? 2 : 0) + (protocol == 3 ? 1 : 0);
   }
 
   /** Shared-pool load on a node (requests sent or waiting), for the read balancer. */
@@ -143,6 +143,29 @@ public final class BackendPools {
     List<HostAndPort> nodes = new ArrayList<>(retired.size());
     retired.forEach(pool -> nodes.add(pool.node()));
     return nodes;
+  }
+
+  /**
+   * Retires the RESP2 tracking pools of {@code node}: the connection their invalidations were
+   * redirected to is gone, and the server sends them nowhere now. New ones redirect to the next.
+   */
+  public void retireRedirected(HostAndPort node) {
+    Predicate<BackendPool> redirected =
+        pool -> pool.tracking() && pool.protocol() == 2 && pool.node().equals(node);
+    ArrayList<BackendPool> retired = new ArrayList<>();
+    for (Iterator<Map.Entry<PoolKey, BackendPool>> it = pools.entrySet().iterator();
+        it.hasNext(); ) {
+      BackendPool pool = it.next().getValue();
+      if (redirected.test(pool)) {
+        retired.add(pool);
+        it.remove();
+        poolsByNode.get(node)[slot(pool.db(), pool.protocol(), true)] = null;
+      }
+    }
+    retired.forEach(BackendPool::retire);
+    if (loginPools != null) {
+      loginPools.retireIf(redirected);
+    }
   }
 
   /** Each pool, shared ones first, over a copy: what {@code action} sets off may open pools. */

@@ -17,8 +17,8 @@ import java.util.Map;
  * client name, then {@code SELECT} for a database other than 0, {@code READONLY} on a cluster
  * replica (without it a cluster replica answers every read with MOVED to its primary), and {@code
  * CLIENT TRACKING ON} for a pool of tracking sessions (default mode: the server remembers every key
- * read on the connection, and the proxy tells apart whose read it was). Requires Redis 6 or newer
- * (HELLO).
+ * read on the connection, and the proxy tells apart whose read it was; in RESP2 with REDIRECT to a
+ * RESP3 connection of the proxy's). Requires Redis 6 or newer (HELLO).
  */
 final class Handshake {
 
@@ -32,7 +32,8 @@ final class Handshake {
       String clientName,
       BackendLogin login,
       boolean clusterReplica,
-      boolean tracking) {
+      boolean tracking,
+      long trackingRedirect) {
     List<byte[]> hello = new ArrayList<>();
     hello.add(utf8("HELLO"));
     hello.add(utf8(Integer.toString(protocol)));
@@ -58,7 +59,11 @@ final class Handshake {
     if (clusterReplica) {
       commands.add(Replies.command(alloc, "READONLY"));
     }
-    if (tracking) {
+    if (tracking && trackingRedirect > 0) {
+      commands.add(
+          Replies.command(
+              alloc, "CLIENT", "TRACKING", "ON", "REDIRECT", Long.toString(trackingRedirect)));
+    } else if (tracking) {
       commands.add(Replies.command(alloc, "CLIENT", "TRACKING", "ON"));
     }
     return commands;

@@ -1,6 +1,7 @@
 package io.switchboard.proxy.backend;
 
 import io.netty.buffer.ByteBuf;
+import io.switchboard.config.HostAndPort;
 
 /**
  * Takes what tracking connections ({@code CLIENT TRACKING ON}) hear about the keys read on them:
@@ -14,4 +15,10 @@ public interface InvalidationSink {
 
   /** The connection closed: the keys read on it are no longer tracked by the server. */
   void onLost(BackendConnection connection);
+
+  /**
+   * The server id of the connection that takes the invalidations of RESP2 tracking connections to
+   * {@code node}; -1 while it is not ready yet, and {@code whenReady} runs once it is.
+   */
+  long redirectFor(HostAndPort node, Runnable whenReady);
 }

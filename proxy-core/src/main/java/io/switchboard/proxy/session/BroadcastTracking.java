@@ -6,6 +6,7 @@ import io.switchboard.proxy.backend.BackendConnection;
 import io.switchboard.proxy.backend.SubscriptionSink;
 import io.switchboard.proxy.resp.Replies;
 import io.switchboard.routing.Shard;
+import io.switchboard.routing.Topology;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -15,6 +16,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,8 +31,8 @@ import org.slf4j.LoggerFactory;
 final class BroadcastTracking {
 
   private static final Logger log = LoggerFactory.getLogger(BroadcastTracking.class);
-  private static final byte[] FLUSH_PUSH =
-      ">2\r\n$10\r\ninvalidate\r\n_\r\n".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] INVALIDATE_HEAD =
+      ">2\r\n$10\r\ninvalidate\r\n".getBytes(StandardCharsets.US_ASCII);
 
   private final SessionLoop loop;
   private final Map<List<String>, Group> groups = new HashMap<>();
@@ -41,16 +43,32 @@ final class BroadcastTracking {
 
   /** The session hears of writes to keys with one of {@code prefixes} (none: every key). */
   void join(ClientSession session, List<String> prefixes) {
-    List<String> key = new ArrayList<>(prefixes);
-    Collections.sort(key);
-    Group group = groups.computeIfAbsent(List.copyOf(key), Group::new);
+    Group group = groups.computeIfAbsent(sorted(prefixes), Group::new);
     group.sessions.add(session);
     group.connectAll();
   }
 
-  void leave(ClientSession session, List<String> prefixes) {
+  /**
+   * Gives {@code answer} null once the group of {@code prefixes} has its broadcast on at every
+   * primary of the topology (at once if it has), or the server's error if one refused it.
+   */
+  void whenReady(List<String> prefixes, Consumer<String> answer) {
+    Group group = groups.get(sorted(prefixes));
+    if (group == null || group.ready()) {
+      answer.accept(null);
+    } else {
+      group.waiting.add(answer);
+    }
+  }
+
+  private static List<String> sorted(List<String> prefixes) {
     List<String> key = new ArrayList<>(prefixes);
     Collections.sort(key);
+    return List.copyOf(key);
+  }
+
+  void leave(ClientSession session, List<String> prefixes) {
+    List<String> key = sorted(prefixes);
     Group group = groups.get(key);
     if (group != null && group.sessions.remove(session) && group.sessions.isEmpty()) {
       groups.remove(key);
@@ -67,16 +85,52 @@ final class BroadcastTracking {
     private final List<String> prefixes;
     private final Set<ClientSession> sessions = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Map<HostAndPort, BackendConnection> connections = new HashMap<>();
+
+    /** Connections whose server confirmed the broadcast (its OK). */
+    private final Set<BackendConnection> confirmed =
+        Collections.newSetFromMap(new IdentityHashMap<>());
+
+    /** Answers waiting for the group to be ready (CLIENT TRACKING ON BCAST's OK). */
+    private final List<Consumer<String>> waiting = new ArrayList<>();
+
     private boolean reconnectScheduled;
 
     Group(List<String> prefixes) {
       this.prefixes = prefixes;
     }
 
+    /** Every primary of the topology has the broadcast on. */
+    boolean ready() {
+      Topology topology = loop.backend().topology().current();
+      if (!topology.hasPrimary()) {
+        return false;
+      }
+      for (Shard shard : topology.shards()) {
+        BackendConnection connection = connections.get(shard.primary());
+        if (shard.hasPrimary() && (connection == null || !confirmed.contains(connection))) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    private void answerWaiting() {
+      if (!waiting.isEmpty() && ready()) {
+        answerWaiting(null);
+      }
+    }
+
+    private void answerWaiting(String error) {
+      List<Consumer<String>> answers = List.copyOf(waiting);
+      waiting.clear();
+      answers.forEach(answer -> answer.accept(error));
+    }
+
     void connectAll() {
       if (sessions.isEmpty()) {
         return;
       }
+      answerWaiting(); // a primary that left may have been all it waited for
       for (Shard shard : loop.backend().topology().current().shards()) {
         if (shard.hasPrimary() && !connections.containsKey(shard.primary())) {
           connect(shard.primary());
@@ -111,17 +165,23 @@ final class BroadcastTracking {
     public void onFrame(BackendConnection from, ByteBuf frame) {
       try {
         byte type = frame.getByte(frame.readerIndex());
-        if (type == '>') {
+        if (type == '>' && ReplyRecovery.startsWith(frame, INVALIDATE_HEAD)) {
+          ByteBuf payload =
+              frame.slice(
+                  frame.readerIndex() + INVALIDATE_HEAD.length,
+                  frame.readableBytes() - INVALIDATE_HEAD.length);
           for (ClientSession session : sessions) {
             if (!session.isClosed() && session.tracking().delivers()) {
-              session.replies().push(frame.retainedDuplicate());
+              session.tracking().delivery().tell(payload.retainedSlice());
             }
           }
+        } else if (type == '+') {
+          confirmed.add(from);
+          answerWaiting();
         } else if (type == '-' || type == '!') {
-          log.warn(
-              "{} refused CLIENT TRACKING BCAST: {}",
-              from.pool().node(),
-              frame.toString(StandardCharsets.UTF_8).trim());
+          String error = frame.toString(StandardCharsets.UTF_8).substring(1).trim();
+          log.warn("{} refused CLIENT TRACKING BCAST: {}", from.pool().node(), error);
+          answerWaiting(error);
         }
       } finally {
         frame.release();
@@ -130,6 +190,7 @@ final class BroadcastTracking {
 
     @Override
     public void onLost(BackendConnection connection, String reason) {
+      confirmed.remove(connection);
       if (!connections.values().remove(connection)) {
         return;
       }
@@ -141,9 +202,7 @@ final class BroadcastTracking {
     private void flushSessions() {
       for (ClientSession session : sessions) {
         if (!session.isClosed() && session.tracking().delivers()) {
-          session
-              .replies()
-              .push(loop.backend().alloc().buffer(FLUSH_PUSH.length).writeBytes(FLUSH_PUSH));
+          session.tracking().delivery().all();
         }
       }
     }

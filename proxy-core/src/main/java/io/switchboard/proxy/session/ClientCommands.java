@@ -50,6 +50,7 @@ final class ClientCommands {
       return switch (spec.name()) {
         case "CLIENT|LIST" -> list(ClientFilter.list(args));
         case "CLIENT|UNBLOCK" -> unblock(args);
+        case "CLIENT|TRACKING" -> session.tracking().tracking(args);
         case "CLIENT|KILL" ->
             args.count() == 3
                 ? kill(ClientFilter.address(args.seek(2).string()), true)
@@ -77,7 +78,7 @@ final class ClientCommands {
       // backend connections decide; the flag is kept for CLIENT LIST, as Redis shows it.
       case "CLIENT|NO-EVICT" -> onOff(args.seek(2), on -> session.noEvict = on);
       case "CLIENT|NO-TOUCH" -> onOff(args.seek(2), on -> session.noTouch = on);
-      case "CLIENT|TRACKING", "CLIENT|CACHING", "CLIENT|GETREDIR", "CLIENT|TRACKINGINFO" ->
+      case "CLIENT|CACHING", "CLIENT|GETREDIR", "CLIENT|TRACKINGINFO" ->
           session.tracking().answer(spec, args);
       default ->
           error(

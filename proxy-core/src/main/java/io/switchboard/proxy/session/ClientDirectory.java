@@ -3,6 +3,8 @@ package io.switchboard.proxy.session;
 import io.netty.channel.EventLoop;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -10,16 +12,33 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
- * Every event loop's client sessions, for CLIENT LIST and CLIENT KILL: a client sees the proxy's
- * clients as one server's. Each loop's sessions are read, or closed, on that loop; the results come
- * back to the asking session's loop. Nothing blocks: the asking command simply completes later.
+ * Every event loop's client sessions, for CLIENT LIST and CLIENT KILL, and by id for CLIENT
+ * TRACKING's REDIRECT: a client sees the proxy's clients as one server's. Each loop's sessions are
+ * read, or closed, on that loop; the results come back to the asking session's loop. Nothing
+ * blocks: the asking command simply completes later.
  */
 public final class ClientDirectory {
 
   private final List<SessionLoop> loops = new CopyOnWriteArrayList<>();
 
+  /** Connected sessions by client id: where CLIENT TRACKING ... REDIRECT sends invalidations. */
+  private final Map<Long, ClientSession> byId = new ConcurrentHashMap<>();
+
   public void add(SessionLoop loop) {
     loops.add(loop);
+  }
+
+  void opened(ClientSession session) {
+    byId.put(session.id, session);
+  }
+
+  void closed(ClientSession session) {
+    byId.remove(session.id, session);
+  }
+
+  /** The connected session with this id, on whichever loop; null when there is none. */
+  ClientSession find(long id) {
+    return byId.get(id);
   }
 
   /**

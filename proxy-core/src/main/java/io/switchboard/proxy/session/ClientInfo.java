@@ -49,7 +49,7 @@ final class ClientInfo {
     out.append(" events=").append(outboundBytes > 0 ? "rw" : "r");
     out.append(" cmd=").append(session.lastCommandName());
     out.append(" user=").append(userName(session));
-    out.append(" redir=").append(session.tracking().on() ? 0 : -1);
+    out.append(" redir=").append(session.tracking().redirect());
     out.append(" resp=").append(session.protocol);
     if (withLibrary) {
       out.append(" lib-name=").append(session.libName);
@@ -74,6 +74,9 @@ final class ClientInfo {
     }
     if (session.tracking().on()) {
       flags.append('t');
+    }
+    if (session.tracking().brokenRedirect()) {
+      flags.append('R');
     }
     if (session.tracking().bcast()) {
       flags.append('B');

@@ -61,6 +61,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   private final ScriptCommands scripts;
   private final ReplyRecovery recovery;
   private final ClientTracking tracking;
+  private final ClientDirectory directory;
 
   /** Cluster mode's handling of what one slot cannot serve; null in Sentinel mode. */
   private final ClusterCommands cluster;
@@ -136,8 +137,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     this.blocking = new BlockingCommands(this, loop);
     this.scripts = new ScriptCommands(this, loop);
     this.recovery = new ReplyRecovery(this, loop);
-    this.tracking =
-        new ClientTracking(this, loop.tracking(), loop.broadcast(), loop.backend().alloc());
+    this.tracking = new ClientTracking(this, loop, directory);
+    this.directory = directory;
     this.cluster = loop.clusterMode() ? new ClusterCommands(this, loop) : null;
     this.maxInflight = loop.backend().config().limits().maxInflightPerClient();
     this.user = auth.initialUser();
@@ -254,6 +255,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
       return;
     }
     loop.sessions().opened(this);
+    directory.opened(this);
     if (listener.tls() && loop.backend().config().tls().userFromCertificate()) {
       // Completes on this loop before the first command is decrypted and read.
       SslHandler tls = ctx.pipeline().get(SslHandler.class);
@@ -501,6 +503,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
     loop.backend().metrics().clientDisconnected();
     loop.sessions().closed(this);
+    directory.closed(this);
     releaseQueued();
     tracking.closed();
   }

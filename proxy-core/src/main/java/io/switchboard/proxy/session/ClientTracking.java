@@ -19,8 +19,8 @@ import java.util.List;
  * <p>A tracking RESP3 session sends its commands over connections that have tracking on ({@link
  * io.switchboard.proxy.backend.BackendPool#tracking}); which of its reads the server's
  * invalidations concern is the loop's {@link TrackingTable}'s to know. A BCAST session hears what
- * its prefix group's connections hear ({@link BroadcastTracking}). REDIRECT is not supported yet
- * and is refused with a clear error rather than accepted and left silent.
+ * its prefix group's connections hear ({@link BroadcastTracking}). Where invalidations go, itself
+ * or a REDIRECT target, is {@link TrackingDelivery}'s.
  */
 final class ClientTracking {
 
@@ -28,6 +28,8 @@ final class ClientTracking {
   private final TrackingTable table;
   private final BroadcastTracking broadcast;
   private final ByteBufAllocator alloc;
+  private final ClientDirectory directory;
+  private final TrackingDelivery delivery;
 
   private boolean on;
   private boolean bcast;
@@ -44,20 +46,22 @@ final class ClientTracking {
   /** Readers of this session in the loop's table: what its closing leaves behind there. */
   int readers;
 
-  ClientTracking(
-      ClientSession session,
-      TrackingTable table,
-      BroadcastTracking broadcast,
-      ByteBufAllocator alloc) {
+  ClientTracking(ClientSession session, SessionLoop loop, ClientDirectory directory) {
     this.session = session;
-    this.table = table;
-    this.broadcast = broadcast;
-    this.alloc = alloc;
+    this.table = loop.tracking();
+    this.broadcast = loop.broadcast();
+    this.alloc = loop.backend().alloc();
+    this.directory = directory;
+    this.delivery = new TrackingDelivery(session, directory, alloc);
   }
 
-  /** Whether invalidations are delivered: tracking on, in RESP3. */
+  TrackingDelivery delivery() {
+    return delivery;
+  }
+
+  /** Whether invalidations reach anyone: tracking on, in RESP3 or with a redirect. */
   boolean delivers() {
-    return on && session.protocol == 3;
+    return on && delivery.reachesSomeone();
   }
 
   /**
@@ -76,6 +80,16 @@ final class ClientTracking {
   /** For CLIENT LIST and CLIENT INFO's flags. */
   boolean on() {
     return on;
+  }
+
+  /** For CLIENT LIST's {@code redir=}: the redirect (0: none), or -1 with tracking off. */
+  long redirect() {
+    return on ? delivery.redirect : -1;
+  }
+
+  /** For CLIENT LIST's flags: the redirect target was gone when an invalidation was due. */
+  boolean brokenRedirect() {
+    return on && delivery.broken;
   }
 
   /**
@@ -174,14 +188,39 @@ final class ClientTracking {
 
   ByteBuf answer(CommandSpec spec, ArgCursor args) {
     return switch (spec.name()) {
-      case "CLIENT|TRACKING" -> tracking(args);
       case "CLIENT|CACHING" -> caching(args.seek(2));
-      case "CLIENT|GETREDIR" -> Replies.integer(alloc, on ? 0 : -1);
+      case "CLIENT|GETREDIR" -> Replies.integer(alloc, redirect());
       default -> trackingInfo();
     };
   }
 
-  private ByteBuf tracking(ArgCursor args) {
+  /**
+   * CLIENT TRACKING ON|OFF. With BCAST the OK comes once every primary has the group's broadcast
+   * on: a write after the OK is then always heard, as on Redis.
+   */
+  PendingCommand tracking(ArgCursor args) {
+    ByteBuf reply = switchTracking(args);
+    if (!joinedBroadcast) {
+      return PendingCommand.answered(session, reply);
+    }
+    joinedBroadcast = false;
+    reply.release();
+    PendingCommand later = PendingCommand.answered(session, null);
+    broadcast.whenReady(
+        prefixes,
+        refused -> {
+          if (refused != null) {
+            off(); // a primary refused it (its ACL, say): the session is not tracking
+          }
+          session.answerLater(later, refused == null ? Replies.ok() : error(refused));
+        });
+    return later;
+  }
+
+  /** The last CLIENT TRACKING ON joined a BCAST group: its OK waits for the group. */
+  private boolean joinedBroadcast;
+
+  private ByteBuf switchTracking(ArgCursor args) {
     args.seek(2);
     boolean turnOn = args.is("ON");
     boolean turnOff = args.is("OFF");
@@ -189,17 +228,23 @@ final class ClientTracking {
     boolean optin = false;
     boolean optout = false;
     boolean noloop = false;
-    boolean redirect = false;
+    long redirectTo = 0;
     List<String> newPrefixes = new ArrayList<>();
     for (int j = 3; j < args.count(); j++) {
       boolean more = j < args.count() - 1;
       args.seek(j);
       if (args.is("REDIRECT") && more) {
-        j++;
-        if (redirect) {
+        args.seek(++j);
+        if (redirectTo != 0) {
           return error("ERR A client can only redirect to a single other client");
         }
-        redirect = true;
+        redirectTo = args.longValue();
+        if (redirectTo == Long.MIN_VALUE) {
+          return error("ERR value is not an integer or out of range");
+        }
+        if (directory.find(redirectTo) == null) {
+          return error("ERR The client ID you want redirect to does not exist");
+        }
       } else if (args.is("BCAST")) {
         bcastGiven = true;
       } else if (args.is("OPTIN")) {
@@ -226,15 +271,12 @@ final class ClientTracking {
     if (refused != null) {
       return refused;
     }
-    if (redirect) {
-      return error(
-          "ERR Switchboard supports CLIENT TRACKING in RESP3 (HELLO 3) without REDIRECT: default"
-              + " mode, BCAST, OPTIN, OPTOUT and NOLOOP; REDIRECT is not supported yet");
-    }
     if (bcast) {
       broadcast.leave(session, prefixes);
     }
     on = true;
+    delivery.redirect = redirectTo;
+    delivery.broken = false;
     bcast = bcastGiven;
     optIn = optin;
     optOut = optout;
@@ -245,6 +287,7 @@ final class ClientTracking {
       }
       prefixes.addAll(newPrefixes);
       broadcast.join(session, prefixes);
+      joinedBroadcast = true;
     }
     return Replies.ok();
   }
@@ -312,6 +355,8 @@ final class ClientTracking {
       broadcast.leave(session, prefixes);
     }
     on = false;
+    delivery.redirect = 0;
+    delivery.broken = false;
     bcast = false;
     optIn = false;
     optOut = false;
@@ -365,13 +410,16 @@ final class ClientTracking {
     if (noLoop) {
       flags.add("noloop");
     }
+    if (brokenRedirect()) {
+      flags.add("broken_redirect");
+    }
     ByteBuf out = alloc.buffer(128);
     Replies.writeMapHeader(out, session.protocol, 3);
     Replies.writeBulk(out, "flags");
     Replies.writeHeader(out, session.protocol == 3 ? '~' : '*', flags.size());
     flags.forEach(flag -> Replies.writeBulk(out, flag));
     Replies.writeBulk(out, "redirect");
-    Replies.writeHeader(out, ':', on ? 0 : -1);
+    Replies.writeHeader(out, ':', redirect());
     Replies.writeBulk(out, "prefixes");
     Replies.writeHeader(out, '*', prefixes.size());
     prefixes.forEach(p -> Replies.writeBulk(out, p.getBytes(StandardCharsets.ISO_8859_1)));

@@ -90,8 +90,7 @@ public final class SessionLoop {
     backend.connector(connector.apply(backend.flushes()));
     this.tracking =
         new TrackingTable(
-            Math.max(1, config.limits().trackingTableMaxKeys() / loopsIn(eventLoop)),
-            backend.alloc());
+            this, Math.max(1, config.limits().trackingTableMaxKeys() / loopsIn(eventLoop)));
     backend.invalidations(tracking);
     this.pools = new BackendPools(backend);
     this.leases = new ExclusiveLeases(backend, pools, exclusiveBudget);

@@ -1,12 +1,11 @@
 package io.switchboard.proxy.session;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
+import io.switchboard.config.HostAndPort;
 import io.switchboard.proxy.backend.BackendConnection;
 import io.switchboard.proxy.backend.InvalidationSink;
 import io.switchboard.proxy.backend.PendingCommand;
 import io.switchboard.proxy.resp.ArgCursor;
-import io.switchboard.proxy.resp.Replies;
 import io.switchboard.routing.CommandSpec;
 import io.switchboard.routing.KeyPositions;
 import java.nio.charset.StandardCharsets;
@@ -60,14 +59,11 @@ final class TrackingTable implements InvalidationSink {
     }
   }
 
-  private static final byte[] INVALIDATE = "invalidate".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] INVALIDATE_HEAD =
       ">2\r\n$10\r\ninvalidate\r\n".getBytes(StandardCharsets.US_ASCII);
-  private static final byte[] FLUSH_PUSH =
-      ">2\r\n$10\r\ninvalidate\r\n_\r\n".getBytes(StandardCharsets.US_ASCII);
 
   private final int maxKeys;
-  private final ByteBufAllocator alloc;
+  private final RedirectListeners listeners;
 
   /** Key to the first of its readers; in insertion order, so the oldest key is evicted first. */
   private final LinkedHashMap<String, Reader> keys = new LinkedHashMap<>();
@@ -77,9 +73,9 @@ final class TrackingTable implements InvalidationSink {
   /** Readers of sessions that closed: swept once they are many. */
   private int deadReaders;
 
-  TrackingTable(int maxKeys, ByteBufAllocator alloc) {
+  TrackingTable(SessionLoop loop, int maxKeys) {
     this.maxKeys = maxKeys;
-    this.alloc = alloc;
+    this.listeners = new RedirectListeners(loop, this);
   }
 
   int size() {
@@ -182,12 +178,12 @@ final class TrackingTable implements InvalidationSink {
   public void onPush(BackendConnection connection, ByteBuf push) {
     try {
       int at = push.readerIndex();
-      if (!startsWith(push, at, INVALIDATE_HEAD)) {
+      if (!ReplyRecovery.startsWith(push, INVALIDATE_HEAD)) {
         return; // not an invalidation: nothing else is pushed on a tracking connection
       }
       at += INVALIDATE_HEAD.length;
       if (push.getByte(at) != '*') {
-        invalidatedAll(connection); // `_`: FLUSHALL or FLUSHDB on the node
+        flushedOn(connection); // `_`: FLUSHALL or FLUSHDB on the node
         return;
       }
       int lf = push.indexOf(at, push.writerIndex(), (byte) '\n');
@@ -205,32 +201,28 @@ final class TrackingTable implements InvalidationSink {
     }
   }
 
-  private static boolean startsWith(ByteBuf buf, int at, byte[] prefix) {
-    if (buf.writerIndex() - at < prefix.length) {
-      return false;
-    }
-    for (int i = 0; i < prefix.length; i++) {
-      if (buf.getByte(at + i) != prefix[i]) {
-        return false;
-      }
-    }
-    return true;
-  }
-
   /**
-   * The server invalidated {@code key} on {@code connection}: its readers there hear of it, and
-   * those with no read of it in flight are forgotten (the server forgot them too).
+   * The server invalidated {@code key} on {@code source}: its readers there hear of it, and those
+   * with no read of it in flight are forgotten (the server forgot them too). Readers on RESP2
+   * connections, whose invalidations come on a listener apart from their replies, are kept: their
+   * replies and the listener's pushes are not in one order, so one could not tell whether a read
+   * ran after the write. A kept reader costs at most an extra invalidation, never a missed one.
    */
-  private void invalidated(BackendConnection connection, String key) {
+  private void invalidated(BackendConnection source, String key) {
     Reader first = keys.get(key);
     for (Reader r = first; r != null; r = r.next) {
-      if (r.connection == connection) {
+      if (heardOn(r, source)) {
         invalidate(r.session, key);
       }
     }
     if (first != null) {
-      replace(key, without(first, r -> r.connection == connection && r.inflight == 0));
+      replace(key, without(first, r -> r.connection == source && r.inflight == 0));
     }
+  }
+
+  /** Whether the server tells {@code source} about what {@code reader} read. */
+  private static boolean heardOn(Reader reader, BackendConnection source) {
+    return reader.connection == source || RedirectListeners.listensFor(source, reader.connection);
   }
 
   /**
@@ -240,26 +232,49 @@ final class TrackingTable implements InvalidationSink {
    */
   @Override
   public void onLost(BackendConnection connection) {
-    invalidatedAll(connection); // its reads in flight have failed already
+    // Its reads in flight have failed already: every reader on it goes.
+    flush(r -> r.connection == connection, r -> r.connection == connection);
   }
 
-  /** Every key read on the connection is invalid: each of its readers' sessions is flushed. */
-  private void invalidatedAll(BackendConnection connection) {
+  /** FLUSHALL or FLUSHDB on the node: told on {@code source}, every key read there is invalid. */
+  private void flushedOn(BackendConnection source) {
+    flush(r -> heardOn(r, source), r -> r.connection == source && r.inflight == 0);
+  }
+
+  /**
+   * A redirect listener is gone: the RESP2 connections redirected to it will hear of nothing more
+   * and retire. Their readers' sessions are flushed now; readers stay until their connection
+   * closes, so that a read still in flight there is flushed then too.
+   */
+  void redirectsLost(BackendConnection listener) {
+    flush(r -> RedirectListeners.listensFor(listener, r.connection), r -> false);
+  }
+
+  /**
+   * Sends the null invalidation ("every key") to each session with a reader {@code told} picks, and
+   * forgets the readers {@code forgotten} picks.
+   */
+  private void flush(Predicate<Reader> told, Predicate<Reader> forgotten) {
     Set<ClientSession> flushed = Collections.newSetFromMap(new IdentityHashMap<>());
     forEachChain(
         first -> {
           for (Reader r = first; r != null; r = r.next) {
-            if (r.connection == connection) {
+            if (told.test(r)) {
               flushed.add(r.session);
             }
           }
-          return without(first, r -> r.connection == connection && r.inflight == 0);
+          return without(first, forgotten);
         });
     for (ClientSession session : flushed) {
       if (deliversTo(session)) {
-        session.replies().push(alloc.buffer(FLUSH_PUSH.length).writeBytes(FLUSH_PUSH));
+        session.tracking().delivery().all();
       }
     }
+  }
+
+  @Override
+  public long redirectFor(HostAndPort node, Runnable whenReady) {
+    return listeners.redirectFor(node, whenReady);
   }
 
   /** Replaces each key's readers with what {@code change} makes of them (none: the key goes). */
@@ -326,15 +341,8 @@ final class TrackingTable implements InvalidationSink {
   }
 
   private void invalidate(ClientSession session, String key) {
-    if (!deliversTo(session)) {
-      return;
+    if (deliversTo(session)) {
+      session.tracking().delivery().key(key);
     }
-    byte[] name = key.getBytes(StandardCharsets.ISO_8859_1);
-    ByteBuf push = alloc.buffer(32 + name.length);
-    Replies.writeHeader(push, '>', 2);
-    Replies.writeBulk(push, INVALIDATE);
-    Replies.writeHeader(push, '*', 1);
-    Replies.writeBulk(push, name);
-    session.replies().push(push);
   }
 }

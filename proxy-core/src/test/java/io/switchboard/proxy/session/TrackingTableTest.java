@@ -103,7 +103,7 @@ class TrackingTableTest {
       ClientSession session = client.session();
       BackendConnection connection = core.loop.pools().pool(PRIMARY, 0, 3, true).pick();
       CommandSpec get = core.facts.commands().lookup("GET");
-      TrackingTable table = new TrackingTable(1_000_000, core.loop.backend().alloc());
+      TrackingTable table = new TrackingTable(core.loop, 1_000_000);
       int keys = 200_000;
       List<PendingCommand> reads = new ArrayList<>(keys);
       long before = usedHeap();
