@@ -143,8 +143,7 @@ class DeploymentFilesTest {
   }
 
   /** Every variable a deployment file sets must be one the proxy reads (or logback's format). */
-  private static void assertReferenceConfReads(java.util.Collection<String> variables)
-      throws IOException {
+  static void assertReferenceConfReads(java.util.Collection<String> variables) throws IOException {
     String reference =
         Files.readString(Path.of("..", "config", "src", "main", "resources", "reference.conf"));
     for (String variable : variables) {
