@@ -34,7 +34,8 @@ public final class ConfigLoader {
           "SWITCHBOARD_AUTH_MODE",
           "SWITCHBOARD_PORT",
           "SWITCHBOARD_ADMIN_PORT",
-          "SWITCHBOARD_ADMIN_TOKEN");
+          "SWITCHBOARD_ADMIN_TOKEN",
+          "SWITCHBOARD_CACHE_ENABLED");
 
   private ConfigLoader() {}
 

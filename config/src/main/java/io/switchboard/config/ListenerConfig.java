@@ -7,10 +7,12 @@ package io.switchboard.config;
  * @param tls the port speaks TLS, with the certificate of {@link ListenerTlsConfig}
  * @param replicaSubscriptions SUBSCRIBE and PSUBSCRIBE go to a replica when reads may; otherwise to
  *     the primary, where PUBLISH runs and counts them
+ * @param cache reads on this port may be answered from the proxy's near cache
  */
 public record ListenerConfig(
     Endpoint endpoint,
     RoutingConfig.ReadFrom readFrom,
     RoutingConfig.Consistency consistency,
     boolean tls,
-    boolean replicaSubscriptions) {}
+    boolean replicaSubscriptions,
+    boolean cache) {}

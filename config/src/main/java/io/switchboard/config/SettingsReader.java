@@ -14,7 +14,7 @@ import java.util.Set;
 final class SettingsReader {
 
   private static final Set<String> LISTENER_KEYS =
-      Set.of("host", "port", "read-from", "consistency", "tls", "replica-subscriptions");
+      Set.of("host", "port", "read-from", "consistency", "tls", "replica-subscriptions", "cache");
   private static final Set<String> USER_KEYS =
       Set.of("name", "password", "password-sha256", "read-only", "deny");
 
@@ -42,7 +42,8 @@ final class SettingsReader {
     OutboundTlsConfig redisTls = r.outboundTls("redis.tls", OutboundTlsConfig.OFF);
     Endpoint listen = new Endpoint(r.nonEmpty("listen.host"), r.listenPort("listen.port"));
     RoutingConfig routing = r.routing();
-    List<ListenerConfig> listeners = r.listeners(listen.host(), routing);
+    CacheConfig cache = r.cache();
+    List<ListenerConfig> listeners = r.listeners(listen.host(), routing, cache.enabled());
     ListenerTlsConfig listenerTls = r.listenerTls();
     if (listenerTls.certFile().isEmpty()
         && (listenerTls.onMainPort() || listeners.stream().anyMatch(ListenerConfig::tls))) {
@@ -99,6 +100,7 @@ final class SettingsReader {
                 r.durationOrOff("limits.client-idle-timeout"),
                 r.durationOrOff("limits.stalled-request-timeout"),
                 r.intBetween("limits.tracking-table-max-keys", 1, 1 << 30)),
+            cache,
             new ServerConfig(
                 r.intBetween("server.io-threads", 0, 1024),
                 r.transport("server.transport"),
@@ -181,7 +183,8 @@ final class SettingsReader {
         deny);
   }
 
-  private List<ListenerConfig> listeners(String defaultHost, RoutingConfig routing) {
+  private List<ListenerConfig> listeners(
+      String defaultHost, RoutingConfig routing, boolean cacheByDefault) {
     List<? extends Config> items;
     try {
       items = config.getConfigList("listeners");
@@ -211,7 +214,8 @@ final class SettingsReader {
                   ? r.option("consistency", RoutingConfig.Consistency.class)
                   : routing.consistency(),
               item.hasPath("tls") && r.bool("tls"),
-              item.hasPath("replica-subscriptions") && r.bool("replica-subscriptions")));
+              item.hasPath("replica-subscriptions") && r.bool("replica-subscriptions"),
+              item.hasPath("cache") ? r.bool("cache") : cacheByDefault));
     }
     return out;
   }
@@ -272,6 +276,20 @@ final class SettingsReader {
       throw invalid("password-sha256", "expected 64 hex digits (sha256sum of the password)");
     }
     return hex;
+  }
+
+  private CacheConfig cache() {
+    List<String> prefixes;
+    try {
+      prefixes = config.getStringList("cache.prefixes");
+    } catch (ConfigException e) {
+      throw invalid("cache.prefixes", "expected a list of key prefixes");
+    }
+    return new CacheConfig(
+        bool("cache.enabled"),
+        bytes("cache.max-bytes", Long.MAX_VALUE),
+        commandNames("cache.commands"),
+        prefixes);
   }
 
   private Set<String> commandNames(String key) {

@@ -12,6 +12,7 @@ import java.util.List;
  * @param tls certificates for client ports that speak TLS
  * @param sentinel where the primary is learnt in Sentinel mode (no hosts in cluster mode)
  * @param cluster a Redis Cluster's seeds in cluster mode (none in Sentinel mode)
+ * @param cache the near cache in the proxy
  */
 public record SwitchboardConfig(
     Endpoint listen,
@@ -25,6 +26,7 @@ public record SwitchboardConfig(
     RoutingConfig routing,
     FailoverConfig failover,
     LimitsConfig limits,
+    CacheConfig cache,
     ServerConfig server) {
 
   public SwitchboardConfig {
@@ -36,7 +38,12 @@ public record SwitchboardConfig(
     List<ListenerConfig> all = new ArrayList<>();
     all.add(
         new ListenerConfig(
-            listen, routing.readFrom(), routing.consistency(), tls.onMainPort(), false));
+            listen,
+            routing.readFrom(),
+            routing.consistency(),
+            tls.onMainPort(),
+            false,
+            cache.enabled()));
     all.addAll(listeners);
     return all;
   }
@@ -44,7 +51,7 @@ public record SwitchboardConfig(
   public SwitchboardConfig withListen(Endpoint newListen) {
     return new SwitchboardConfig(
         newListen, listeners, admin, auth, tls, sentinel, cluster, redis, routing, failover, limits,
-        server);
+        cache, server);
   }
 
   public SwitchboardConfig withListeners(List<ListenerConfig> newListeners) {
@@ -60,6 +67,7 @@ public record SwitchboardConfig(
         routing,
         failover,
         limits,
+        cache,
         server);
   }
 
@@ -76,6 +84,7 @@ public record SwitchboardConfig(
         routing,
         failover,
         limits,
+        cache,
         server);
   }
 
@@ -92,6 +101,7 @@ public record SwitchboardConfig(
         routing,
         failover,
         limits,
+        cache,
         server);
   }
 
@@ -108,6 +118,7 @@ public record SwitchboardConfig(
         routing,
         newFailover,
         limits,
+        cache,
         server);
   }
 
@@ -124,6 +135,7 @@ public record SwitchboardConfig(
         newRouting,
         failover,
         limits,
+        cache,
         server);
   }
 }

@@ -35,6 +35,7 @@ import io.switchboard.proxy.metrics.ProxyMetrics;
 import io.switchboard.proxy.resp.RespRequestDecoder;
 import io.switchboard.proxy.session.ClientDirectory;
 import io.switchboard.proxy.session.ClientSession;
+import io.switchboard.proxy.session.NearCache;
 import io.switchboard.proxy.session.ScriptCache;
 import io.switchboard.proxy.session.SessionLoop;
 import io.switchboard.proxy.tls.ReloadingSslContext;
@@ -144,6 +145,10 @@ public final class SwitchboardServer implements AutoCloseable {
                 config.sentinel().master(), "still asking the Sentinels for the primary");
     this.metrics = new ProxyMetrics(replicationView, holdBudget::inUse, budget::inUse);
     BackendLoop home = null;
+    NearCache nearCache =
+        config.allListeners().stream().anyMatch(ListenerConfig::cache)
+            ? new NearCache(config.cache(), metrics)
+            : null;
     for (EventExecutor executor : group) {
       EventLoop loop = (EventLoop) executor;
       SessionLoop backends =
@@ -163,6 +168,9 @@ public final class SwitchboardServer implements AutoCloseable {
               initial);
       loops.put(loop, backends);
       directory.add(backends);
+      if (nearCache != null) {
+        backends.nearCache(nearCache, home == null); // the first loop keeps it true
+      }
       if (home == null) {
         home = backends.backend();
       }

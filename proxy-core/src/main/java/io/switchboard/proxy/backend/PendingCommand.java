@@ -173,6 +173,9 @@ public final class PendingCommand {
      * after it.
      */
     public ByteBuf pushesAfter;
+
+    /** Session-side: a near cache miss whose reply may fill the cache. */
+    public Object nearCacheFill;
   }
 
   public PendingCommand(
@@ -324,6 +327,10 @@ public final class PendingCommand {
 
   public ByteBuf pushesAfter() {
     return rare == null ? null : rare.pushesAfter;
+  }
+
+  public Object nearCacheFill() {
+    return rare == null ? null : rare.nearCacheFill;
   }
 
   public Object tracked() {

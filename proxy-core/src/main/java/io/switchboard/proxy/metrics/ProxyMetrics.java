@@ -112,6 +112,10 @@ public final class ProxyMetrics {
   private final Counter movedRedirects;
   private final Counter askRedirects;
   private final Counter[] errors = new Counter[ErrorKind.values().length];
+  private final Counter nearCacheHits;
+  private final Counter nearCacheMisses;
+  private final Counter nearCacheEvictions;
+  private final Counter nearCacheInvalidations;
   private final Counter[] authFailures = new Counter[AuthFailure.values().length];
   private final CommandLatencyHistogram commandLatency;
   private final AtomicLong writeHeldNanos = new AtomicLong();
@@ -138,6 +142,22 @@ public final class ProxyMetrics {
     Gauge.builder("switchboard.clients.connected", clients, AtomicInteger::get)
         .description("Client connections open now")
         .register(registry);
+    this.nearCacheHits =
+        Counter.builder("switchboard.cache.hits")
+            .description("Reads answered from the near cache")
+            .register(registry);
+    this.nearCacheMisses =
+        Counter.builder("switchboard.cache.misses")
+            .description("Cacheable reads the near cache did not have")
+            .register(registry);
+    this.nearCacheEvictions =
+        Counter.builder("switchboard.cache.evictions")
+            .description("Near cache entries dropped to stay within cache.max-bytes")
+            .register(registry);
+    this.nearCacheInvalidations =
+        Counter.builder("switchboard.cache.invalidations")
+            .description("Near cache entries dropped because their key changed")
+            .register(registry);
     clientsAccepted =
         Counter.builder("switchboard.clients.accepted")
             .description("Client connections accepted since start")
@@ -292,6 +312,30 @@ public final class ProxyMetrics {
   /** A MOVED ({@code moved}) or ASK reply was followed. */
   public void redirect(boolean moved) {
     (moved ? movedRedirects : askRedirects).increment();
+  }
+
+  public void nearCacheHit() {
+    nearCacheHits.increment();
+  }
+
+  public void nearCacheMiss() {
+    nearCacheMisses.increment();
+  }
+
+  public void nearCacheEviction() {
+    nearCacheEvictions.increment();
+  }
+
+  public void nearCacheInvalidation() {
+    nearCacheInvalidations.increment();
+  }
+
+  /** The near cache's bytes (weighed as cache.max-bytes counts them), read at scrape time. */
+  public void nearCacheBytes(LongSupplier bytes) {
+    Gauge.builder("switchboard.cache.bytes", bytes, LongSupplier::getAsLong)
+        .description("Bytes the near cache holds, as cache.max-bytes counts them")
+        .baseUnit("bytes")
+        .register(registry);
   }
 
   /** The primary changed. */

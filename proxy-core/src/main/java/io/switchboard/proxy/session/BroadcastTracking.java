@@ -21,14 +21,27 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One event loop's {@code CLIENT TRACKING ON BCAST} sessions, grouped by their prefix set: each
- * group holds one connection per primary with {@code CLIENT TRACKING ON BCAST PREFIX ...}, and
- * hands every invalidation it hears to all the group's sessions. Every write reaches a primary, so
- * the primaries' broadcasts cover every key. A connection lost (a failover, a reconnect) may have
- * missed invalidations: the group's sessions get the null invalidation ("all keys"), and the group
- * connects again to whatever the topology names. Used on the loop's thread only.
+ * One event loop's {@code CLIENT TRACKING ON BCAST} sessions (and the near cache's feed), grouped
+ * by their prefix set: each group holds one connection per primary with {@code CLIENT TRACKING ON
+ * BCAST PREFIX ...}, and hands every invalidation it hears to all the group's members. Every write
+ * reaches a primary, so the primaries' broadcasts cover every key. A connection lost (a failover, a
+ * reconnect) may have missed invalidations: the group's sessions get the null invalidation ("all
+ * keys"), and the group connects again to whatever the topology names. Used on the loop's thread
+ * only.
  */
 final class BroadcastTracking {
+
+  /** What a group tells: a tracking session (its client), or the near cache's feed. */
+  interface Member {
+    /** Whether it still listens. */
+    boolean listening();
+
+    /** An invalidation's keys as the server sent them: an array, or a null for every key. */
+    void invalidated(ByteBuf payload);
+
+    /** The group lost a connection: writes may have gone unheard meanwhile. */
+    void invalidatedAll();
+  }
 
   private static final Logger log = LoggerFactory.getLogger(BroadcastTracking.class);
   private static final byte[] INVALIDATE_HEAD =
@@ -41,10 +54,10 @@ final class BroadcastTracking {
     this.loop = loop;
   }
 
-  /** The session hears of writes to keys with one of {@code prefixes} (none: every key). */
-  void join(ClientSession session, List<String> prefixes) {
+  /** {@code member} hears of writes to keys with one of {@code prefixes} ("": every key). */
+  void join(Member member, List<String> prefixes) {
     Group group = groups.computeIfAbsent(sorted(prefixes), Group::new);
-    group.sessions.add(session);
+    group.members.add(member);
     group.connectAll();
   }
 
@@ -67,10 +80,10 @@ final class BroadcastTracking {
     return List.copyOf(key);
   }
 
-  void leave(ClientSession session, List<String> prefixes) {
+  void leave(Member member, List<String> prefixes) {
     List<String> key = sorted(prefixes);
     Group group = groups.get(key);
-    if (group != null && group.sessions.remove(session) && group.sessions.isEmpty()) {
+    if (group != null && group.members.remove(member) && group.members.isEmpty()) {
       groups.remove(key);
       group.close();
     }
@@ -83,7 +96,7 @@ final class BroadcastTracking {
 
   private final class Group implements SubscriptionSink {
     private final List<String> prefixes;
-    private final Set<ClientSession> sessions = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final Set<Member> members = Collections.newSetFromMap(new IdentityHashMap<>());
     private final Map<HostAndPort, BackendConnection> connections = new HashMap<>();
 
     /** Connections whose server confirmed the broadcast (its OK). */
@@ -127,7 +140,7 @@ final class BroadcastTracking {
     }
 
     void connectAll() {
-      if (sessions.isEmpty()) {
+      if (members.isEmpty()) {
         return;
       }
       answerWaiting(); // a primary that left may have been all it waited for
@@ -170,9 +183,9 @@ final class BroadcastTracking {
               frame.slice(
                   frame.readerIndex() + INVALIDATE_HEAD.length,
                   frame.readableBytes() - INVALIDATE_HEAD.length);
-          for (ClientSession session : sessions) {
-            if (!session.isClosed() && session.tracking().delivers()) {
-              session.tracking().delivery().tell(payload.retainedSlice());
+          for (Member member : List.copyOf(members)) {
+            if (member.listening()) {
+              member.invalidated(payload.retainedSlice());
             }
           }
         } else if (type == '+') {
@@ -200,9 +213,9 @@ final class BroadcastTracking {
     }
 
     private void flushSessions() {
-      for (ClientSession session : sessions) {
-        if (!session.isClosed() && session.tracking().delivers()) {
-          session.tracking().delivery().all();
+      for (Member member : List.copyOf(members)) {
+        if (member.listening()) {
+          member.invalidatedAll();
         }
       }
     }

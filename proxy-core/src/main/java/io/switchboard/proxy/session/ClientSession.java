@@ -62,6 +62,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   private final ReplyRecovery recovery;
   private final ClientTracking tracking;
   private final ClientDirectory directory;
+  private final CachedReads cachedReads;
 
   /** Cluster mode's handling of what one slot cannot serve; null in Sentinel mode. */
   private final ClusterCommands cluster;
@@ -139,6 +140,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     this.recovery = new ReplyRecovery(this, loop);
     this.tracking = new ClientTracking(this, loop, directory);
     this.directory = directory;
+    this.cachedReads = new CachedReads(this, loop.nearCache(), listener.cache());
     this.cluster = loop.clusterMode() ? new ClusterCommands(this, loop) : null;
     this.maxInflight = loop.backend().config().limits().maxInflightPerClient();
     this.user = auth.initialUser();
@@ -184,6 +186,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
   ClientTracking tracking() {
     return tracking;
+  }
+
+  CachedReads cachedReads() {
+    return cachedReads;
   }
 
   ReplyMode replyMode() {
@@ -379,6 +385,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
       return;
     }
     tracking.settled(command);
+    cachedReads.settled(command);
     command.releaseRetryCopy();
     replies.answered(command);
     updateAutoRead();

@@ -22,7 +22,7 @@ import java.util.List;
  * its prefix group's connections hear ({@link BroadcastTracking}). Where invalidations go, itself
  * or a REDIRECT target, is {@link TrackingDelivery}'s.
  */
-final class ClientTracking {
+final class ClientTracking implements BroadcastTracking.Member {
 
   private final ClientSession session;
   private final TrackingTable table;
@@ -70,6 +70,21 @@ final class ClientTracking {
    */
   boolean usesTrackingPools() {
     return delivers() && !bcast;
+  }
+
+  @Override
+  public boolean listening() {
+    return !session.isClosed() && delivers();
+  }
+
+  @Override
+  public void invalidated(ByteBuf payload) {
+    delivery.tell(payload);
+  }
+
+  @Override
+  public void invalidatedAll() {
+    delivery.all();
   }
 
   /** For CLIENT LIST and CLIENT INFO's flags. */
@@ -272,7 +287,7 @@ final class ClientTracking {
       return refused;
     }
     if (bcast) {
-      broadcast.leave(session, prefixes);
+      broadcast.leave(this, prefixes);
     }
     on = true;
     delivery.redirect = redirectTo;
@@ -286,7 +301,7 @@ final class ClientTracking {
         newPrefixes.add(""); // BCAST without a prefix: every key
       }
       prefixes.addAll(newPrefixes);
-      broadcast.join(session, prefixes);
+      broadcast.join(this, prefixes);
       joinedBroadcast = true;
     }
     return Replies.ok();
@@ -352,7 +367,7 @@ final class ClientTracking {
   /** CLIENT TRACKING OFF (and a closing session): every mode and prefix goes. */
   private void off() {
     if (bcast) {
-      broadcast.leave(session, prefixes);
+      broadcast.leave(this, prefixes);
     }
     on = false;
     delivery.redirect = 0;

@@ -92,8 +92,13 @@ final class CommandDispatcher {
         if (spec.has(CommandSpec.SCRIPT_BODY)) {
           session.scripts().rememberBody(frame, args);
         }
+        if (route == Route.READ && session.cachedReads().answered(spec, frame, args)) {
+          loop.stats().record(spec, ProxyMetrics.ServedBy.LOCAL, 0);
+          return;
+        }
         PendingCommand command = loop.recycler().command(session, spec, frame, session.readAtNanos);
         command.route = route == Route.READ ? PendingCommand.TO_READ : PendingCommand.TO_PRIMARY;
+        session.cachedReads().attachFill(command);
         if (session.cluster() != null) {
           command.slot = session.cluster().takeKeyedSlot();
         }

@@ -54,6 +54,9 @@ final class ReplyQueue extends Flushable {
 
   private int outstanding;
 
+  /** Outstanding commands that are not reads: the near cache is bypassed while there are any. */
+  private int outstandingWrites;
+
   ReplyQueue(ClientSession session, SessionLoop loop) {
     this.session = session;
     this.loop = loop;
@@ -73,6 +76,11 @@ final class ReplyQueue extends Flushable {
   /** Commands sent to a backend and not yet answered. */
   int outstanding() {
     return outstanding;
+  }
+
+  /** Writes (and other commands that are not reads) sent and not yet answered. */
+  int outstandingWrites() {
+    return outstandingWrites;
   }
 
   /**
@@ -206,6 +214,9 @@ final class ReplyQueue extends Flushable {
       outsideLanes++;
     }
     outstanding++;
+    if (command.spec != null && !command.spec.isRead()) {
+      outstandingWrites++;
+    }
     command.sentTo = target;
     if (command.spec != null && command.spec.has(CommandSpec.SCRIPT_SHA)) {
       session.scripts().prepare(command, target);
@@ -279,6 +290,9 @@ final class ReplyQueue extends Flushable {
   /** An outstanding command has its final reply: the barrier may let parked commands go. */
   void answered(PendingCommand command) {
     outstanding--;
+    if (command.spec != null && !command.spec.isRead()) {
+      outstandingWrites--;
+    }
     if (command.inLane) {
       lanes.answered(command.sentTo);
     } else {

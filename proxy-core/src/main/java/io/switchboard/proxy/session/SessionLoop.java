@@ -131,6 +131,25 @@ public final class SessionLoop {
     return loop.parent() instanceof MultithreadEventExecutorGroup group ? group.executorCount() : 1;
   }
 
+  /** The proxy's near cache, shared by every loop; null when no listener caches. */
+  private NearCache nearCache;
+
+  /**
+   * Set once, before the first client: the proxy's near cache. With {@code feedHere}, this loop
+   * holds the broadcast that keeps it true.
+   */
+  public void nearCache(NearCache cache, boolean feedHere) {
+    this.nearCache = cache;
+    if (feedHere) {
+      NearCacheFeed feed = new NearCacheFeed(cache, broadcast, backend.config().cache().prefixes());
+      backend.eventLoop().execute(feed::start);
+    }
+  }
+
+  NearCache nearCache() {
+    return nearCache;
+  }
+
   /** CLIENT TRACKING BCAST sessions, by prefix set. */
   BroadcastTracking broadcast() {
     return broadcast;

@@ -182,19 +182,8 @@ final class TrackingTable implements InvalidationSink {
         return; // not an invalidation: nothing else is pushed on a tracking connection
       }
       at += INVALIDATE_HEAD.length;
-      if (push.getByte(at) != '*') {
+      if (!InvalidationKeys.forEach(push, at, key -> invalidated(connection, key))) {
         flushedOn(connection); // `_`: FLUSHALL or FLUSHDB on the node
-        return;
-      }
-      int lf = push.indexOf(at, push.writerIndex(), (byte) '\n');
-      int count = Integer.parseInt(push.toString(at + 1, lf - 2 - at, StandardCharsets.US_ASCII));
-      at = lf + 1;
-      for (int i = 0; i < count; i++) {
-        lf = push.indexOf(at, push.writerIndex(), (byte) '\n');
-        int length =
-            Integer.parseInt(push.toString(at + 1, lf - 2 - at, StandardCharsets.US_ASCII));
-        invalidated(connection, push.toString(lf + 1, length, StandardCharsets.ISO_8859_1));
-        at = lf + 1 + length + 2;
       }
     } finally {
       push.release();

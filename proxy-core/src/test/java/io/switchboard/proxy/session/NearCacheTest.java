@@ -1,0 +1,86 @@
+package io.switchboard.proxy.session;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.switchboard.config.CacheConfig;
+import io.switchboard.proxy.metrics.ProxyMetrics;
+import io.switchboard.routing.ReplicationSnapshot;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/** The near cache's rule: a read is cached only if nothing invalidated its key meanwhile. */
+class NearCacheTest {
+
+  private static final String REQUEST = "0:2:GET k";
+
+  private static NearCache liveCache() {
+    NearCache cache =
+        new NearCache(
+            new CacheConfig(true, 1 << 20, Set.of("GET"), List.of()),
+            new ProxyMetrics(new AtomicReference<>(ReplicationSnapshot.NONE), () -> 0, () -> 0));
+    cache.feedLive();
+    return cache;
+  }
+
+  private static ByteBuf reply(String value) {
+    return Unpooled.copiedBuffer(
+        "$" + value.length() + "\r\n" + value + "\r\n", StandardCharsets.UTF_8);
+  }
+
+  private static String cached(NearCache cache) {
+    ByteBuf hit = cache.lookup("k", REQUEST);
+    return hit == null ? null : hit.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void aReadWithNothingInTheWayIsCachedAndServedAsTheServerSentIt() {
+    NearCache cache = liveCache();
+    cache.complete(cache.startFill("k", REQUEST), reply("v1"));
+    assertThat(cached(cache)).isEqualTo("$2\r\nv1\r\n");
+    assertThat(cache.lookup("k", "0:3:GET k")).as("another protocol's reply").isNull();
+  }
+
+  @Test
+  void anInvalidationWhileTheReadIsInFlightKeepsItOutOfTheCache() {
+    NearCache cache = liveCache();
+    NearCache.Fill fill = cache.startFill("k", REQUEST);
+    cache.invalidate("k"); // a write raced the read: its value may be the old one
+    cache.complete(fill, reply("old"));
+    assertThat(cached(cache)).isNull();
+  }
+
+  @Test
+  void anInvalidationDropsWhatIsCached() {
+    NearCache cache = liveCache();
+    cache.complete(cache.startFill("k", REQUEST), reply("v1"));
+    cache.invalidate("k");
+    assertThat(cached(cache)).isNull();
+  }
+
+  @Test
+  void withoutTheFeedNothingIsServedNorCached() {
+    NearCache cache = liveCache();
+    cache.complete(cache.startFill("k", REQUEST), reply("v1"));
+    NearCache.Fill inFlight = cache.startFill("j", "0:2:GET j");
+    cache.feedLost();
+    assertThat(cached(cache)).isNull();
+    assertThat(cache.startFill("k", REQUEST)).as("no fill while writes may go unheard").isNull();
+    cache.feedLive();
+    cache.complete(inFlight, reply("w"));
+    assertThat(cache.lookup("j", "0:2:GET j")).as("begun before the loss").isNull();
+  }
+
+  @Test
+  void errorsAreNotCached() {
+    NearCache cache = liveCache();
+    cache.complete(
+        cache.startFill("k", REQUEST),
+        Unpooled.copiedBuffer("-WRONGTYPE x\r\n", StandardCharsets.UTF_8));
+    assertThat(cached(cache)).isNull();
+  }
+}
