@@ -38,7 +38,9 @@ final class CachedReads {
    */
   boolean answered(CommandSpec spec, ByteBuf frame, ArgCursor args) {
     missed = null;
-    if (!enabled || session.replies().outstandingWrites() > 0) {
+    if (!enabled || session.replies().outstandingWrites() > 0 || session.tracking().on()) {
+      // A tracking client caches what it reads and counts on the server to invalidate it: its
+      // reads must reach a server that tracks them.
       return false;
     }
     int[] keys = KeyPositions.all(spec, args);
