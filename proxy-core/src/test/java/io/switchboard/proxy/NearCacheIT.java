@@ -112,6 +112,11 @@ class NearCacheIT {
       writer.send(concat(RespClient.encode("SET", k, "v3"), RespClient.encode("GET", k)));
       assertThat(writer.read()).isEqualTo("OK");
       assertThat(writer.read()).isEqualTo("v3");
+      assertThat(servedByTheProxy(reader, k)).isTrue();
+      writer.call("MULTI");
+      writer.call("SET", k, "v4");
+      writer.call("EXEC");
+      assertThat(reader.call("GET", k)).as("written by a transaction").isEqualTo("v4");
       writer.call("DEL", k);
     }
   }

@@ -6,6 +6,8 @@ import io.switchboard.proxy.resp.ArgCursor;
 import io.switchboard.routing.CommandSpec;
 import io.switchboard.routing.KeyPositions;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * One session's side of the near cache: its cacheable reads answered from the cache or, on a miss,
@@ -26,6 +28,15 @@ final class CachedReads {
   /** The miss {@link #answered} just saw, for the command the dispatcher makes of it. */
   private NearCache.Fill missed;
 
+  /** Keys of this session's writes sent and not yet answered, with how many of each. */
+  private final Map<String, Integer> writing = new HashMap<>();
+
+  /** This session's outstanding writes whose keys are not known (EXEC, FLUSHALL, a script). */
+  private int writingAnyKey;
+
+  /** Marks an outstanding write whose keys are not known. */
+  private static final Object ANY_KEY = new Object();
+
   CachedReads(ClientSession session, NearCache cache, boolean listenerCaches) {
     this.session = session;
     this.cache = cache;
@@ -38,7 +49,7 @@ final class CachedReads {
    */
   boolean answered(CommandSpec spec, ByteBuf frame, ArgCursor args) {
     missed = null;
-    if (!enabled || session.replies().outstandingWrites() > 0 || session.tracking().on()) {
+    if (!enabled || writingAnyKey > 0 || session.tracking().on()) {
       // A tracking client caches what it reads and counts on the server to invalidate it: its
       // reads must reach a server that tracks them.
       return false;
@@ -49,8 +60,8 @@ final class CachedReads {
     }
     args.rewind();
     String key = args.seek(keys[0]).latin1();
-    if (!cache.caches(spec.name(), key)) {
-      return false;
+    if (writing.containsKey(key) || !cache.caches(spec.name(), key)) {
+      return false; // its own write of the key is outstanding: read after it, from the server
     }
     String request =
         session.db + ":" + session.protocol + ":" + frame.toString(StandardCharsets.ISO_8859_1);
@@ -73,25 +84,84 @@ final class CachedReads {
     }
   }
 
+  /** Whether {@code spec} may change data: a write, a script, or EXEC (what it queued). */
+  private static boolean changesData(CommandSpec spec) {
+    return spec != null
+        && !spec.isRead()
+        && (spec.has(CommandSpec.WRITE)
+            || spec.has(CommandSpec.SCRIPT_SHA)
+            || spec.has(CommandSpec.SCRIPT_BODY)
+            || spec.name().startsWith("FCALL")
+            || spec.name().equals("EXEC"));
+  }
+
+  /** A command leaves for a server: a write of this session's is outstanding until answered. */
+  void sent(PendingCommand command) {
+    if (!enabled || !changesData(command.spec) || command.request == null) {
+      return;
+    }
+    String[] keys = keysOf(command.spec, command.request);
+    if (keys.length == 0) {
+      writingAnyKey++;
+      command.rare().nearCacheFill = ANY_KEY;
+      return;
+    }
+    for (String key : keys) {
+      writing.merge(key, 1, Integer::sum);
+    }
+    command.rare().nearCacheFill = keys;
+  }
+
+  /** An outstanding command was answered (its final reply). */
+  void answered(PendingCommand command) {
+    Object mark = command.nearCacheFill();
+    if (mark == ANY_KEY) {
+      writingAnyKey--;
+    } else if (mark instanceof String[] keys) {
+      for (String key : keys) {
+        writing.computeIfPresent(key, (k, n) -> n == 1 ? null : n - 1);
+      }
+    }
+  }
+
+  private String[] keysOf(CommandSpec spec, ByteBuf request) {
+    int[] positions = KeyPositions.all(spec, scratch.reset(request));
+    scratch.rewind();
+    String[] keys = new String[positions.length];
+    for (int i = 0; i < positions.length; i++) {
+      keys[i] = scratch.seek(positions[i]).latin1();
+    }
+    return keys;
+  }
+
   /**
    * A command has its final reply: a fill stores it; a write drops the cached replies of its keys
-   * now, before the client can read again (any session's write: the cache is the proxy's).
+   * now, before the client can read again (any session's write: the cache is the proxy's). One
+   * whose keys are not known (EXEC, FLUSHALL, a script without keys) drops everything: the queued
+   * commands' keys are not followed yet.
    */
   void settled(PendingCommand command) {
     if (cache == null) {
       return;
     }
-    Object fill = command.nearCacheFill();
-    if (fill != null && command.reply != null) {
-      cache.complete((NearCache.Fill) fill, command.reply);
+    if (command.nearCacheFill() instanceof NearCache.Fill fill && command.reply != null) {
+      cache.complete(fill, command.reply);
     }
-    CommandSpec spec = command.spec;
-    if (spec != null && !spec.isRead() && command.retryCopy != null) {
-      int[] keys = KeyPositions.all(spec, scratch.reset(command.retryCopy));
-      scratch.rewind();
-      for (int key : keys) {
-        cache.invalidate(scratch.seek(key).latin1());
-      }
+    if (!changesData(command.spec) || command.reply == null || failed(command.reply)) {
+      return;
     }
+    ByteBuf request = command.retryCopy != null ? command.retryCopy : command.txCopy();
+    String[] keys = request == null ? new String[0] : keysOf(command.spec, request);
+    if (keys.length == 0) {
+      cache.flushed();
+    }
+    for (String key : keys) {
+      cache.invalidate(key);
+    }
+  }
+
+  private static boolean failed(ByteBuf reply) {
+    byte type = reply.getByte(reply.readerIndex());
+    return type == '-' || type == '!';
   }
 }

@@ -54,9 +54,6 @@ final class ReplyQueue extends Flushable {
 
   private int outstanding;
 
-  /** Outstanding commands that are not reads: the near cache is bypassed while there are any. */
-  private int outstandingWrites;
-
   ReplyQueue(ClientSession session, SessionLoop loop) {
     this.session = session;
     this.loop = loop;
@@ -76,11 +73,6 @@ final class ReplyQueue extends Flushable {
   /** Commands sent to a backend and not yet answered. */
   int outstanding() {
     return outstanding;
-  }
-
-  /** Writes (and other commands that are not reads) sent and not yet answered. */
-  int outstandingWrites() {
-    return outstandingWrites;
   }
 
   /**
@@ -214,9 +206,7 @@ final class ReplyQueue extends Flushable {
       outsideLanes++;
     }
     outstanding++;
-    if (command.spec != null && !command.spec.isRead()) {
-      outstandingWrites++;
-    }
+    session.cachedReads().sent(command);
     command.sentTo = target;
     if (command.spec != null && command.spec.has(CommandSpec.SCRIPT_SHA)) {
       session.scripts().prepare(command, target);
@@ -290,9 +280,7 @@ final class ReplyQueue extends Flushable {
   /** An outstanding command has its final reply: the barrier may let parked commands go. */
   void answered(PendingCommand command) {
     outstanding--;
-    if (command.spec != null && !command.spec.isRead()) {
-      outstandingWrites--;
-    }
+    session.cachedReads().answered(command);
     if (command.inLane) {
       lanes.answered(command.sentTo);
     } else {
