@@ -29,8 +29,9 @@ class DeploymentFilesTest {
     return new Yaml().load(Files.readString(DOCKER.resolve(file)));
   }
 
+  /** The node at {@code path} (map keys, list indexes) in parsed YAML. */
   @SuppressWarnings("unchecked")
-  private static <T> T at(Object node, Object... path) {
+  static <T> T at(Object node, Object... path) {
     Object current = node;
     for (Object step : path) {
       current =

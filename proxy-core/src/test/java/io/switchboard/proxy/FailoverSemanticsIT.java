@@ -101,6 +101,14 @@ class FailoverSemanticsIT {
     }
   }
 
+  /** The null invalidation: every key the client cached is invalid. */
+  private static List<Object> flushPush() {
+    List<Object> push = new java.util.ArrayList<>();
+    push.add("invalidate");
+    push.add(null);
+    return push;
+  }
+
   @Test
   void aTrackingClientIsFlushedByAFailoverAndTrackedAgainAfterIt() throws Exception {
     try (RespClient client = client();
@@ -112,9 +120,7 @@ class FailoverSemanticsIT {
       failOver();
       // The connection the read went through is gone with its node's old role, and the server
       // with it forgot what it tracked: the client hears that every key is invalid.
-      List<Object> flush = new java.util.ArrayList<>();
-      flush.add("invalidate");
-      flush.add(null);
+      List<Object> flush = flushPush();
       await()
           .atMost(Duration.ofSeconds(20))
           .until(() -> flush.equals(client.readWithin(Duration.ofMillis(200))));
@@ -140,9 +146,7 @@ class FailoverSemanticsIT {
       assertThat(client.readWithin(Duration.ofSeconds(5)))
           .isEqualTo(List.of("invalidate", List.of("it:bc:a")));
       failOver();
-      List<Object> flush = new java.util.ArrayList<>();
-      flush.add("invalidate");
-      flush.add(null);
+      List<Object> flush = flushPush();
       await()
           .atMost(Duration.ofSeconds(20))
           .until(() -> flush.equals(client.readWithin(Duration.ofMillis(200))));

@@ -1,5 +1,6 @@
 package io.switchboard.proxy;
 
+import static io.switchboard.proxy.DeploymentFilesTest.at;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.marcnuri.helm.Helm;
@@ -58,18 +59,6 @@ class HelmChartTest {
             .toList();
     assertThat(found.size()).as(kind).isLessThanOrEqualTo(1);
     return found.isEmpty() ? null : found.get(0);
-  }
-
-  @SuppressWarnings("unchecked")
-  private static <T> T at(Object node, Object... path) {
-    Object current = node;
-    for (Object step : path) {
-      current =
-          step instanceof Integer index
-              ? ((List<Object>) current).get(index)
-              : ((Map<String, Object>) current).get(step);
-    }
-    return (T) current;
   }
 
   @Test

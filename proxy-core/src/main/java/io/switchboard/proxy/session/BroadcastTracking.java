@@ -44,8 +44,6 @@ final class BroadcastTracking {
   }
 
   private static final Logger log = LoggerFactory.getLogger(BroadcastTracking.class);
-  private static final byte[] INVALIDATE_HEAD =
-      ">2\r\n$10\r\ninvalidate\r\n".getBytes(StandardCharsets.US_ASCII);
 
   private final SessionLoop loop;
   private final Map<List<String>, Group> groups = new HashMap<>();
@@ -178,11 +176,11 @@ final class BroadcastTracking {
     public void onFrame(BackendConnection from, ByteBuf frame) {
       try {
         byte type = frame.getByte(frame.readerIndex());
-        if (type == '>' && ReplyRecovery.startsWith(frame, INVALIDATE_HEAD)) {
+        if (type == '>' && ReplyRecovery.startsWith(frame, InvalidationKeys.INVALIDATE_HEAD)) {
           ByteBuf payload =
               frame.slice(
-                  frame.readerIndex() + INVALIDATE_HEAD.length,
-                  frame.readableBytes() - INVALIDATE_HEAD.length);
+                  frame.readerIndex() + InvalidationKeys.INVALIDATE_HEAD.length,
+                  frame.readableBytes() - InvalidationKeys.INVALIDATE_HEAD.length);
           for (Member member : List.copyOf(members)) {
             if (member.listening()) {
               member.invalidated(payload.retainedSlice());

@@ -7,6 +7,10 @@ import java.util.function.Consumer;
 /** The keys of an invalidation, read where they start in a push frame: an array, or a null. */
 final class InvalidationKeys {
 
+  /** What starts every invalidation push frame, before its keys. */
+  static final byte[] INVALIDATE_HEAD =
+      ">2\r\n$10\r\ninvalidate\r\n".getBytes(StandardCharsets.US_ASCII);
+
   private InvalidationKeys() {}
 
   /**

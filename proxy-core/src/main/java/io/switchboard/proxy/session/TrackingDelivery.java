@@ -17,9 +17,11 @@ import java.nio.charset.StandardCharsets;
  */
 final class TrackingDelivery {
 
-  private static final ByteBuf PUSH_HEAD = constant(">2\r\n$10\r\ninvalidate\r\n");
+  private static final ByteBuf PUSH_HEAD = constant(InvalidationKeys.INVALIDATE_HEAD);
   private static final ByteBuf MESSAGE_HEAD =
-      constant("*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n");
+      constant(
+          "*3\r\n$7\r\nmessage\r\n$20\r\n__redis__:invalidate\r\n"
+              .getBytes(StandardCharsets.US_ASCII));
   private static final byte[] NULL2 = "$-1\r\n".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] NULL3 = "_\r\n".getBytes(StandardCharsets.US_ASCII);
 
@@ -39,9 +41,8 @@ final class TrackingDelivery {
     this.alloc = alloc;
   }
 
-  private static ByteBuf constant(String text) {
-    return Unpooled.unreleasableBuffer(
-        Unpooled.directBuffer(text.length()).writeBytes(text.getBytes(StandardCharsets.US_ASCII)));
+  private static ByteBuf constant(byte[] bytes) {
+    return Unpooled.unreleasableBuffer(Unpooled.directBuffer(bytes.length).writeBytes(bytes));
   }
 
   /** Whether invalidations reach anyone: a RESP3 session, or a redirect. */

@@ -8,7 +8,6 @@ import io.switchboard.proxy.backend.PendingCommand;
 import io.switchboard.proxy.resp.ArgCursor;
 import io.switchboard.routing.CommandSpec;
 import io.switchboard.routing.KeyPositions;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -58,9 +57,6 @@ final class TrackingTable implements InvalidationSink {
       this.key = key;
     }
   }
-
-  private static final byte[] INVALIDATE_HEAD =
-      ">2\r\n$10\r\ninvalidate\r\n".getBytes(StandardCharsets.US_ASCII);
 
   private final int maxKeys;
   private final RedirectListeners listeners;
@@ -178,10 +174,10 @@ final class TrackingTable implements InvalidationSink {
   public void onPush(BackendConnection connection, ByteBuf push) {
     try {
       int at = push.readerIndex();
-      if (!ReplyRecovery.startsWith(push, INVALIDATE_HEAD)) {
+      if (!ReplyRecovery.startsWith(push, InvalidationKeys.INVALIDATE_HEAD)) {
         return; // not an invalidation: nothing else is pushed on a tracking connection
       }
-      at += INVALIDATE_HEAD.length;
+      at += InvalidationKeys.INVALIDATE_HEAD.length;
       if (!InvalidationKeys.forEach(push, at, key -> invalidated(connection, key))) {
         flushedOn(connection); // `_`: FLUSHALL or FLUSHDB on the node
       }
