@@ -83,7 +83,7 @@ TICKS=$(getconf CLK_TCK)
 RESULTS="$WORK/results"
 load() {
   java -cp "$TOOLS" io.switchboard.bench.MixedLoad "$1" "$CONNECTIONS" "$SECONDS_PER_RUN" \
-    "$PIPELINE" "$KEYS" "$WRITE_PERCENT"
+    "$PIPELINE" "$KEYS" "$WRITE_PERCENT" "${2:-$1}"
 }
 echo "Warm-up..."
 load "${PORT[off]}" >/dev/null
@@ -102,6 +102,14 @@ for round in $(seq 1 "$ROUNDS"); do
     echo "round $round $target: $line$extra"
     echo "$target $line $((proxy_after - proxy_before)) $((redis_after - redis_before))" >>"$RESULTS"
   done
+done
+
+# Writes straight to the primary, reads through the cache: how long the proxy served a value
+# after Redis acknowledged its replacement (its invalidation latency), longest of the rounds.
+for round in $(seq 1 "$ROUNDS"); do
+  line=$(load "${PORT[on]}" "${PRIMARY##*:}")
+  echo "round $round on, writes straight to Redis: $line"
+  echo "$line" >>"$WORK/direct"
 done
 
 median() { sort -g | awk '{a[NR] = $1} END {if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
@@ -131,3 +139,7 @@ for target in off on; do
     "$(awk -v t="$target" '$1 == t {s += $11} END {print s}' "$RESULTS")" \
     "$(awk -v t="$target" '$1 == t && $13 > m {m = $13} END {print m / 1000}' "$RESULTS")"
 done
+echo
+printf "Writes straight to Redis, reads through the near cache: longest a replaced value was still served %.2f ms (invalidation latency; reads older than the reader's own write: %s).\n" \
+  "$(awk '$12 > m {m = $12} END {print m / 1000}' "$WORK/direct")" \
+  "$(awk '{s += $10} END {print s}' "$WORK/direct")"

@@ -27,9 +27,14 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *       {@code maxInvisibleMicros}.
  * </ul>
  *
+ * <p>With a {@code write port} (a Redis primary), the writes go there straight, not through the
+ * proxy under test: {@code maxInvisibleMicros} is then how long the proxy kept serving a value
+ * after Redis acknowledged its replacement, the latency of its invalidations.
+ *
  * <p>Prints {@code ops <n> seconds <s> reads <n> writes <n> ownStale <n> maxInvisibleMicros <n>}.
  *
- * <p>{@code MixedLoad <port> [connections=8] [seconds=10] [pipeline=16] [keys=1000] [write%=10]}
+ * <p>{@code MixedLoad <port> [connections=8] [seconds=10] [pipeline=16] [keys=1000] [write%=10]
+ * [write port=port]}
  */
 public final class MixedLoad {
 
@@ -42,6 +47,7 @@ public final class MixedLoad {
     int pipeline = argv.length > 3 ? Integer.parseInt(argv[3]) : 16;
     int keys = argv.length > 4 ? Integer.parseInt(argv[4]) : 1000;
     int writePercent = argv.length > 5 ? Integer.parseInt(argv[5]) : 10;
+    int writePort = argv.length > 6 ? Integer.parseInt(argv[6]) : port;
 
     Shared shared = new Shared(keys);
     try (Socket setup = new Socket("127.0.0.1", port)) {
@@ -60,7 +66,9 @@ public final class MixedLoad {
     Thread[] threads = new Thread[connections];
     long start = System.nanoTime();
     for (int i = 0; i < connections; i++) {
-      workers[i] = new Worker(port, i, connections, pipeline, keys, writePercent, shared, deadline);
+      workers[i] =
+          new Worker(
+              port, writePort, i, connections, pipeline, keys, writePercent, shared, deadline);
       threads[i] = new Thread(workers[i], "mixed-" + i);
       threads[i].start();
     }
@@ -114,6 +122,7 @@ public final class MixedLoad {
 
   private static final class Worker implements Runnable {
     private final int port;
+    private final int writePort;
     private final int index;
     private final int connections;
     private final int pipeline;
@@ -130,6 +139,7 @@ public final class MixedLoad {
 
     Worker(
         int port,
+        int writePort,
         int index,
         int connections,
         int pipeline,
@@ -138,6 +148,7 @@ public final class MixedLoad {
         Shared shared,
         long deadline) {
       this.port = port;
+      this.writePort = writePort;
       this.index = index;
       this.connections = connections;
       this.pipeline = pipeline;
@@ -151,11 +162,19 @@ public final class MixedLoad {
     @Override
     public void run() {
       ThreadLocalRandom random = ThreadLocalRandom.current();
-      try (Socket socket = new Socket("127.0.0.1", port)) {
-        socket.setTcpNoDelay(true);
-        OutputStream out = socket.getOutputStream();
-        InputStream in = new BufferedInputStream(socket.getInputStream(), 1 << 16);
-        ArrayDeque<Request> sent = new ArrayDeque<>();
+      try (Socket reads = new Socket("127.0.0.1", port);
+          Socket writes = writePort == port ? reads : new Socket("127.0.0.1", writePort)) {
+        reads.setTcpNoDelay(true);
+        writes.setTcpNoDelay(true);
+        OutputStream readOut = reads.getOutputStream();
+        InputStream readIn = new BufferedInputStream(reads.getInputStream(), 1 << 16);
+        OutputStream writeOut = writes == reads ? readOut : writes.getOutputStream();
+        InputStream writeIn =
+            writes == reads ? readIn : new BufferedInputStream(writes.getInputStream(), 1 << 16);
+        ArrayDeque<Request> sentReads = new ArrayDeque<>();
+        ArrayDeque<Request> sentWrites = new ArrayDeque<>();
+        // On one connection replies come in request order: one queue for both.
+        ArrayDeque<Request> sentWritesHere = writes == reads ? sentReads : sentWrites;
         while (System.nanoTime() < deadline) {
           for (int i = 0; i < pipeline; i++) {
             int key = random.nextInt(keys);
@@ -166,37 +185,43 @@ public final class MixedLoad {
                 key = index;
               }
               long seq = shared.sequence.incrementAndGet();
-              out.write(resp("SET", key(key), value(seq)));
-              sent.add(new Request(key, true, seq, 0, 0));
+              writeOut.write(resp("SET", key(key), value(seq)));
+              sentWritesHere.add(new Request(key, true, seq, 0, 0));
             } else {
-              out.write(resp("GET", key(key)));
-              sent.add(
+              readOut.write(resp("GET", key(key)));
+              sentReads.add(
                   new Request(key, false, 0, shared.ackedSeq.get(key), shared.ackedAt.get(key)));
             }
           }
-          out.flush();
-          while (!sent.isEmpty()) {
-            Request request = sent.poll();
-            String reply = readReply(in);
-            long now = System.nanoTime();
-            if (request.write()) {
-              writes++;
-              ownLastWritten[request.key()] = request.seq();
-              shared.acked(request.key(), request.seq(), now);
-              continue;
-            }
-            reads++;
-            long seen = Long.parseLong(reply);
-            if (request.key() % connections == index && seen < ownLastWritten[request.key()]) {
-              ownStale++;
-            }
-            if (seen < request.newestAckedSeq()) {
-              maxInvisibleNanos = Math.max(maxInvisibleNanos, now - request.newestAt());
-            }
-          }
+          writeOut.flush();
+          readOut.flush();
+          drain(sentWrites, writeIn);
+          drain(sentReads, readIn);
         }
       } catch (Exception e) {
         failure = e;
+      }
+    }
+
+    private void drain(ArrayDeque<Request> sent, InputStream in) throws IOException {
+      while (!sent.isEmpty()) {
+        Request request = sent.poll();
+        String reply = readReply(in);
+        long now = System.nanoTime();
+        if (request.write()) {
+          writes++;
+          ownLastWritten[request.key()] = request.seq();
+          shared.acked(request.key(), request.seq(), now);
+          continue;
+        }
+        reads++;
+        long seen = Long.parseLong(reply);
+        if (request.key() % connections == index && seen < ownLastWritten[request.key()]) {
+          ownStale++;
+        }
+        if (seen < request.newestAckedSeq()) {
+          maxInvisibleNanos = Math.max(maxInvisibleNanos, now - request.newestAt());
+        }
       }
     }
   }

@@ -61,6 +61,15 @@ class NearCacheIT {
     return primaryGets() == before;
   }
 
+  /**
+   * Until the proxy answers {@code key} itself. Right after a write through the proxy its broadcast
+   * invalidation is still on its way, and drops the first value read back (a read in flight when
+   * its key is invalidated is not cached): eventually the value is cached.
+   */
+  private static void awaitServedByTheProxy(RespClient client, String key) {
+    await().atMost(Duration.ofSeconds(5)).until(() -> servedByTheProxy(client, key));
+  }
+
   @Test
   void aRepeatedReadIsAnsweredFromTheProxysMemory() throws Exception {
     String k = key("hot");
@@ -68,6 +77,7 @@ class NearCacheIT {
     try (RespClient client = client();
         RespClient other = client()) {
       assertThat(client.call("GET", k)).isEqualTo("v1");
+      awaitServedByTheProxy(client, k); // the SET's invalidation may still have been on its way
       long gets = primaryGets();
       for (int i = 0; i < 10; i++) {
         assertThat(client.call("GET", k)).isEqualTo("v1");
@@ -86,7 +96,7 @@ class NearCacheIT {
     primary().call("SET", k, "v1");
     try (RespClient client = client()) {
       assertThat(client.call("GET", k)).isEqualTo("v1");
-      assertThat(servedByTheProxy(client, k)).isTrue();
+      awaitServedByTheProxy(client, k);
       primary().call("SET", k, "v2");
       await().atMost(Duration.ofSeconds(5)).until(() -> "v2".equals(client.call("GET", k)));
       for (int i = 0; i < 20; i++) {
@@ -104,7 +114,7 @@ class NearCacheIT {
       writer.call("SET", k, "v1");
       assertThat(writer.call("GET", k)).isEqualTo("v1");
       assertThat(reader.call("GET", k)).isEqualTo("v1");
-      assertThat(servedByTheProxy(reader, k)).isTrue();
+      awaitServedByTheProxy(reader, k);
       assertThat(writer.call("SET", k, "v2")).isEqualTo("OK");
       assertThat(writer.call("GET", k)).as("its own write, at once").isEqualTo("v2");
       assertThat(reader.call("GET", k)).as("dropped when the write was answered").isEqualTo("v2");
@@ -112,7 +122,7 @@ class NearCacheIT {
       writer.send(concat(RespClient.encode("SET", k, "v3"), RespClient.encode("GET", k)));
       assertThat(writer.read()).isEqualTo("OK");
       assertThat(writer.read()).isEqualTo("v3");
-      assertThat(servedByTheProxy(reader, k)).isTrue();
+      awaitServedByTheProxy(reader, k);
       writer.call("MULTI");
       writer.call("SET", k, "v4");
       writer.call("EXEC");
@@ -134,7 +144,7 @@ class NearCacheIT {
     try (RespClient plain = client();
         RespClient tracking = client()) {
       plain.call("GET", k);
-      assertThat(servedByTheProxy(plain, k)).isTrue();
+      awaitServedByTheProxy(plain, k);
       tracking.call("HELLO", "3");
       tracking.call("CLIENT", "TRACKING", "ON");
       long gets = primaryGets() + ServerStats.replicaCalls("get");
@@ -155,7 +165,7 @@ class NearCacheIT {
     primary().call("SET", k, "v1");
     try (RespClient client = client()) {
       client.call("GET", k);
-      assertThat(servedByTheProxy(client, k)).isTrue();
+      awaitServedByTheProxy(client, k);
       int killed = 0;
       for (String line : String.valueOf(primary().call("CLIENT", "LIST")).split("\n")) {
         if (line.contains(" name=it-near-cache:exclusive ") && line.contains("flags=tB")) {
