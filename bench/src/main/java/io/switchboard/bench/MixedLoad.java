@@ -32,6 +32,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * after Redis acknowledged its replacement, the latency of its invalidations.
  *
  * <p>Prints {@code ops <n> seconds <s> reads <n> writes <n> ownStale <n> maxInvisibleMicros <n>}.
+ * With {@code MIXED_DEBUG} set in the environment, every read more than 1 ms stale is printed to
+ * stderr (key, its writer, the reader, the values seen and expected).
  *
  * <p>{@code MixedLoad <port> [connections=8] [seconds=10] [pipeline=16] [keys=1000] [write%=10]
  * [write port=port]}
@@ -221,6 +223,16 @@ public final class MixedLoad {
         }
         if (seen < request.newestAckedSeq()) {
           maxInvisibleNanos = Math.max(maxInvisibleNanos, now - request.newestAt());
+          if (System.getenv("MIXED_DEBUG") != null && now - request.newestAt() > 1_000_000) {
+            System.err.printf(
+                "stale key %d (owner %d, reader %d) seen %d newest %d after %d us%n",
+                request.key(),
+                request.key() % connections,
+                index,
+                seen,
+                request.newestAckedSeq(),
+                (now - request.newestAt()) / 1000);
+          }
         }
       }
     }

@@ -5,7 +5,6 @@ import io.switchboard.proxy.backend.PendingCommand;
 import io.switchboard.proxy.resp.ArgCursor;
 import io.switchboard.routing.CommandSpec;
 import io.switchboard.routing.KeyPositions;
-import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -54,20 +53,17 @@ final class CachedReads {
       // reads must reach a server that tracks them.
       return false;
     }
-    int[] keys = KeyPositions.all(spec, args);
-    if (keys.length != 1) {
-      return false;
+    if (spec.firstKey() != 1 || spec.lastKey() != 1 || spec.has(CommandSpec.MOVABLE_KEYS)) {
+      return false; // cached commands read one key, the first argument
     }
     args.rewind();
-    String key = args.seek(keys[0]).latin1();
+    String key = args.seek(1).latin1();
     if (writing.containsKey(key) || !cache.caches(spec.name(), key)) {
       return false; // its own write of the key is outstanding: read after it, from the server
     }
-    String request =
-        session.db + ":" + session.protocol + ":" + frame.toString(StandardCharsets.ISO_8859_1);
-    ByteBuf reply = cache.lookup(key, request);
+    ByteBuf reply = cache.lookup(key, session.db, session.protocol, frame);
     if (reply == null) {
-      missed = cache.startFill(key, request);
+      missed = cache.startFill(key, session.db, session.protocol, frame);
       return false;
     }
     frame.release();

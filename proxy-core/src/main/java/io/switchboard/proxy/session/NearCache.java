@@ -7,14 +7,14 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.switchboard.config.CacheConfig;
 import io.switchboard.proxy.metrics.ProxyMetrics;
-import java.util.HashMap;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The proxy's near cache (one per proxy, shared by the event loops): replies of single-key reads,
- * as the bytes the server sent, by key and then by the exact request (database, protocol, command
- * and arguments). Caffeine holds at most {@code cache.max-bytes}, weighed by bytes.
+ * as the bytes the server sent, by key and then by the exact request (database, protocol, and the
+ * request's bytes). Caffeine holds at most {@code cache.max-bytes}, weighed by bytes.
  *
  * <p>Why it is never stale: a value is cached only while the feed of the primaries' broadcast
  * tracking is live (its epoch unchanged from the read's start to its reply), and only if no
@@ -25,25 +25,49 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class NearCache {
 
-  /** A read in flight that may fill the cache. */
+  /** A read in flight that may fill the cache: its key and exact request. */
   static final class Fill {
     final String key;
-    final String request;
+    final int db;
+    final int protocol;
+    final byte[] request;
     final long epoch;
 
-    Fill(String key, String request, long epoch) {
+    Fill(String key, int db, int protocol, byte[] request, long epoch) {
       this.key = key;
+      this.db = db;
+      this.protocol = protocol;
       this.request = request;
       this.epoch = epoch;
     }
   }
 
-  /** Entry overhead counted with the bytes: the maps, the strings' headers. */
+  /**
+   * One cached reply: to this exact request (the frame's bytes) in this database and protocol. A
+   * key has a few at most (GET in RESP2 and RESP3, HGET of a few fields): found by comparing bytes,
+   * without building a lookup key per read.
+   */
+  private record Variant(int db, int protocol, byte[] request, byte[] reply) {
+    boolean answers(int db, int protocol, ByteBuf frame) {
+      if (this.db != db || this.protocol != protocol || frame.readableBytes() != request.length) {
+        return false;
+      }
+      int at = frame.readerIndex();
+      for (int i = 0; i < request.length; i++) {
+        if (frame.getByte(at + i) != request[i]) {
+          return false;
+        }
+      }
+      return true;
+    }
+  }
+
+  /** Entry overhead counted with the bytes: the arrays and records, the key's header. */
   private static final int OVERHEAD = 96;
 
   private final CacheConfig config;
   private final ProxyMetrics metrics;
-  private final Cache<String, Map<String, byte[]>> replies;
+  private final Cache<String, Variant[]> replies;
   private final Map<String, Fill> fills = new ConcurrentHashMap<>();
 
   private volatile long epoch;
@@ -55,7 +79,7 @@ public final class NearCache {
     this.replies =
         Caffeine.newBuilder()
             .maximumWeight(config.maxBytes())
-            .<String, Map<String, byte[]>>weigher(NearCache::weight)
+            .<String, Variant[]>weigher(NearCache::weight)
             .removalListener(
                 (key, value, cause) -> {
                   if (cause == RemovalCause.SIZE) {
@@ -68,10 +92,10 @@ public final class NearCache {
         () -> replies.policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L));
   }
 
-  private static int weight(String key, Map<String, byte[]> variants) {
+  private static int weight(String key, Variant[] variants) {
     long bytes = OVERHEAD + key.length();
-    for (Map.Entry<String, byte[]> variant : variants.entrySet()) {
-      bytes += OVERHEAD + variant.getKey().length() + variant.getValue().length;
+    for (Variant variant : variants) {
+      bytes += OVERHEAD + variant.request().length + variant.reply().length;
     }
     return (int) Math.min(Integer.MAX_VALUE, bytes);
   }
@@ -92,24 +116,32 @@ public final class NearCache {
     return false;
   }
 
-  /** The cached reply to {@code request} on {@code key}, as a buffer of its own; null: a miss. */
-  ByteBuf lookup(String key, String request) {
-    Map<String, byte[]> variants = live ? replies.getIfPresent(key) : null;
-    byte[] reply = variants == null ? null : variants.get(request);
-    if (reply == null) {
-      metrics.nearCacheMiss();
-      return null;
+  /**
+   * The cached reply to {@code frame} (the whole request) on {@code key}, as a buffer of its own;
+   * null: a miss.
+   */
+  ByteBuf lookup(String key, int db, int protocol, ByteBuf frame) {
+    Variant[] variants = live ? replies.getIfPresent(key) : null;
+    if (variants != null) {
+      for (Variant variant : variants) {
+        if (variant.answers(db, protocol, frame)) {
+          metrics.nearCacheHit();
+          return Unpooled.wrappedBuffer(variant.reply());
+        }
+      }
     }
-    metrics.nearCacheHit();
-    return Unpooled.wrappedBuffer(reply);
+    metrics.nearCacheMiss();
+    return null;
   }
 
   /** A miss about to be read from the primary; null when its reply may not be cached. */
-  Fill startFill(String key, String request) {
+  Fill startFill(String key, int db, int protocol, ByteBuf frame) {
     if (!live) {
       return null;
     }
-    Fill fill = new Fill(key, request, epoch);
+    byte[] request = new byte[frame.readableBytes()];
+    frame.getBytes(frame.readerIndex(), request);
+    Fill fill = new Fill(key, db, protocol, request, epoch);
     fills.put(key, fill); // a later read of the key supersedes an earlier one still in flight
     return fill;
   }
@@ -123,6 +155,7 @@ public final class NearCache {
     }
     byte[] bytes = new byte[reply.readableBytes()];
     reply.getBytes(reply.readerIndex(), bytes);
+    Variant added = new Variant(fill.db, fill.protocol, fill.request, bytes);
     replies
         .asMap()
         .compute(
@@ -131,11 +164,28 @@ public final class NearCache {
               if (!fills.remove(key, fill) || fill.epoch != epoch || !live) {
                 return variants;
               }
-              Map<String, byte[]> next =
-                  variants == null ? new HashMap<>() : new HashMap<>(variants);
-              next.put(fill.request, bytes);
-              return Map.copyOf(next);
+              return with(variants, added);
             });
+  }
+
+  /** The variants with {@code added} in place of the one for the same request. */
+  private static Variant[] with(Variant[] variants, Variant added) {
+    if (variants == null) {
+      return new Variant[] {added};
+    }
+    for (int i = 0; i < variants.length; i++) {
+      Variant old = variants[i];
+      if (old.db() == added.db()
+          && old.protocol() == added.protocol()
+          && Arrays.equals(old.request(), added.request())) {
+        Variant[] next = variants.clone();
+        next[i] = added;
+        return next;
+      }
+    }
+    Variant[] next = Arrays.copyOf(variants, variants.length + 1);
+    next[variants.length] = added;
+    return next;
   }
 
   /** The key changed: its replies go, and a read of it in flight will not be cached. */

@@ -16,7 +16,13 @@ import org.junit.jupiter.api.Test;
 /** The near cache's rule: a read is cached only if nothing invalidated its key meanwhile. */
 class NearCacheTest {
 
-  private static final String REQUEST = "0:2:GET k";
+  private static ByteBuf request(String key) {
+    return Unpooled.copiedBuffer(
+        "*2\r\n$3\r\nGET\r\n$" + key.length() + "\r\n" + key + "\r\n", StandardCharsets.UTF_8);
+  }
+
+  private static final ByteBuf GET_K = request("k");
+  private static final ByteBuf GET_J = request("j");
 
   private static NearCache liveCache() {
     NearCache cache =
@@ -33,22 +39,23 @@ class NearCacheTest {
   }
 
   private static String cached(NearCache cache) {
-    ByteBuf hit = cache.lookup("k", REQUEST);
+    ByteBuf hit = cache.lookup("k", 0, 2, GET_K);
     return hit == null ? null : hit.toString(StandardCharsets.UTF_8);
   }
 
   @Test
   void aReadWithNothingInTheWayIsCachedAndServedAsTheServerSentIt() {
     NearCache cache = liveCache();
-    cache.complete(cache.startFill("k", REQUEST), reply("v1"));
+    cache.complete(cache.startFill("k", 0, 2, GET_K), reply("v1"));
     assertThat(cached(cache)).isEqualTo("$2\r\nv1\r\n");
-    assertThat(cache.lookup("k", "0:3:GET k")).as("another protocol's reply").isNull();
+    assertThat(cache.lookup("k", 0, 3, GET_K)).as("another protocol's reply").isNull();
+    assertThat(cache.lookup("k", 1, 2, GET_K)).as("another database's").isNull();
   }
 
   @Test
   void anInvalidationWhileTheReadIsInFlightKeepsItOutOfTheCache() {
     NearCache cache = liveCache();
-    NearCache.Fill fill = cache.startFill("k", REQUEST);
+    NearCache.Fill fill = cache.startFill("k", 0, 2, GET_K);
     cache.invalidate("k"); // a write raced the read: its value may be the old one
     cache.complete(fill, reply("old"));
     assertThat(cached(cache)).isNull();
@@ -57,7 +64,7 @@ class NearCacheTest {
   @Test
   void anInvalidationDropsWhatIsCached() {
     NearCache cache = liveCache();
-    cache.complete(cache.startFill("k", REQUEST), reply("v1"));
+    cache.complete(cache.startFill("k", 0, 2, GET_K), reply("v1"));
     cache.invalidate("k");
     assertThat(cached(cache)).isNull();
   }
@@ -65,21 +72,23 @@ class NearCacheTest {
   @Test
   void withoutTheFeedNothingIsServedNorCached() {
     NearCache cache = liveCache();
-    cache.complete(cache.startFill("k", REQUEST), reply("v1"));
-    NearCache.Fill inFlight = cache.startFill("j", "0:2:GET j");
+    cache.complete(cache.startFill("k", 0, 2, GET_K), reply("v1"));
+    NearCache.Fill inFlight = cache.startFill("j", 0, 2, GET_J);
     cache.feedLost();
     assertThat(cached(cache)).isNull();
-    assertThat(cache.startFill("k", REQUEST)).as("no fill while writes may go unheard").isNull();
+    assertThat(cache.startFill("k", 0, 2, GET_K))
+        .as("no fill while writes may go unheard")
+        .isNull();
     cache.feedLive();
     cache.complete(inFlight, reply("w"));
-    assertThat(cache.lookup("j", "0:2:GET j")).as("begun before the loss").isNull();
+    assertThat(cache.lookup("j", 0, 2, GET_J)).as("begun before the loss").isNull();
   }
 
   @Test
   void errorsAreNotCached() {
     NearCache cache = liveCache();
     cache.complete(
-        cache.startFill("k", REQUEST),
+        cache.startFill("k", 0, 2, GET_K),
         Unpooled.copiedBuffer("-WRONGTYPE x\r\n", StandardCharsets.UTF_8));
     assertThat(cached(cache)).isNull();
   }
