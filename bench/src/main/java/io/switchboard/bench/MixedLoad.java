@@ -32,8 +32,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * after Redis acknowledged its replacement, the latency of its invalidations.
  *
  * <p>Prints {@code ops <n> seconds <s> reads <n> writes <n> ownStale <n> maxInvisibleMicros <n>}.
- * With {@code MIXED_DEBUG} set in the environment, every read more than 1 ms stale is printed to
- * stderr (key, its writer, the reader, the values seen and expected).
+ * With {@code MIXED_DEBUG=<microseconds>} in the environment, every read staler than that is
+ * printed to stderr (key, its writer, the reader, the values seen and expected).
  *
  * <p>{@code MixedLoad <port> [connections=8] [seconds=10] [pipeline=16] [keys=1000] [write%=10]
  * [write port=port]}
@@ -41,6 +41,10 @@ import java.util.concurrent.atomic.AtomicLongArray;
 public final class MixedLoad {
 
   private MixedLoad() {}
+
+  /** MIXED_DEBUG: print reads staler than this many microseconds (-1: none). */
+  private static final long DEBUG_MICROS =
+      System.getenv("MIXED_DEBUG") == null ? -1 : Long.parseLong(System.getenv("MIXED_DEBUG"));
 
   public static void main(String[] argv) throws Exception {
     int port = Integer.parseInt(argv[0]);
@@ -223,7 +227,7 @@ public final class MixedLoad {
         }
         if (seen < request.newestAckedSeq()) {
           maxInvisibleNanos = Math.max(maxInvisibleNanos, now - request.newestAt());
-          if (System.getenv("MIXED_DEBUG") != null && now - request.newestAt() > 1_000_000) {
+          if (DEBUG_MICROS >= 0 && now - request.newestAt() > DEBUG_MICROS * 1000) {
             System.err.printf(
                 "stale key %d (owner %d, reader %d) seen %d newest %d after %d us%n",
                 request.key(),

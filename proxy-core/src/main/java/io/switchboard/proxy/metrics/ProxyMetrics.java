@@ -196,9 +196,12 @@ public final class ProxyMetrics {
               .description("Failed AUTH and HELLO AUTH attempts, by reason")
               .register(registry);
     }
+    // Suppliers made by the caller, which nobody else holds: a gauge keeps only a weak reference
+    // unless told otherwise, and reads NaN once the supplier is collected.
     Gauge.builder("switchboard.writes.held", heldBytes, LongSupplier::getAsLong)
         .baseUnit("bytes")
         .description("Request bytes waiting for a usable primary (failover.hold-bytes)")
+        .strongReference(true)
         .register(registry);
     FunctionCounter.builder(
             "switchboard.write.unavailable", writeHeldNanos, nanos -> nanos.get() / 1_000_000_000.0)
@@ -207,6 +210,7 @@ public final class ProxyMetrics {
         .register(registry);
     Gauge.builder("switchboard.backend.exclusive", exclusiveConnections, LongSupplier::getAsLong)
         .description("Backend connections held by one session (transactions, blocking, pub/sub)")
+        .strongReference(true)
         .register(registry);
     backendConnections =
         MultiGauge.builder("switchboard.backend.connections")
@@ -335,6 +339,7 @@ public final class ProxyMetrics {
     Gauge.builder("switchboard.cache.bytes", bytes, LongSupplier::getAsLong)
         .description("Bytes the near cache holds, as cache.max-bytes counts them")
         .baseUnit("bytes")
+        .strongReference(true) // as the suppliers above
         .register(registry);
   }
 
@@ -447,6 +452,7 @@ public final class ProxyMetrics {
       Gauge.builder("switchboard.sentinel.up", up, s -> s.get() ? 1 : 0)
           .tag("sentinel", sentinel.toString())
           .description("1 while the Sentinel answers the proxy")
+          .strongReference(true)
           .register(registry);
     }
   }
