@@ -340,7 +340,7 @@ public final class BackendConnection extends Flushable {
     if (pool.primary()
         && (!pool.writable() || state == State.RETIRED)
         && isWrite(command)
-        && !isError(reply)) {
+        && !Replies.isError(reply)) {
       // Sent before a failover began, answered after: wait to know whether it survives.
       loop.gate().holdAck(command, reply, pool.node());
     } else {
@@ -350,11 +350,6 @@ public final class BackendConnection extends Flushable {
 
   private static boolean isWrite(PendingCommand command) {
     return command.session != null && command.spec != null && !command.spec.isRead();
-  }
-
-  private static boolean isError(ByteBuf reply) {
-    byte type = reply.getByte(reply.readerIndex());
-    return type == '-' || type == '!';
   }
 
   private void onHandshakeReply(ByteBuf reply) {

@@ -123,23 +123,7 @@ public final class BackendPools {
    */
   public List<HostAndPort> retireGone() {
     LoopTopology topology = loop.topology();
-    ArrayList<BackendPool> retired = new ArrayList<>();
-    for (Iterator<Map.Entry<PoolKey, BackendPool>> it = pools.entrySet().iterator();
-        it.hasNext(); ) {
-      BackendPool pool = it.next().getValue();
-      if (!topology.serves(pool.node(), pool.primary())) {
-        retired.add(pool);
-        it.remove();
-        BackendPool[] ofNode = poolsByNode.get(pool.node());
-        if (ofNode != null) {
-          ofNode[slot(pool.db(), pool.protocol(), pool.tracking())] = null;
-        }
-      }
-    }
-    retired.forEach(BackendPool::retire);
-    if (loginPools != null) {
-      loginPools.retireIf(pool -> !topology.serves(pool.node(), pool.primary()));
-    }
+    List<BackendPool> retired = retireIf(pool -> !topology.serves(pool.node(), pool.primary()));
     List<HostAndPort> nodes = new ArrayList<>(retired.size());
     retired.forEach(pool -> nodes.add(pool.node()));
     return nodes;
@@ -150,22 +134,29 @@ public final class BackendPools {
    * redirected to is gone, and the server sends them nowhere now. New ones redirect to the next.
    */
   public void retireRedirected(HostAndPort node) {
-    Predicate<BackendPool> redirected =
-        pool -> pool.tracking() && pool.protocol() == 2 && pool.node().equals(node);
+    retireIf(pool -> pool.tracking() && pool.protocol() == 2 && pool.node().equals(node));
+  }
+
+  /** Forgets and retires the pools {@code gone} picks, shared and per user; returns the shared. */
+  private List<BackendPool> retireIf(Predicate<BackendPool> gone) {
     ArrayList<BackendPool> retired = new ArrayList<>();
     for (Iterator<Map.Entry<PoolKey, BackendPool>> it = pools.entrySet().iterator();
         it.hasNext(); ) {
       BackendPool pool = it.next().getValue();
-      if (redirected.test(pool)) {
+      if (gone.test(pool)) {
         retired.add(pool);
         it.remove();
-        poolsByNode.get(node)[slot(pool.db(), pool.protocol(), true)] = null;
+        BackendPool[] ofNode = poolsByNode.get(pool.node());
+        if (ofNode != null) {
+          ofNode[slot(pool.db(), pool.protocol(), pool.tracking())] = null;
+        }
       }
     }
     retired.forEach(BackendPool::retire);
     if (loginPools != null) {
-      loginPools.retireIf(redirected);
+      loginPools.retireIf(gone);
     }
+    return retired;
   }
 
   /** Each pool, shared ones first, over a copy: what {@code action} sets off may open pools. */

@@ -174,8 +174,11 @@ public final class PendingCommand {
      */
     public ByteBuf pushesAfter;
 
-    /** Session-side: a near cache miss whose reply may fill the cache. */
-    public Object nearCacheFill;
+    /**
+     * Session-side, for the near cache: a miss whose reply may fill it, or the keys of an
+     * outstanding write (which its session's reads of those keys do not take from the cache).
+     */
+    public Object nearCache;
   }
 
   public PendingCommand(
@@ -329,8 +332,8 @@ public final class PendingCommand {
     return rare == null ? null : rare.pushesAfter;
   }
 
-  public Object nearCacheFill() {
-    return rare == null ? null : rare.nearCacheFill;
+  public Object nearCache() {
+    return rare == null ? null : rare.nearCache;
   }
 
   public Object tracked() {

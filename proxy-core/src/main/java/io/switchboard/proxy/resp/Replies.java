@@ -123,6 +123,12 @@ public final class Replies {
     return buf;
   }
 
+  /** Whether a framed reply is an error: a simple (-) or, in RESP3, a blob (!) error. */
+  public static boolean isError(ByteBuf reply) {
+    byte type = reply.getByte(reply.readerIndex());
+    return type == '-' || type == '!';
+  }
+
   /** The text of a simple reply (+, -, :), without its type byte and line end. */
   public static String line(ByteBuf reply) {
     int start = reply.readerIndex() + 1;

@@ -3,6 +3,7 @@ package io.switchboard.proxy.session;
 import io.netty.buffer.ByteBuf;
 import io.switchboard.proxy.backend.PendingCommand;
 import io.switchboard.proxy.resp.ArgCursor;
+import io.switchboard.proxy.resp.Replies;
 import io.switchboard.routing.CommandSpec;
 import io.switchboard.routing.KeyPositions;
 import java.util.HashMap;
@@ -74,7 +75,7 @@ final class CachedReads {
   /** The command for the read that just missed: to the primary, its reply to fill the cache. */
   void attachFill(PendingCommand command) {
     if (missed != null) {
-      command.rare().nearCacheFill = missed;
+      command.rare().nearCache = missed;
       command.route = PendingCommand.TO_PRIMARY;
       missed = null;
     }
@@ -99,24 +100,44 @@ final class CachedReads {
     String[] keys = keysOf(command.spec, command.request);
     if (keys.length == 0) {
       writingAnyKey++;
-      command.rare().nearCacheFill = ANY_KEY;
+      command.rare().nearCache = ANY_KEY;
       return;
     }
     for (String key : keys) {
       writing.merge(key, 1, Integer::sum);
     }
-    command.rare().nearCacheFill = keys;
+    command.rare().nearCache = keys;
   }
 
   /** An outstanding command was answered (its final reply). */
   void answered(PendingCommand command) {
-    Object mark = command.nearCacheFill();
+    Object mark = command.nearCache();
     if (mark == ANY_KEY) {
       writingAnyKey--;
     } else if (mark instanceof String[] keys) {
       for (String key : keys) {
         writing.computeIfPresent(key, (k, n) -> n == 1 ? null : n - 1);
       }
+    }
+  }
+
+  /** The keys a write names: those {@link #sent} found, else read off its kept request. */
+  private String[] writtenKeys(PendingCommand command) {
+    Object mark = command.nearCache();
+    if (mark instanceof String[] keys) {
+      return keys;
+    }
+    ByteBuf request = command.retryCopy != null ? command.retryCopy : command.txCopy();
+    return mark == ANY_KEY || request == null ? new String[0] : keysOf(command.spec, request);
+  }
+
+  /**
+   * The session closed before a fill was answered: its reply will not come to the cache, and its
+   * key no longer waits for it.
+   */
+  void abandoned(PendingCommand command) {
+    if (command.nearCache() instanceof NearCache.Fill fill) {
+      cache.abandon(fill);
     }
   }
 
@@ -140,24 +161,18 @@ final class CachedReads {
     if (cache == null) {
       return;
     }
-    if (command.nearCacheFill() instanceof NearCache.Fill fill && command.reply != null) {
+    if (command.nearCache() instanceof NearCache.Fill fill && command.reply != null) {
       cache.complete(fill, command.reply);
     }
-    if (!changesData(command.spec) || command.reply == null || failed(command.reply)) {
+    if (!changesData(command.spec) || command.reply == null || Replies.isError(command.reply)) {
       return;
     }
-    ByteBuf request = command.retryCopy != null ? command.retryCopy : command.txCopy();
-    String[] keys = request == null ? new String[0] : keysOf(command.spec, request);
+    String[] keys = writtenKeys(command);
     if (keys.length == 0) {
       cache.flushed();
     }
     for (String key : keys) {
       cache.invalidate(key);
     }
-  }
-
-  private static boolean failed(ByteBuf reply) {
-    byte type = reply.getByte(reply.readerIndex());
-    return type == '-' || type == '!';
   }
 }

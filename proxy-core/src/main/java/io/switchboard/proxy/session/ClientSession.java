@@ -376,6 +376,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
     if (closed || command.discarded) {
       transaction.forget(command);
+      cachedReads.abandoned(command);
       command.reply.release();
       command.reply = null;
       command.releaseRetryCopy();

@@ -172,18 +172,9 @@ final class ClientTracking implements BroadcastTracking.Member {
         && !command.spec.isRead()
         && command.retryCopy != null
         && command.sentTo != null
-        && !failed(command.reply)) {
+        && !Replies.isError(command.reply)) { // an error: nothing written
       table.wroteItself(session, command.spec, command.retryCopy, command.sentTo, noLoop);
     }
-  }
-
-  /** An error reply: the write did not happen, and the server still tracks what it did. */
-  private static boolean failed(ByteBuf reply) {
-    if (reply == null || !reply.isReadable()) {
-      return true;
-    }
-    byte type = reply.getByte(reply.readerIndex());
-    return type == '-' || type == '!';
   }
 
   /** A command handed back unsent: what it counted in flight was never read by the server. */

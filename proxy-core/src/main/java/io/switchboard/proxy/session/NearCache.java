@@ -7,6 +7,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.switchboard.config.CacheConfig;
 import io.switchboard.proxy.metrics.ProxyMetrics;
+import io.switchboard.proxy.resp.Replies;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -146,10 +147,14 @@ public final class NearCache {
     return fill;
   }
 
+  /** The fill's reply will not come: its key waits for it no longer (the map stays bounded). */
+  void abandon(Fill fill) {
+    fills.remove(fill.key, fill);
+  }
+
   /** The fill's reply came: cached unless its key was invalidated, or the feed lost, meanwhile. */
   void complete(Fill fill, ByteBuf reply) {
-    byte type = reply.getByte(reply.readerIndex());
-    if (type == '-' || type == '!') {
+    if (Replies.isError(reply)) {
       fills.remove(fill.key, fill);
       return;
     }

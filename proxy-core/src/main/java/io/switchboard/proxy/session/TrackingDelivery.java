@@ -6,6 +6,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoop;
 import io.switchboard.proxy.resp.Replies;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * Where one tracking session's invalidations go, in the form Redis sends them (tracking.c,
@@ -104,8 +105,12 @@ final class TrackingDelivery {
     EventLoop home = target.channel().eventLoop();
     if (home.inEventLoop()) {
       target.tracking().delivery().received(payload);
-    } else {
+      return;
+    }
+    try {
       home.execute(() -> target.tracking().delivery().received(payload));
+    } catch (RejectedExecutionException e) {
+      payload.release(); // its loop is shutting down, and the client with it
     }
   }
 

@@ -44,17 +44,15 @@ final class TrackingTable implements InvalidationSink {
   static final class Reader {
     final ClientSession session;
     final BackendConnection connection;
-    final String key;
 
     /** Reads of the key by this session on this connection sent and not yet answered. */
     int inflight;
 
     Reader next;
 
-    Reader(ClientSession session, BackendConnection connection, String key) {
+    Reader(ClientSession session, BackendConnection connection) {
       this.session = session;
       this.connection = connection;
-      this.key = key;
     }
   }
 
@@ -118,7 +116,7 @@ final class TrackingTable implements InvalidationSink {
     if (first == null && keys.size() >= maxKeys) {
       evictOldest();
     }
-    Reader reader = new Reader(session, connection, key);
+    Reader reader = new Reader(session, connection);
     reader.next = first;
     keys.put(key, reader);
     session.tracking().readers++;
