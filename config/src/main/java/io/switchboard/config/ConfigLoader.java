@@ -35,7 +35,8 @@ public final class ConfigLoader {
           "SWITCHBOARD_PORT",
           "SWITCHBOARD_ADMIN_PORT",
           "SWITCHBOARD_ADMIN_TOKEN",
-          "SWITCHBOARD_CACHE_ENABLED");
+          "SWITCHBOARD_CACHE_ENABLED",
+          "SWITCHBOARD_LOG_LEVEL");
 
   private ConfigLoader() {}
 

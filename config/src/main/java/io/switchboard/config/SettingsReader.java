@@ -104,7 +104,9 @@ final class SettingsReader {
             new ServerConfig(
                 r.intBetween("server.io-threads", 0, 1024),
                 r.transport("server.transport"),
-                r.duration("server.shutdown-timeout")));
+                r.duration("server.shutdown-timeout"),
+                r.durationOrOff("server.config-reload-interval"),
+                r.option("server.log-level", ServerConfig.LogLevel.class)));
     r.oneDiscovery(); // last: a malformed value elsewhere is the more precise error
     return config;
   }

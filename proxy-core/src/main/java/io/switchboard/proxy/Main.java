@@ -6,6 +6,7 @@ import io.switchboard.config.InvalidConfigException;
 import io.switchboard.config.SwitchboardConfig;
 import io.switchboard.proxy.backend.BackendConnection;
 import java.io.PrintStream;
+import java.nio.file.Path;
 
 /**
  * {@code java -jar switchboard.jar} runs the proxy as configured; {@code java -jar switchboard.jar
@@ -47,7 +48,9 @@ public final class Main {
     }
     SwitchboardServer server;
     try {
-      server = new SwitchboardServer(config);
+      String file = System.getProperty("config.file");
+      server =
+          new SwitchboardServer(config, ConfigLoader::load, file == null ? null : Path.of(file));
     } catch (InvalidConfigException e) {
       err.println("switchboard: configuration error: " + e.getMessage());
       System.exit(2);
@@ -61,6 +64,7 @@ public final class Main {
       System.exit(1);
     }
     handleTermination(server);
+    handleReload(server);
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, "switchboard-shutdown"));
     Thread.currentThread().join();
   }
@@ -76,6 +80,21 @@ public final class Main {
         && System.getProperty("io.netty.leakDetectionLevel") == null) {
       ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
     }
+  }
+
+  /**
+   * SIGHUP reloads the configuration, as nginx and HAProxy do; on a thread of its own, as the
+   * signal's thread must not wait on a reload.
+   */
+  @SuppressWarnings("removal")
+  private static void handleReload(SwitchboardServer server) {
+    sun.misc.Signal.handle(
+        new sun.misc.Signal("HUP"),
+        signal -> {
+          Thread reload = new Thread(() -> server.reload("SIGHUP"), "switchboard-reload");
+          reload.setDaemon(true);
+          reload.start();
+        });
   }
 
   /**

@@ -1,19 +1,14 @@
 package io.switchboard.proxy;
 
 import io.netty.bootstrap.Bootstrap;
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
-import io.switchboard.config.Endpoint;
 import io.switchboard.config.HostAndPort;
 import io.switchboard.config.InvalidConfigException;
 import io.switchboard.config.ListenerConfig;
@@ -32,9 +27,12 @@ import io.switchboard.proxy.discovery.SentinelWatcher;
 import io.switchboard.proxy.discovery.TopologySource;
 import io.switchboard.proxy.metrics.BackendLoad;
 import io.switchboard.proxy.metrics.ProxyMetrics;
-import io.switchboard.proxy.resp.RespRequestDecoder;
+import io.switchboard.proxy.reload.ConfigFileWatch;
+import io.switchboard.proxy.reload.ConfigReloader;
+import io.switchboard.proxy.reload.LogLevels;
+import io.switchboard.proxy.reload.ReloadPlan;
+import io.switchboard.proxy.reload.ReloadResult;
 import io.switchboard.proxy.session.ClientDirectory;
-import io.switchboard.proxy.session.ClientSession;
 import io.switchboard.proxy.session.NearCache;
 import io.switchboard.proxy.session.ScriptCache;
 import io.switchboard.proxy.session.SessionLoop;
@@ -43,14 +41,13 @@ import io.switchboard.proxy.tls.TlsContexts;
 import io.switchboard.proxy.transport.Transport;
 import io.switchboard.routing.ReplicationSnapshot;
 import io.switchboard.routing.Topology;
-import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -72,17 +69,24 @@ public final class SwitchboardServer implements AutoCloseable {
   /** TLS towards Redis nodes (redis.tls), or null. */
   private final ReloadingSslContext backendTls;
 
-  /** Checks certificate files for rotation; null without TLS or with tls.reload-interval = 0. */
-  private java.util.concurrent.ScheduledExecutorService certificateReloads;
+  /** Checks certificate and configuration files; null while nothing is checked. */
+  private java.util.concurrent.ScheduledExecutorService fileChecks;
 
   private final Transport transport;
   private final EventLoopGroup group;
   private final DnsAddressResolverGroup resolver;
-  private final Map<EventExecutor, SessionLoop> loops = new IdentityHashMap<>();
+  private final EveryLoop loops = new EveryLoop();
   private final ClientDirectory directory = new ClientDirectory();
   private final TopologySource discovery;
   private final ReplicationMonitor replication;
-  private final List<Channel> serverChannels = new ArrayList<>();
+  private final ClientListeners listeners;
+  private final ServerFacts facts;
+  private final SharedBudget exclusiveBudget;
+  private final ConfigReloader reloader;
+
+  /** The file of -Dconfig.file, watched for changes; null when none. */
+  private final Path configFile;
+
   private final ProxyMetrics metrics;
   private final ProxyStatus status;
   private final AdminServer admin;
@@ -91,8 +95,25 @@ public final class SwitchboardServer implements AutoCloseable {
   private final java.util.concurrent.atomic.AtomicBoolean closed =
       new java.util.concurrent.atomic.AtomicBoolean();
 
+  /** A proxy with no configuration file: a reload is refused. */
   public SwitchboardServer(SwitchboardConfig config) {
+    this(
+        config,
+        () -> {
+          throw new InvalidConfigException("this proxy was not started from a configuration file");
+        },
+        null);
+  }
+
+  /**
+   * @param source reads the configuration again as start-up did, for a reload (throws
+   *     InvalidConfigException)
+   * @param configFile the file {@code source} reads, watched for changes; null when none
+   */
+  public SwitchboardServer(
+      SwitchboardConfig config, Supplier<SwitchboardConfig> source, Path configFile) {
     this.config = config;
+    this.configFile = configFile;
     this.transport = Transport.choose(config.server().transport());
     int threads =
         config.server().ioThreads() == 0
@@ -116,9 +137,8 @@ public final class SwitchboardServer implements AutoCloseable {
             .option(
                 ChannelOption.CONNECT_TIMEOUT_MILLIS,
                 (int) config.redis().connectTimeout().toMillis());
-    ServerFacts facts;
     try {
-      facts = new ServerFacts(config.routing());
+      this.facts = new ServerFacts(config.routing());
     } catch (IllegalArgumentException e) {
       group.shutdownGracefully(0, 0, TimeUnit.SECONDS);
       throw new InvalidConfigException("switchboard.routing.deny: " + e.getMessage());
@@ -132,6 +152,7 @@ public final class SwitchboardServer implements AutoCloseable {
       throw e;
     }
     SharedBudget budget = new SharedBudget(config.limits().maxExclusiveConnections());
+    this.exclusiveBudget = budget;
     SharedBudget holdBudget = new SharedBudget(config.failover().holdBytes());
     ScriptCache scripts = new ScriptCache(config.routing().scriptCacheSize());
     AtomicReference<ReplicationSnapshot> replicationView =
@@ -166,7 +187,7 @@ public final class SwitchboardServer implements AutoCloseable {
               flushes ->
                   new BootstrapConnector(backendTemplate.clone().group(loop), backendTls, flushes),
               initial);
-      loops.put(loop, backends);
+      loops.add(loop, backends);
       directory.add(backends);
       if (nearCache != null) {
         backends.nearCache(nearCache, home == null); // the first loop keeps it true
@@ -209,8 +230,13 @@ public final class SwitchboardServer implements AutoCloseable {
               @Override
               public List<BackendLoad> backends() {
                 List<BackendLoad> all = new ArrayList<>();
-                fromEveryLoop(SessionLoop::backendLoads).forEach(all::addAll);
+                loops.collect(SessionLoop::backendLoads).forEach(all::addAll);
                 return all;
+              }
+
+              @Override
+              public ReloadResult reload() {
+                return reloader.reload("POST /admin/reload");
               }
             },
             initial);
@@ -222,6 +248,54 @@ public final class SwitchboardServer implements AutoCloseable {
                   .anyMatch(s -> s.address().equals(sentinel) && s.answering()));
     }
     this.admin = new AdminServer(config.admin(), status, transport);
+    this.listeners = new ClientListeners(group, transport, loops, clientAuth, directory, clientTls);
+    this.reloader =
+        new ConfigReloader(
+            config,
+            source,
+            new ConfigReloader.Target() {
+              @Override
+              public Runnable prepare(ReloadPlan plan) {
+                return SwitchboardServer.this.prepare(plan);
+              }
+
+              @Override
+              public boolean tlsReady() {
+                return listeners.tlsReady();
+              }
+            },
+            metrics);
+  }
+
+  /**
+   * Checks a reload against what runs and binds its new ports; returns what applies the rest. The
+   * shared parts (users, denied commands, budgets) switch first, then each loop takes the new
+   * snapshot on its own thread, between events: commands already sent finish as they started.
+   */
+  private Runnable prepare(ReloadPlan plan) {
+    SwitchboardConfig next = plan.running();
+    try {
+      facts.checkDeny(next.routing().deny());
+    } catch (IllegalArgumentException e) {
+      throw new InvalidConfigException("switchboard.routing.deny: " + e.getMessage());
+    }
+    Runnable users = clientAuth.prepare(next.auth(), facts.commands());
+    List<ClientListeners.Bound> opened = listeners.bindNew(plan.added());
+    return () -> {
+      facts.deny(next.routing().deny());
+      users.run();
+      exclusiveBudget.limit(next.limits().maxExclusiveConnections());
+      LogLevels.apply(next.server().logLevel());
+      loops.execute(loop -> loop.reconfigure(next));
+      replication.home().eventLoop().execute(() -> replication.routing(next.routing()));
+      status.configLoaded(next);
+      listeners.reconcile(opened, plan.removed().keySet(), next.server().shutdownTimeout());
+    };
+  }
+
+  /** Reloads the configuration (SIGHUP); what {@code POST /admin/reload} does too. */
+  public ReloadResult reload(String trigger) {
+    return reloader.reload(trigger);
   }
 
   /**
@@ -229,12 +303,11 @@ public final class SwitchboardServer implements AutoCloseable {
    * (the others are in {@link #ports()}).
    */
   public int start() throws InterruptedException {
-    for (ListenerConfig listener : config.allListeners()) {
-      serverChannels.add(bind(listener));
-    }
+    LogLevels.apply(config.server().logLevel());
+    listeners.start(config.allListeners());
     log.info(
         "Switchboard listening on {} ({} transport, {} event loops), {}",
-        describeListeners(),
+        listeners.describe(),
         transport.name(),
         loops.size(),
         config.cluster().enabled()
@@ -258,18 +331,33 @@ public final class SwitchboardServer implements AutoCloseable {
           config.redis().tls().enabled() ? "; to Redis nodes too" : "");
       long every = config.tls().reloadInterval().toMillis();
       if (every > 0) {
-        // Its own thread: reading files and building a context must not stall an event loop.
-        certificateReloads =
-            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
-                new DefaultThreadFactory("switchboard-tls-reload", true));
-        certificateReloads.scheduleWithFixedDelay(
-            this::reloadCertificates, every, every, TimeUnit.MILLISECONDS);
+        fileChecks()
+            .scheduleWithFixedDelay(this::reloadCertificates, every, every, TimeUnit.MILLISECONDS);
       }
     }
+    long every = config.server().configReloadInterval().toMillis();
+    if (configFile != null && every > 0) {
+      fileChecks()
+          .scheduleWithFixedDelay(
+              new ConfigFileWatch(configFile, reloader), every, every, TimeUnit.MILLISECONDS);
+    }
     replication.start();
-    loops.values().forEach(SessionLoop::start);
+    loops.forEach(SessionLoop::start);
     discovery.start();
     return ports().get(0);
+  }
+
+  /**
+   * The thread that checks certificate and configuration files: reading files, building a TLS
+   * context or reloading must not stall an event loop.
+   */
+  private java.util.concurrent.ScheduledExecutorService fileChecks() {
+    if (fileChecks == null) {
+      fileChecks =
+          java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+              new DefaultThreadFactory("switchboard-file-checks", true));
+    }
+    return fileChecks;
   }
 
   /** Picks up rotated certificate files (tls.reload-interval), on its own thread. */
@@ -288,67 +376,7 @@ public final class SwitchboardServer implements AutoCloseable {
 
   /** The bound port of each listener, the main one first. */
   public List<Integer> ports() {
-    List<Integer> ports = new ArrayList<>();
-    for (Channel channel : serverChannels) {
-      ports.add(((InetSocketAddress) channel.localAddress()).getPort());
-    }
-    return ports;
-  }
-
-  private String describeListeners() {
-    List<String> parts = new ArrayList<>();
-    List<ListenerConfig> listeners = config.allListeners();
-    List<Integer> ports = ports();
-    for (int i = 0; i < listeners.size(); i++) {
-      ListenerConfig listener = listeners.get(i);
-      parts.add(
-          listener.endpoint().host()
-              + ":"
-              + ports.get(i)
-              + " (read-from "
-              + kebab(listener.readFrom())
-              + ", "
-              + kebab(listener.consistency())
-              + (listener.tls() ? ", TLS" : "")
-              + ")");
-    }
-    return String.join(", ", parts);
-  }
-
-  private static String kebab(Enum<?> value) {
-    return value.name().toLowerCase(Locale.ROOT).replace('_', '-');
-  }
-
-  private Channel bind(ListenerConfig listener) throws InterruptedException {
-    ServerBootstrap bootstrap =
-        new ServerBootstrap()
-            .group(group)
-            .channel(transport.serverChannel())
-            .option(ChannelOption.SO_BACKLOG, 1024)
-            .option(ChannelOption.SO_REUSEADDR, true)
-            .childOption(ChannelOption.TCP_NODELAY, true)
-            .childOption(ChannelOption.ALLOCATOR, BackendLoop.ALLOCATOR)
-            .childHandler(
-                new ChannelInitializer<SocketChannel>() {
-                  @Override
-                  protected void initChannel(SocketChannel ch) {
-                    SessionLoop loop = loops.get(ch.eventLoop());
-                    var limits = config.limits();
-                    if (listener.tls()) {
-                      ch.pipeline().addLast(clientTls.get().newHandler(ch.alloc()));
-                    }
-                    ch.pipeline()
-                        .addLast(
-                            new RespRequestDecoder(
-                                limits.maxBulkBytes(),
-                                limits.maxMultibulk(),
-                                limits.maxInlineBytes(),
-                                limits.maxRequestBytes()))
-                        .addLast(new ClientSession(loop, listener, clientAuth, directory));
-                  }
-                });
-    Endpoint endpoint = listener.endpoint();
-    return bootstrap.bind(new InetSocketAddress(endpoint.host(), endpoint.port())).sync().channel();
+    return listeners.ports();
   }
 
   /** ROLE says the named primary is (or is no longer) a master: every loop's write gate learns. */
@@ -357,7 +385,7 @@ public final class SwitchboardServer implements AutoCloseable {
     if (!master) {
       discovery.refreshNow();
     }
-    loops.forEach((executor, loop) -> executor.execute(() -> loop.onPrimaryRole(node, master)));
+    loops.execute(loop -> loop.onPrimaryRole(node, master));
   }
 
   /**
@@ -367,9 +395,7 @@ public final class SwitchboardServer implements AutoCloseable {
   public int drain() {
     if (!draining) {
       draining = true;
-      for (Channel channel : serverChannels) {
-        channel.close().syncUninterruptibly();
-      }
+      listeners.closeAll();
       log.info("Draining: no new clients are accepted");
     }
     return describeClients().size();
@@ -381,48 +407,10 @@ public final class SwitchboardServer implements AutoCloseable {
    */
   public void shutdownGracefully() {
     drain();
-    long deadline = System.nanoTime() + config.server().shutdownTimeout().toNanos();
-    int pending = onEveryLoop(loop -> loop.sessions().quiesce());
-    while (pending > 0 && System.nanoTime() < deadline) {
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
-      pending = onEveryLoop(loop -> loop.sessions().pendingReplies());
-    }
-    if (pending > 0) {
-      log.warn("Shutting down with {} commands unanswered after server.shutdown-timeout", pending);
-    }
-    int clients = onEveryLoop(loop -> loop.sessions().closeAll());
+    int clients =
+        listeners.drainClients(port -> true, reloader.running().server().shutdownTimeout());
     log.info("Shut down: {} clients disconnected", clients);
     close();
-  }
-
-  /** Runs {@code task} on every loop and sums the answers. */
-  private int onEveryLoop(java.util.function.ToIntFunction<SessionLoop> task) {
-    int sum = 0;
-    for (int part : fromEveryLoop(task::applyAsInt)) {
-      sum += part;
-    }
-    return sum;
-  }
-
-  /**
-   * Runs {@code task} on every loop (their state is only read on its own thread) and collects the
-   * answers; a loop that does not answer within 2 s is left out.
-   */
-  private <T> List<T> fromEveryLoop(java.util.function.Function<SessionLoop, T> task) {
-    List<io.netty.util.concurrent.Future<T>> parts = new ArrayList<>();
-    loops.forEach((executor, loop) -> parts.add(executor.submit(() -> task.apply(loop))));
-    List<T> answers = new ArrayList<>();
-    for (var part : parts) {
-      if (part.awaitUninterruptibly(2, TimeUnit.SECONDS) && part.isSuccess()) {
-        answers.add(part.getNow());
-      }
-    }
-    return answers;
   }
 
   /**
@@ -431,7 +419,7 @@ public final class SwitchboardServer implements AutoCloseable {
    */
   private List<Map<String, Object>> describeClients() {
     List<Map<String, Object>> all = new ArrayList<>();
-    fromEveryLoop(loop -> loop.sessions().describe()).forEach(all::addAll);
+    loops.collect(loop -> loop.sessions().describe()).forEach(all::addAll);
     return all;
   }
 
@@ -448,7 +436,7 @@ public final class SwitchboardServer implements AutoCloseable {
 
   private void publish(Topology topology) {
     status.onTopology(topology);
-    loops.forEach((executor, loop) -> executor.execute(() -> loop.onTopology(topology)));
+    loops.execute(loop -> loop.onTopology(topology));
     replication.home().eventLoop().execute(() -> replication.onTopology(topology));
   }
 
@@ -457,22 +445,19 @@ public final class SwitchboardServer implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    for (Channel channel : serverChannels) {
-      channel.close().syncUninterruptibly();
-    }
-    serverChannels.clear();
+    listeners.closeAll();
     admin.close();
     discovery.close();
     replication.stop();
-    fromEveryLoop(
+    loops.collect(
         loop -> {
           loop.releaseHeld();
           return true;
         });
     group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     resolver.close();
-    if (certificateReloads != null) {
-      certificateReloads.shutdownNow();
+    if (fileChecks != null) {
+      fileChecks.shutdownNow();
     }
   }
 }

@@ -98,7 +98,7 @@ class HelmChartTest {
     Map<String, Map<String, Object>> manifests = render("proxy");
     Set<String> names = new HashSet<>();
     Map<String, Object> data = at(manifests.get("ConfigMap/proxy-switchboard"), "data");
-    data.keySet().stream().filter(k -> !k.equals("switchboard.conf")).forEach(names::add);
+    names.addAll(data.keySet());
     List<Map<String, Object>> env =
         at(only(manifests, "Deployment"), "spec", "template", "spec", "containers", 0, "env");
     env.stream()
@@ -106,7 +106,36 @@ class HelmChartTest {
         .filter(name -> !name.equals("JAVA_TOOL_OPTIONS")) // the JVM's own
         .forEach(names::add);
     DeploymentFilesTest.assertReferenceConfReads(names);
-    ConfigFactory.parseString((String) data.get("switchboard.conf")); // valid HOCON
+  }
+
+  @Test
+  void aChangedConfigFileIsReloadedInPlaceAndAChangedEnvironmentRollsThePods() {
+    Map<String, Map<String, Object>> manifests = render("proxy");
+    Map<String, Object> file = at(manifests.get("ConfigMap/proxy-switchboard-file"), "data");
+    ConfigFactory.parseString((String) file.get("switchboard.conf")); // valid HOCON
+    Map<String, Object> pod = at(only(manifests, "Deployment"), "spec", "template", "spec");
+    List<Map<String, Object>> mounts = at(pod, "containers", 0, "volumeMounts");
+    assertThat(mounts)
+        .as("mounted as a directory: a subPath mount never sees the kubelet's update")
+        .anySatisfy(
+            m -> {
+              assertThat(m).containsEntry("mountPath", "/etc/switchboard");
+              assertThat(m).doesNotContainKey("subPath");
+            });
+    assertThat((String) at(pod, "volumes", 0, "configMap", "name"))
+        .isEqualTo("proxy-switchboard-file");
+
+    Object template = podTemplate(render("proxy"));
+    assertThat(podTemplate(render("proxy", "config", "switchboard.routing.deny = [KEYS]")))
+        .as("a new HOCON file changes no pod: the running proxies reload it")
+        .isEqualTo(template);
+    assertThat(podTemplate(render("proxy", "logFormat", "text")))
+        .as("a new environment is read only at start: the pods roll")
+        .isNotEqualTo(template);
+  }
+
+  private static Object podTemplate(Map<String, Map<String, Object>> manifests) {
+    return at(only(manifests, "Deployment"), "spec", "template");
   }
 
   @Test

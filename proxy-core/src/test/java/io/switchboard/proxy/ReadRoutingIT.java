@@ -152,6 +152,46 @@ class ReadRoutingIT {
   }
 
   @Test
+  void aReloadSendsAConnectedClientsReadsToThePrimary() throws Exception {
+    java.util.concurrent.atomic.AtomicReference<String> file =
+        new java.util.concurrent.atomic.AtomicReference<>(
+            "switchboard.routing.consistency = eventual\n");
+    try (TestProxy reloadable = TestProxy.reloadable(topology, file::get);
+        RespClient client =
+            RespClient.connect(
+                new io.switchboard.config.HostAndPort("127.0.0.1", reloadable.port()),
+                Duration.ofSeconds(10))) {
+      writeTheKey(reloadable);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () -> {
+                resetStats();
+                readWith(client, 50);
+                assertThat(
+                        getCalls(topology.replicas().get(0)) + getCalls(topology.replicas().get(1)))
+                    .as("GETs on replicas before the reload")
+                    .isEqualTo(50);
+              });
+
+      file.set(file.get() + "switchboard.routing.read-from = primary\n");
+      assertThat(reloadable.reload().applied()).containsExactly("switchboard.routing.read-from");
+
+      resetStats();
+      readWith(client, 50);
+      for (RedisNode replica : topology.replicas()) {
+        assertThat(getCalls(replica)).as("GETs on %s after the reload", replica.name()).isZero();
+      }
+    }
+  }
+
+  private void readWith(RespClient client, int reads) throws IOException {
+    for (int n = 0; n < reads; n++) {
+      assertThat(client.call("GET", prefix + "k")).isEqualTo("v");
+    }
+  }
+
+  @Test
   void aSleepingReplicaStopsGettingReadsAndGetsThemBackWhenItWakes() throws Exception {
     writeTheKey(proxy);
     RedisNode sleeper = topology.replicas().get(0);

@@ -7,8 +7,10 @@ import io.switchboard.config.HostAndPort;
 import io.switchboard.proxy.demo.LocalTopology;
 import io.switchboard.proxy.demo.RedisNode;
 import io.switchboard.proxy.demo.RespClient;
+import io.switchboard.proxy.reload.ReloadResult;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import redis.clients.jedis.Jedis;
 
@@ -51,22 +53,44 @@ final class TestProxy implements AutoCloseable {
 
   static TestProxy start(List<HostAndPort> sentinels, String extraHocon)
       throws InterruptedException {
+    SwitchboardServer server =
+        new SwitchboardServer(ConfigLoader.parse(sentinelHocon(sentinels) + extraHocon));
+    return new TestProxy(server, server.start());
+  }
+
+  /**
+   * A proxy whose configuration file reads, at start and at each {@link #reload}, what {@code file}
+   * supplies then (laid over the shared topology's Sentinels).
+   */
+  static TestProxy reloadable(LocalTopology topology, Supplier<String> file)
+      throws InterruptedException {
+    String base = sentinelHocon(topology.sentinelAddresses());
+    SwitchboardServer server =
+        new SwitchboardServer(
+            ConfigLoader.parse(base + file.get()),
+            () -> ConfigLoader.parse(base + file.get()),
+            null);
+    return new TestProxy(server, server.start());
+  }
+
+  /** Reads the configuration again, as SIGHUP does. */
+  ReloadResult reload() {
+    return server.reload("test");
+  }
+
+  private static String sentinelHocon(List<HostAndPort> sentinels) {
     String hosts =
         sentinels.stream().map(h -> "\"" + h + "\"").collect(Collectors.joining(", ", "[", "]"));
-    String hocon =
-        "switchboard.listen.host = 127.0.0.1\n"
-            + "switchboard.listen.port = 0\n"
-            + "switchboard.admin.host = 127.0.0.1\n"
-            + "switchboard.admin.port = 0\n"
-            + "switchboard.sentinel.hosts = "
-            + hosts
-            + "\n"
-            + "switchboard.sentinel.master = "
-            + LocalTopology.MASTER
-            + "\n"
-            + extraHocon;
-    SwitchboardServer server = new SwitchboardServer(ConfigLoader.parse(hocon));
-    return new TestProxy(server, server.start());
+    return "switchboard.listen.host = 127.0.0.1\n"
+        + "switchboard.listen.port = 0\n"
+        + "switchboard.admin.host = 127.0.0.1\n"
+        + "switchboard.admin.port = 0\n"
+        + "switchboard.sentinel.hosts = "
+        + hosts
+        + "\n"
+        + "switchboard.sentinel.master = "
+        + LocalTopology.MASTER
+        + "\n";
   }
 
   int port() {

@@ -12,13 +12,22 @@ public final class LagTracker {
 
   private record Sample(long nanos, long offset) {}
 
-  private final long windowNanos;
+  private long windowNanos;
   private final ArrayDeque<Sample> samples = new ArrayDeque<>();
   private long droppedOffset = -1;
 
   /** Keeps samples for {@code windowNanos}; older lag is reported as at least the window. */
   public LagTracker(long windowNanos) {
     this.windowNanos = windowNanos;
+  }
+
+  /**
+   * A new window (a reload's lag bound). Widened, a replica behind what was dropped reads as
+   * lagging the new window, which is more than any bound it serves: it serves again once samples
+   * show it.
+   */
+  public void window(long nanos) {
+    windowNanos = nanos;
   }
 
   public void primaryOffset(long nowNanos, long offset) {

@@ -18,7 +18,7 @@ public final class ReplicaChooser {
 
   private final Balancer balancer;
   private final long ejectionNanos;
-  private final long freshnessNanos;
+  private long freshnessNanos;
   private final Map<HostAndPort, Long> ejectedUntil = new HashMap<>();
   private final List<HostAndPort> candidates = new ArrayList<>();
 
@@ -30,6 +30,11 @@ public final class ReplicaChooser {
     this.balancer = balancer;
     this.ejectionNanos = ejection.toNanos();
     this.freshnessNanos = freshness.toNanos();
+  }
+
+  /** A reload's lag bound, from which the freshness follows. */
+  public void freshness(Duration freshness) {
+    freshnessNanos = freshness.toNanos();
   }
 
   /**

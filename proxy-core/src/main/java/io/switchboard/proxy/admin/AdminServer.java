@@ -63,6 +63,9 @@ public final class AdminServer implements AutoCloseable {
 
     /** POST /admin/failover: ask a Sentinel to fail the primary over (blocks up to its timeout). */
     Action failover();
+
+    /** POST /admin/reload: read the configuration file again; 400 when it is rejected. */
+    Action reload();
   }
 
   /** What an action answers: an HTTP status and a JSON body. */
@@ -189,7 +192,7 @@ public final class AdminServer implements AutoCloseable {
     String path = request.path();
     boolean known =
         switch (path) {
-          case "/admin/drain", "/admin/reconcile", "/admin/failover" -> true;
+          case "/admin/drain", "/admin/reconcile", "/admin/failover", "/admin/reload" -> true;
           default -> false;
         };
     if (!known) {
@@ -220,6 +223,7 @@ public final class AdminServer implements AutoCloseable {
         switch (path) {
           case "/admin/drain" -> view.drain();
           case "/admin/reconcile" -> view.reconcile();
+          case "/admin/reload" -> view.reload();
           default -> view.failover();
         };
     return json(HttpResponseStatus.valueOf(result.status()), result.body());

@@ -1,5 +1,6 @@
 package io.switchboard.proxy.admin;
 
+import io.switchboard.config.ConfigDiff;
 import io.switchboard.config.Credentials;
 import io.switchboard.config.HostAndPort;
 import java.lang.reflect.RecordComponent;
@@ -59,28 +60,16 @@ final class ConfigView {
           boolean secret =
               component.getName().contains("password") || component.getName().contains("token");
           if (secret && field instanceof String text) {
-            out.put(kebab(component.getName()), text.isEmpty() ? "" : REDACTED);
+            out.put(ConfigDiff.kebab(component.getName()), text.isEmpty() ? "" : REDACTED);
             continue;
           }
-          out.put(kebab(component.getName()), of(field));
+          out.put(ConfigDiff.kebab(component.getName()), of(field));
         } catch (ReflectiveOperationException e) {
-          out.put(kebab(component.getName()), "unreadable: " + e);
+          out.put(ConfigDiff.kebab(component.getName()), "unreadable: " + e);
         }
       }
       return out;
     }
     return value.toString();
-  }
-
-  private static String kebab(String camel) {
-    StringBuilder out = new StringBuilder();
-    for (char c : camel.toCharArray()) {
-      if (Character.isUpperCase(c)) {
-        out.append('-').append(Character.toLowerCase(c));
-      } else {
-        out.append(c);
-      }
-    }
-    return out.toString();
   }
 }

@@ -7,6 +7,7 @@ import io.switchboard.proxy.discovery.SourceStatus;
 import io.switchboard.proxy.discovery.TopologySource;
 import io.switchboard.proxy.metrics.BackendLoad;
 import io.switchboard.proxy.metrics.ProxyMetrics;
+import io.switchboard.proxy.reload.ReloadResult;
 import io.switchboard.routing.ReplicaState;
 import io.switchboard.routing.ReplicationSnapshot;
 import io.switchboard.routing.Shard;
@@ -54,6 +55,9 @@ public final class ProxyStatus implements AdminServer.AdminView {
 
     /** Backend connections per node and role, from every event loop. */
     List<BackendLoad> backends();
+
+    /** Reads the configuration again and applies what can change live. */
+    ReloadResult reload();
   }
 
   private record Failover(
@@ -66,6 +70,11 @@ public final class ProxyStatus implements AdminServer.AdminView {
   private final TopologySource discovery;
   private final Lifecycle lifecycle;
   private final ArrayDeque<Failover> failovers = new ArrayDeque<>();
+
+  /** What {@code GET /config} shows: the running configuration and when it was loaded. */
+  private volatile SwitchboardConfig running;
+
+  private volatile Instant loadedAt = Instant.now();
   private volatile Topology topology;
   private volatile Instant primarySince;
   private long writesHeldSinceNanos;
@@ -87,6 +96,13 @@ public final class ProxyStatus implements AdminServer.AdminView {
     this.monitor = monitor;
     this.discovery = discovery;
     this.topology = initial;
+    this.running = config;
+  }
+
+  /** A reload applied: {@code /config} shows {@code next} from now on. */
+  public void configLoaded(SwitchboardConfig next) {
+    running = next;
+    loadedAt = Instant.now();
   }
 
   /** A new topology from discovery. */
@@ -355,7 +371,17 @@ public final class ProxyStatus implements AdminServer.AdminView {
   }
 
   @Override
+  @SuppressWarnings("unchecked") // a record's view is a map
   public Object config() {
-    return ConfigView.of(config);
+    Map<String, Object> out = new java.util.LinkedHashMap<>();
+    out.put("loaded-at", loadedAt.toString());
+    out.putAll((Map<String, Object>) ConfigView.of(running));
+    return out;
+  }
+
+  @Override
+  public AdminServer.Action reload() {
+    ReloadResult result = lifecycle.reload();
+    return new AdminServer.Action(result.ok() ? 200 : 400, result.body());
   }
 }

@@ -21,39 +21,55 @@ import javax.net.ssl.SSLSession;
 
 /**
  * Who may connect as whom: the proxy's users and the count of failed attempts per client address.
- * Shared by every event loop; the users are immutable, the failure counts concurrent.
+ * Shared by every event loop; the users are one immutable set a reload replaces whole, the failure
+ * counts concurrent.
  */
 public final class ClientAuth {
 
   /** Addresses remembered at most; past it the least recent are forgotten (Caffeine's policy). */
   private static final int MAX_ADDRESSES = 100_000;
 
-  private final ClientUser defaultUser;
-  private final boolean defaultUserOn;
-  private final boolean required;
+  /** The users as configured; replaced whole by a reload. */
+  private volatile Users users;
+
   private final boolean redisChecks;
-  private final Map<String, ClientUser> users = new HashMap<>();
-  private final int maxFailures;
-  private final long windowNanos;
+  private volatile int maxFailures;
+  private volatile long windowNanos;
   private final Cache<InetAddress, FailureWindow> failures;
 
-  public ClientAuth(ClientAuthConfig config, CommandTable commands) {
-    this.defaultUser = ClientUser.defaultUser(config.password());
-    // With named users and no default password the default user is off, as with Redis's
-    // "user default off": a client must name a user.
-    this.defaultUserOn = config.users().isEmpty() || !config.password().isEmpty();
-    this.required = config.required();
-    this.redisChecks = config.mode() == ClientAuthConfig.Mode.REDIS;
-    for (int i = 0; i < config.users().size(); i++) {
-      UserConfig user = config.users().get(i);
-      try {
-        commands.deny(user.deny(), "checked"); // unknown names fail here, not silently later
-      } catch (IllegalArgumentException e) {
-        throw new InvalidConfigException(
-            "switchboard.auth.users." + i + ".deny: " + e.getMessage());
+  /** The default user, the named ones, and whether a new connection must authenticate. */
+  private record Users(
+      ClientUser defaultUser,
+      boolean defaultUserOn,
+      boolean required,
+      Map<String, ClientUser> named) {
+
+    /** Throws InvalidConfigException naming a user's deny entry that is no command. */
+    static Users of(ClientAuthConfig config, CommandTable commands) {
+      Map<String, ClientUser> named = new HashMap<>();
+      for (int i = 0; i < config.users().size(); i++) {
+        UserConfig user = config.users().get(i);
+        try {
+          commands.deny(user.deny(), "checked"); // unknown names fail here, not silently later
+        } catch (IllegalArgumentException e) {
+          throw new InvalidConfigException(
+              "switchboard.auth.users." + i + ".deny: " + e.getMessage());
+        }
+        named.put(user.name(), ClientUser.of(user));
       }
-      users.put(user.name(), ClientUser.of(user));
+      // With named users and no default password the default user is off, as with Redis's
+      // "user default off": a client must name a user.
+      return new Users(
+          ClientUser.defaultUser(config.password()),
+          config.users().isEmpty() || !config.password().isEmpty(),
+          config.required(),
+          Map.copyOf(named));
     }
+  }
+
+  public ClientAuth(ClientAuthConfig config, CommandTable commands) {
+    this.users = Users.of(config, commands);
+    this.redisChecks = config.mode() == ClientAuthConfig.Mode.REDIS;
     this.maxFailures = config.maxFailuresPerAddress();
     this.windowNanos = config.failureWindow().toNanos();
     this.failures =
@@ -63,20 +79,46 @@ public final class ClientAuth {
             .build();
   }
 
+  /**
+   * Checks a reload's users and passwords (auth.mode is not among them: it needs a restart) and
+   * returns what puts them in force; throws InvalidConfigException, changing nothing, if they do
+   * not hold. Failures counted so far are kept.
+   */
+  public Runnable prepare(ClientAuthConfig next, CommandTable commands) {
+    Users checked = Users.of(next, commands);
+    return () -> {
+      users = checked;
+      maxFailures = next.maxFailuresPerAddress();
+      windowNanos = next.failureWindow().toNanos();
+      failures.policy().expireAfterWrite().ifPresent(e -> e.setExpiresAfter(next.failureWindow()));
+    };
+  }
+
+  /**
+   * The user called {@code name} as configured now (the default user always exists, as in Redis),
+   * or null when there is none: after a reload, a session's user is looked up again.
+   */
+  public ClientUser user(String name) {
+    Users now = users;
+    return name.equals("default") ? now.defaultUser : now.named.get(name);
+  }
+
   /** The user a new connection runs as, or null when it must authenticate first. */
   public ClientUser initialUser() {
-    return required ? null : defaultUser;
+    Users now = users;
+    return now.required ? null : now.defaultUser;
   }
 
   /** Whether {@code AUTH <password>} means anything: the default user has a password. */
   public boolean defaultHasPassword() {
-    return defaultUserOn && defaultUser.needsPassword();
+    Users now = users;
+    return now.defaultUserOn && now.defaultUser.needsPassword();
   }
 
   /** Whether a user of this name exists (the default user always does, as in Redis). */
   public boolean exists(String name) {
     // With the servers' users the proxy cannot tell: CLIENT KILL USER then just matches none.
-    return redisChecks || name.equals("default") || users.containsKey(name);
+    return redisChecks || name.equals("default") || users.named.containsKey(name);
   }
 
   /** auth.mode = redis: the primary checks passwords, and sessions run as their Redis user. */
@@ -86,8 +128,9 @@ public final class ClientAuth {
 
   /** The user named, if it exists and is on, and the password is its own; else null. */
   public ClientUser check(String name, byte[] password) {
+    Users now = users;
     ClientUser user =
-        name.equals("default") ? (defaultUserOn ? defaultUser : null) : users.get(name);
+        name.equals("default") ? (now.defaultUserOn ? now.defaultUser : null) : now.named.get(name);
     return user != null && user.accepts(password) ? user : null;
   }
 
@@ -103,7 +146,7 @@ public final class ClientAuth {
       }
       for (Rdn part : new LdapName(leaf.getSubjectX500Principal().getName()).getRdns()) {
         if (part.getType().equalsIgnoreCase("CN")) {
-          return users.get(String.valueOf(part.getValue()));
+          return users.named.get(String.valueOf(part.getValue()));
         }
       }
       return null;

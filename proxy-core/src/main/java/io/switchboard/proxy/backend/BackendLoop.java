@@ -28,7 +28,7 @@ public final class BackendLoop {
   public static final ByteBufAllocator ALLOCATOR = PooledByteBufAllocator.DEFAULT;
 
   private final EventLoop eventLoop;
-  private final SwitchboardConfig config;
+  private SwitchboardConfig config;
   private final ServerFacts facts;
   private final ProxyMetrics metrics;
   private final LoopTopology topology;
@@ -89,8 +89,14 @@ public final class BackendLoop {
     return eventLoop;
   }
 
+  /** The configuration this loop acts on: one snapshot, replaced by a reload on this loop. */
   public SwitchboardConfig config() {
     return config;
+  }
+
+  /** A reload's snapshot; called on this loop, between events. */
+  public void config(SwitchboardConfig next) {
+    config = next;
   }
 
   public ServerFacts facts() {

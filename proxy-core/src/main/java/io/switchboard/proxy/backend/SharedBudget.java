@@ -10,11 +10,17 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class SharedBudget {
 
-  private final long max;
+  /** Changed by a reload (limits.max-exclusive-connections); what is in use stays in use. */
+  private volatile long max;
+
   private final AtomicLong inUse = new AtomicLong();
 
   public SharedBudget(long max) {
     this.max = max;
+  }
+
+  public void limit(long newMax) {
+    max = newMax;
   }
 
   boolean tryAcquire() {

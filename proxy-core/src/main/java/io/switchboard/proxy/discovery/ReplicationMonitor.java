@@ -79,7 +79,7 @@ public final class ReplicationMonitor {
      */
     LagTracker lag() {
       if (lag == null) {
-        lag = new LagTracker(routing.maxReplicaLag().toNanos() * 4);
+        lag = new LagTracker(lagWindowNanos());
       }
       return lag;
     }
@@ -87,7 +87,7 @@ public final class ReplicationMonitor {
 
   private final BackendLoop home;
   private final AtomicReference<ReplicationSnapshot> published;
-  private final RoutingConfig routing;
+  private RoutingConfig routing;
   private final ServerFacts facts;
   private final Map<HostAndPort, Probe> probes = new HashMap<>();
   private final ReplicationDemand demand;
@@ -137,6 +137,23 @@ public final class ReplicationMonitor {
     this.published = published;
     this.routing = routing;
     this.facts = facts;
+  }
+
+  private long lagWindowNanos() {
+    return routing.maxReplicaLag().toNanos() * 4;
+  }
+
+  /**
+   * A reload's routing: its lag bounds apply from the next snapshot (the poll intervals need a
+   * restart and come unchanged). Called on the monitor's loop.
+   */
+  public void routing(RoutingConfig next) {
+    routing = next;
+    for (Probe probe : probes.values()) {
+      if (probe.lag != null) {
+        probe.lag.window(lagWindowNanos());
+      }
+    }
   }
 
   public BackendLoop home() {

@@ -117,6 +117,8 @@ public final class ProxyMetrics {
   private final Counter nearCacheEvictions;
   private final Counter nearCacheInvalidations;
   private final Counter[] authFailures = new Counter[AuthFailure.values().length];
+  private final Counter reloadsApplied;
+  private final Counter reloadsRejected;
   private final CommandLatencyHistogram commandLatency;
   private final AtomicLong writeHeldNanos = new AtomicLong();
   private final Set<HostAndPort> replicaGauges = ConcurrentHashMap.newKeySet();
@@ -180,6 +182,8 @@ public final class ProxyMetrics {
         Counter.builder("switchboard.failovers")
             .description("Times the primary changed")
             .register(registry);
+    reloadsApplied = reloads(registry, "applied");
+    reloadsRejected = reloads(registry, "rejected");
     movedRedirects = redirects(registry, "moved");
     askRedirects = redirects(registry, "ask");
     for (ErrorKind kind : ErrorKind.values()) {
@@ -303,6 +307,20 @@ public final class ProxyMetrics {
 
   public void authFailure(AuthFailure reason) {
     authFailures[reason.ordinal()].increment();
+  }
+
+  private static Counter reloads(MeterRegistry registry, String result) {
+    return Counter.builder("switchboard.config.reloads")
+        .tag("result", result)
+        .description(
+            "Configuration reloads (file change, SIGHUP, POST /admin/reload): applied, or rejected"
+                + " with the running configuration kept")
+        .register(registry);
+  }
+
+  /** A reload was applied, or rejected as invalid. */
+  public void configReload(boolean applied) {
+    (applied ? reloadsApplied : reloadsRejected).increment();
   }
 
   private static Counter redirects(MeterRegistry registry, String kind) {

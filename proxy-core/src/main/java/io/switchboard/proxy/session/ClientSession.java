@@ -7,7 +7,9 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.ssl.SslHandler;
+import io.switchboard.config.LimitsConfig;
 import io.switchboard.config.ListenerConfig;
+import io.switchboard.config.ListenerKey;
 import io.switchboard.proxy.auth.ClientAuth;
 import io.switchboard.proxy.auth.ClientUser;
 import io.switchboard.proxy.backend.BackendLogin;
@@ -46,7 +48,8 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   final long id = IDS.incrementAndGet();
   final long connectedAtMillis = System.currentTimeMillis();
   private final SessionLoop loop;
-  private final ListenerConfig listener;
+  private final ListenerKey listenerKey;
+  private ListenerConfig listener;
   private final ClientAuth auth;
   private final ArgCursor args = new ArgCursor();
 
@@ -78,7 +81,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   /** auth.mode = redis: an AUTH is being checked by the primary; later commands wait for it. */
   boolean authPending;
 
-  private final int maxInflight;
+  private int maxInflight;
   private Channel channel;
   private RespRequestDecoder decoder;
 
@@ -105,6 +108,12 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   ClientUser user;
 
   /**
+   * The client logged in (AUTH, HELLO AUTH, a certificate), rather than running as the default user
+   * because no password was required: a reload that requires one makes only the latter log in.
+   */
+  boolean authenticated;
+
+  /**
    * auth.mode = redis: the Redis user its commands run as on the servers (BackendLogin); sessions
    * of the same user and password share that user's pools. Null in proxy mode.
    */
@@ -124,9 +133,18 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   /** The last command the table knew, as CLIENT LIST's {@code cmd=} shows it. */
   private CommandSpec lastCommand;
 
+  /**
+   * @param key which port the client connected to, across reloads
+   * @param listener that port's settings when it connected
+   */
   public ClientSession(
-      SessionLoop loop, ListenerConfig listener, ClientAuth auth, ClientDirectory directory) {
+      SessionLoop loop,
+      ListenerKey key,
+      ListenerConfig listener,
+      ClientAuth auth,
+      ClientDirectory directory) {
     this.loop = loop;
+    this.listenerKey = key;
     this.listener = listener;
     this.auth = auth;
     this.replies = new ReplyQueue(this, loop);
@@ -194,6 +212,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
 
   ReplyMode replyMode() {
     return replyMode;
+  }
+
+  ListenerKey listenerKey() {
+    return listenerKey;
   }
 
   ListenerConfig listener() {
@@ -270,6 +292,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
               done -> {
                 if (done.isSuccess() && user == null) {
                   user = auth.fromCertificate(tls.engine().getSession());
+                  authenticated = user != null;
                 }
               });
     }
@@ -415,6 +438,37 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
   void resetServerState() {
     targets.forgetCursor();
     subscription.reset();
+  }
+
+  /**
+   * A reload: the listener's new read policy and consistency, and the limits that apply to open
+   * connections, from the next command on. Commands already sent finish as they started.
+   */
+  void reconfigure(ListenerConfig next, LimitsConfig limits) {
+    listener = next;
+    targets.follow(next);
+    maxInflight = limits.maxInflightPerClient();
+    replies.maxOutputBytes(limits.clientOutputBufferBytes());
+    if (channel != null) {
+      updateAutoRead();
+    }
+  }
+
+  /**
+   * A reload changed the users: the session runs as its user's new definition (deny list,
+   * read-only), as Redis's ACL LOAD does. Returns false when its user no longer exists: the caller
+   * closes it, as Redis does. A session that never logged in must now if a password is required.
+   */
+  boolean reauthorize() {
+    if (login != null || user == null) {
+      return true; // the servers check users (auth.mode = redis), or it has not logged in yet
+    }
+    if (!authenticated) {
+      user = auth.initialUser();
+      return true;
+    }
+    user = auth.user(user.name);
+    return user != null;
   }
 
   /**

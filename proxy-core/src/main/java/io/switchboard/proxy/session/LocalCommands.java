@@ -64,6 +64,7 @@ final class LocalCommands {
       case "RESET" -> {
         session.resetServerState();
         session.user = auth.initialUser();
+        session.authenticated = false;
         session.login = auth.redisChecks() ? BackendLogin.UNAUTHENTICATED : null;
         session.db = 0;
         session.protocol = 2;
@@ -327,6 +328,7 @@ final class LocalCommands {
       return error(WRONGPASS);
     }
     session.user = found;
+    session.authenticated = true;
     return null;
   }
 

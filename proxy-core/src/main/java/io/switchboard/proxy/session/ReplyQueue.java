@@ -34,7 +34,7 @@ final class ReplyQueue extends Flushable {
 
   private final ClientSession session;
   private final SessionLoop loop;
-  private final long maxOutputBytes;
+  private long maxOutputBytes;
   private final ArrayDeque<PendingCommand> replies = new ArrayDeque<>();
   private final ArrayDeque<PendingCommand> parked = new ArrayDeque<>();
 
@@ -53,6 +53,11 @@ final class ReplyQueue extends Flushable {
   private Object lastParts;
 
   private int outstanding;
+
+  /** A reload's limits.client-output-buffer-bytes, for this client too. */
+  void maxOutputBytes(long bytes) {
+    maxOutputBytes = bytes;
+  }
 
   ReplyQueue(ClientSession session, SessionLoop loop) {
     this.session = session;

@@ -4,6 +4,8 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.MultithreadEventExecutorGroup;
 import io.switchboard.config.HostAndPort;
+import io.switchboard.config.ListenerConfig;
+import io.switchboard.config.ListenerKey;
 import io.switchboard.config.RoutingConfig;
 import io.switchboard.config.SwitchboardConfig;
 import io.switchboard.proxy.auth.AuthChecks;
@@ -28,7 +30,9 @@ import io.switchboard.routing.ReplicationSnapshot;
 import io.switchboard.routing.Shard;
 import io.switchboard.routing.Topology;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -218,6 +222,29 @@ public final class SessionLoop {
   public void start() {
     outliers.start();
     sessions.startTimeouts(backend.eventLoop(), backend.config().limits());
+  }
+
+  /**
+   * A reload: this loop acts on {@code next} from now on, one snapshot taken between events.
+   * Sessions follow their listener's new routing, the new limits and the new users; a session whose
+   * user is gone is closed, as Redis's ACL LOAD does. A removed listener's sessions keep their
+   * settings while they drain.
+   */
+  public void reconfigure(SwitchboardConfig next) {
+    backend.config(next);
+    chooser.freshness(replicaFreshness(next.routing()));
+    tracking.maxKeys(Math.max(1, next.limits().trackingTableMaxKeys() / loopsIn(eventLoop())));
+    sessions.startTimeouts(eventLoop(), next.limits());
+    Map<ListenerKey, ListenerConfig> listeners = ListenerKey.of(next.allListeners());
+    for (ClientSession session : new ArrayList<>(sessions.all())) {
+      ListenerConfig listener = listeners.get(session.listenerKey());
+      if (listener != null) {
+        session.reconfigure(listener, next.limits());
+      }
+      if (!session.reauthorize()) {
+        session.channel().close();
+      }
+    }
   }
 
   /** Sends a command of the proxy's own to every replica, replies ignored (SCRIPT LOAD/FLUSH). */

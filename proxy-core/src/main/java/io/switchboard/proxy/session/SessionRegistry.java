@@ -2,6 +2,7 @@ package io.switchboard.proxy.session;
 
 import io.netty.channel.EventLoop;
 import io.switchboard.config.LimitsConfig;
+import io.switchboard.config.ListenerKey;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -9,7 +10,9 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 /**
  * The client sessions of one event loop: for CLIENT LIST and the admin's {@code /clients}, the
@@ -31,8 +34,18 @@ public final class SessionRegistry {
     return sessions;
   }
 
-  /** Checks every second (or sooner, for short timeouts) for clients past a timeout. */
+  /** The timeout check running, or null when both timeouts are off. */
+  private ScheduledFuture<?> timeouts;
+
+  /**
+   * Checks every second (or sooner, for short timeouts) for clients past a timeout; called again by
+   * a reload, which replaces the check.
+   */
   void startTimeouts(EventLoop eventLoop, LimitsConfig limits) {
+    if (timeouts != null) {
+      timeouts.cancel(false);
+      timeouts = null;
+    }
     long idle = limits.clientIdleTimeout().toNanos();
     long stalled = limits.stalledRequestTimeout().toNanos();
     if (idle == 0 && stalled == 0) {
@@ -41,41 +54,67 @@ public final class SessionRegistry {
     long shortest =
         Math.min(idle == 0 ? Long.MAX_VALUE : idle, stalled == 0 ? Long.MAX_VALUE : stalled);
     long every = Math.max(50, Math.min(1000, TimeUnit.NANOSECONDS.toMillis(shortest) / 4));
-    eventLoop.scheduleAtFixedRate(
-        () -> {
-          long now = System.nanoTime();
-          // A copy: closing a channel may remove its session from the set at once.
-          for (ClientSession session : new ArrayList<>(sessions)) {
-            session.closeIfTimedOut(now, idle, stalled);
-          }
-        },
-        every,
-        every,
-        TimeUnit.MILLISECONDS);
+    timeouts =
+        eventLoop.scheduleAtFixedRate(
+            () -> {
+              long now = System.nanoTime();
+              // A copy: closing a channel may remove its session from the set at once.
+              for (ClientSession session : new ArrayList<>(sessions)) {
+                session.closeIfTimedOut(now, idle, stalled);
+              }
+            },
+            every,
+            every,
+            TimeUnit.MILLISECONDS);
   }
 
   /** Shutdown: stop reading from every client; returns the replies still due. */
   public int quiesce() {
+    return quiesce(port -> true);
+  }
+
+  /**
+   * Stop reading from the clients that connected to one of {@code ports} (all, at shutdown; a
+   * removed listener's at a reload); returns the replies still due to them.
+   */
+  public int quiesce(Predicate<ListenerKey> ports) {
     for (ClientSession session : sessions) {
-      session.stopReading();
+      if (ports.test(session.listenerKey())) {
+        session.stopReading();
+      }
     }
-    return pendingReplies();
+    return pendingReplies(ports);
   }
 
   /** Replies still due to this loop's clients. */
   public int pendingReplies() {
+    return pendingReplies(port -> true);
+  }
+
+  /** Replies still due to this loop's clients of {@code ports}. */
+  public int pendingReplies(Predicate<ListenerKey> ports) {
     int pending = 0;
     for (ClientSession session : sessions) {
-      pending += session.pendingReplies();
+      if (ports.test(session.listenerKey())) {
+        pending += session.pendingReplies();
+      }
     }
     return pending;
   }
 
   /** Shutdown: disconnects every client; returns how many there were. */
   public int closeAll() {
-    int count = sessions.size();
+    return closeAll(port -> true);
+  }
+
+  /** Disconnects the clients of {@code ports}; returns how many there were. */
+  public int closeAll(Predicate<ListenerKey> ports) {
+    int count = 0;
     for (ClientSession session : new ArrayList<>(sessions)) {
-      session.channel().close();
+      if (ports.test(session.listenerKey())) {
+        session.channel().close();
+        count++;
+      }
     }
     return count;
   }

@@ -31,8 +31,8 @@ final class TargetSelector {
 
   private final ClientSession session;
   private final SessionLoop loop;
-  private final ReadPolicy policy;
-  private final ReadFloor floor;
+  private ReadPolicy policy;
+  private ReadFloor floor;
   private final CursorAffinity cursor = new CursorAffinity();
 
   /** For looking into a command again when it is sent (a SCAN cursor); reused. */
@@ -57,6 +57,18 @@ final class TargetSelector {
         node ->
             loop.pools()
                 .load(node, session.db, session.protocol, session.tracking().usesTrackingPools());
+  }
+
+  /**
+   * A reload changed the listener's read policy or consistency: the next read follows it. A floor
+   * turned on starts at the session's next write.
+   */
+  void follow(ListenerConfig listener) {
+    policy = ReadPolicy.of(listener.readFrom(), listener.consistency());
+    boolean readYourWrites = listener.consistency() == Consistency.READ_YOUR_WRITES;
+    if (readYourWrites != floor.enabled()) {
+      floor = new ReadFloor(readYourWrites);
+    }
   }
 
   ReadPolicy policy() {

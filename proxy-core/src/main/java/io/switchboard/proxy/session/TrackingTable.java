@@ -56,7 +56,7 @@ final class TrackingTable implements InvalidationSink {
     }
   }
 
-  private final int maxKeys;
+  private int maxKeys;
   private final RedirectListeners listeners;
 
   /** Key to the first of its readers; in insertion order, so the oldest key is evicted first. */
@@ -66,6 +66,11 @@ final class TrackingTable implements InvalidationSink {
 
   /** Readers of sessions that closed: swept once they are many. */
   private int deadReaders;
+
+  /** A reload's bound: past it, the next key read evicts as usual. */
+  void maxKeys(int keys) {
+    maxKeys = keys;
+  }
 
   TrackingTable(SessionLoop loop, int maxKeys) {
     this.maxKeys = maxKeys;

@@ -1,13 +1,11 @@
 package io.switchboard.proxy.tls;
 
 import io.netty.handler.ssl.SslContext;
+import io.switchboard.config.FileStamps;
 import io.switchboard.config.InvalidConfigException;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,16 +68,7 @@ public final class ReloadingSslContext {
     }
   }
 
-  /** Modification time and size of each file (through symlinks), or the error reading them. */
   private List<String> stamps() {
-    List<String> out = new ArrayList<>();
-    for (Path file : files) {
-      try {
-        out.add(Files.getLastModifiedTime(file) + "/" + Files.size(file));
-      } catch (IOException e) {
-        out.add(Objects.toString(e.getMessage()));
-      }
-    }
-    return out;
+    return FileStamps.of(files);
   }
 }

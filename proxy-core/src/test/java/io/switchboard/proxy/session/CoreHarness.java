@@ -9,6 +9,7 @@ import io.switchboard.config.ConfigLoader;
 import io.switchboard.config.HostAndPort;
 import io.switchboard.config.LimitsConfig;
 import io.switchboard.config.ListenerConfig;
+import io.switchboard.config.ListenerKey;
 import io.switchboard.config.SwitchboardConfig;
 import io.switchboard.proxy.auth.ClientAuth;
 import io.switchboard.proxy.backend.EmbeddedNodes;
@@ -131,7 +132,8 @@ final class CoreHarness implements AutoCloseable {
                 limits.maxMultibulk(),
                 limits.maxInlineBytes(),
                 limits.maxRequestBytes()),
-            new ClientSession(loop, listener, auth, directory));
+            new ClientSession(
+                loop, new ListenerKey(listener.endpoint(), 0), listener, auth, directory));
     Client client = new Client(channel);
     clients.add(client);
     pump();
