@@ -18,6 +18,9 @@
 #                                 # predixy.conf beside the binary as the template)
 #   IDLE_CPU=0 bench/run.sh      # without the idle figures (each proxy alone for IDLE_SECONDS)
 #   CLUSTER=1 bench/run.sh       # cluster mode instead: bench/cluster.sh
+#   INSIGHT=1 MORE=0 LATENCY=0 IDLE=0 IDLE_CPU=0 ROUNDS=3 bench/run.sh
+#                                 # the cost of the slow log, hot keys and big keys: the same build
+#                                 # with all three off, and each one alone on, each a JVM of its own
 #
 # Also measured: heap bytes Switchboard's event loops allocate per request (its
 # switchboard_io_allocated_bytes_total), latency at a fixed 5,000 requests/s (p50/p99/p999, each
@@ -94,16 +97,18 @@ PORT[switchboard]=$PROXY_PORT
 PID[switchboard]=$SWITCHBOARD_PID
 ADMIN[switchboard]=$ADMIN_PORT
 
-# A proxy of its own JVM, against the demo's Sentinels: start_standalone <target> <jar> <port> <admin port>.
+# A proxy of its own JVM, against the demo's Sentinels:
+# start_standalone <target> <jar> <port> <admin port> [-Dswitchboard... settings].
 start_standalone() {
   local target=$1 jar=$2 port=$3 admin=$4 sentinels
+  local settings=("${@:5}")
   sentinels=$(awk '$1 == "sentinels" {$1 = ""; gsub(/[][ ]/, ""); print}' "$WORK/switchboard.log")
   echo "Starting $target ($jar) on port $port, Sentinels $sentinels..."
   # shellcheck disable=SC2086
   java ${SWITCHBOARD_JAVA_OPTS:--Xmx128m} -Dswitchboard.listen.host=127.0.0.1 \
     -Dswitchboard.listen.port="$port" -Dswitchboard.admin.port="$admin" \
     -Dswitchboard.sentinel.hosts="$sentinels" -Dswitchboard.limits.max-clients=$((IDLE_CLIENTS + 100)) \
-    -jar "$jar" >"$WORK/standalone-$target.log" 2>&1 &
+    "${settings[@]}" -jar "$jar" >"$WORK/standalone-$target.log" 2>&1 &
   PID[$target]=$!
   PIDS+=("${PID[$target]}")
   PORT[$target]=$port
@@ -118,7 +123,20 @@ if [ -n "${BASELINE_JAR:-}" ]; then
   TARGETS+=(baseline)
 fi
 
-if command -v haproxy >/dev/null; then
+if [ "${INSIGHT:-0}" = 1 ]; then
+  # Issue #20's cost of each tool when on: the same build with all three off, and each alone on
+  # (all three are on by default, as in "switchboard", the demo's proxy).
+  slowlog_off=-Dswitchboard.slowlog.max-len=0
+  hotkeys_off=-Dswitchboard.hotkeys.enabled=false
+  bigkeys_off=-Dswitchboard.bigkeys.max-len=0
+  start_standalone tools-off "$JAR" 7711 7712 "$slowlog_off" "$hotkeys_off" "$bigkeys_off"
+  start_standalone slowlog-on "$JAR" 7713 7714 "$hotkeys_off" "$bigkeys_off"
+  start_standalone hotkeys-on "$JAR" 7715 7716 "$slowlog_off" "$bigkeys_off"
+  start_standalone bigkeys-on "$JAR" 7717 7718 "$slowlog_off" "$hotkeys_off"
+  TARGETS+=(tools-off slowlog-on hotkeys-on bigkeys-on)
+fi
+
+if command -v haproxy >/dev/null && [ "${INSIGHT:-0}" != 1 ]; then
   {
     echo "global"
     echo "  maxconn 8000" # two descriptors per connection; containers often cap at 20000
@@ -152,7 +170,7 @@ if command -v haproxy >/dev/null; then
   TARGETS+=(haproxy)
 fi
 
-if command -v nutcracker >/dev/null; then
+if command -v nutcracker >/dev/null && [ "${INSIGHT:-0}" != 1 ]; then
   cat >"$WORK/nutcracker.yml" <<EOF
 switchboard-bench:
   listen: 127.0.0.1:$TWEMPROXY_PORT
@@ -412,3 +430,11 @@ for metric in SET_P1 GET_P1 SET_P16 GET_P16; do
     print line
   }'
 done
+if [ "${INSIGHT:-0}" = 1 ]; then
+  for target in slowlog-on hotkeys-on bigkeys-on switchboard; do
+    for metric in CPU_P1 CPU_P16; do
+      awk -v t="$target" -v m="$metric" -v on="$(value "$target" "$metric")" -v off="$(value tools-off "$metric")" \
+        'BEGIN {printf "- %s %s: %+.1f%% CPU per request against tools-off (%s vs %s s per million)\n", t, m, (on / off - 1) * 100, on, off}'
+    done
+  done
+fi

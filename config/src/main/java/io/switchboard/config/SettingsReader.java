@@ -101,6 +101,18 @@ final class SettingsReader {
                 r.durationOrOff("limits.stalled-request-timeout"),
                 r.intBetween("limits.tracking-table-max-keys", 1, 1 << 30)),
             cache,
+            new SlowLogConfig(
+                r.slowlogThreshold("slowlog.threshold"),
+                r.intBetween("slowlog.max-len", 0, 1 << 20)),
+            new HotKeysConfig(
+                r.bool("hotkeys.enabled"),
+                r.intBetween("hotkeys.top", 1, 1000),
+                r.duration("hotkeys.window"),
+                r.option("hotkeys.export", HotKeysConfig.Export.class)
+                    == HotKeysConfig.Export.HASHES),
+            new BigKeysConfig(
+                r.bytes("bigkeys.threshold", Long.MAX_VALUE),
+                r.intBetween("bigkeys.max-len", 0, 1 << 20)),
             new ServerConfig(
                 r.intBetween("server.io-threads", 0, 1024),
                 r.transport("server.transport"),
@@ -432,6 +444,15 @@ final class SettingsReader {
     Duration value = anyDuration(key, "0, 500ms, 2s, 1m");
     if (value.isNegative()) {
       throw invalid(key, "must not be negative (0 turns it off)");
+    }
+    return value;
+  }
+
+  /** As Redis's slowlog-log-slower-than, but a duration: 0 logs every command. */
+  private Duration slowlogThreshold(String key) {
+    Duration value = anyDuration(key, "0, 500us, 10ms");
+    if (value.isNegative()) {
+      throw invalid(key, "must not be negative (0 logs every command; slowlog.max-len = 0 none)");
     }
     return value;
   }

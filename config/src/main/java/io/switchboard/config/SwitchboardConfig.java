@@ -13,6 +13,9 @@ import java.util.List;
  * @param sentinel where the primary is learnt in Sentinel mode (no hosts in cluster mode)
  * @param cluster a Redis Cluster's seeds in cluster mode (none in Sentinel mode)
  * @param cache the near cache in the proxy
+ * @param slowlog the proxy's log of slow commands (SLOWLOG)
+ * @param hotkeys the approximate top keys by request rate
+ * @param bigkeys large requests and replies recorded
  */
 public record SwitchboardConfig(
     Endpoint listen,
@@ -27,6 +30,9 @@ public record SwitchboardConfig(
     FailoverConfig failover,
     LimitsConfig limits,
     CacheConfig cache,
+    SlowLogConfig slowlog,
+    HotKeysConfig hotkeys,
+    BigKeysConfig bigkeys,
     ServerConfig server) {
 
   public SwitchboardConfig {
@@ -48,29 +54,6 @@ public record SwitchboardConfig(
     return all;
   }
 
-  public SwitchboardConfig withListen(Endpoint newListen) {
-    return new SwitchboardConfig(
-        newListen, listeners, admin, auth, tls, sentinel, cluster, redis, routing, failover, limits,
-        cache, server);
-  }
-
-  public SwitchboardConfig withListeners(List<ListenerConfig> newListeners) {
-    return new SwitchboardConfig(
-        listen,
-        newListeners,
-        admin,
-        auth,
-        tls,
-        sentinel,
-        cluster,
-        redis,
-        routing,
-        failover,
-        limits,
-        cache,
-        server);
-  }
-
   public SwitchboardConfig withSentinel(SentinelConfig newSentinel) {
     return new SwitchboardConfig(
         listen,
@@ -85,6 +68,9 @@ public record SwitchboardConfig(
         failover,
         limits,
         cache,
+        slowlog,
+        hotkeys,
+        bigkeys,
         server);
   }
 
@@ -102,40 +88,9 @@ public record SwitchboardConfig(
         failover,
         limits,
         cache,
-        server);
-  }
-
-  public SwitchboardConfig withFailover(FailoverConfig newFailover) {
-    return new SwitchboardConfig(
-        listen,
-        listeners,
-        admin,
-        auth,
-        tls,
-        sentinel,
-        cluster,
-        redis,
-        routing,
-        newFailover,
-        limits,
-        cache,
-        server);
-  }
-
-  public SwitchboardConfig withRouting(RoutingConfig newRouting) {
-    return new SwitchboardConfig(
-        listen,
-        listeners,
-        admin,
-        auth,
-        tls,
-        sentinel,
-        cluster,
-        redis,
-        newRouting,
-        failover,
-        limits,
-        cache,
+        slowlog,
+        hotkeys,
+        bigkeys,
         server);
   }
 }

@@ -25,6 +25,8 @@ import io.switchboard.proxy.discovery.ClusterWatcher;
 import io.switchboard.proxy.discovery.ReplicationMonitor;
 import io.switchboard.proxy.discovery.SentinelWatcher;
 import io.switchboard.proxy.discovery.TopologySource;
+import io.switchboard.proxy.insight.HotKeys;
+import io.switchboard.proxy.insight.SharedInsight;
 import io.switchboard.proxy.metrics.BackendLoad;
 import io.switchboard.proxy.metrics.ProxyMetrics;
 import io.switchboard.proxy.reload.ConfigFileWatch;
@@ -83,6 +85,7 @@ public final class SwitchboardServer implements AutoCloseable {
   private final ServerFacts facts;
   private final SharedBudget exclusiveBudget;
   private final ConfigReloader reloader;
+  private final SharedInsight insight;
 
   /** The file of -Dconfig.file, watched for changes; null when none. */
   private final Path configFile;
@@ -155,6 +158,7 @@ public final class SwitchboardServer implements AutoCloseable {
     this.exclusiveBudget = budget;
     SharedBudget holdBudget = new SharedBudget(config.failover().holdBytes());
     ScriptCache scripts = new ScriptCache(config.routing().scriptCacheSize());
+    this.insight = SharedInsight.of(config);
     AtomicReference<ReplicationSnapshot> replicationView =
         new AtomicReference<>(ReplicationSnapshot.NONE);
     ReplicationDemand replicationDemand = new ReplicationDemand();
@@ -184,6 +188,7 @@ public final class SwitchboardServer implements AutoCloseable {
               replicationDemand,
               this::doubtPrimary,
               scripts,
+              insight,
               flushes ->
                   new BootstrapConnector(backendTemplate.clone().group(loop), backendTls, flushes),
               initial);
@@ -232,6 +237,16 @@ public final class SwitchboardServer implements AutoCloseable {
                 List<BackendLoad> all = new ArrayList<>();
                 loops.collect(SessionLoop::backendLoads).forEach(all::addAll);
                 return all;
+              }
+
+              @Override
+              public SharedInsight insight() {
+                return insight;
+              }
+
+              @Override
+              public List<List<HotKeys.Count>> hotKeys() {
+                return loops.collect(SessionLoop::hotKeys);
               }
 
               @Override
@@ -285,6 +300,7 @@ public final class SwitchboardServer implements AutoCloseable {
       facts.deny(next.routing().deny());
       users.run();
       exclusiveBudget.limit(next.limits().maxExclusiveConnections());
+      insight.configure(next);
       LogLevels.apply(next.server().logLevel());
       loops.execute(loop -> loop.reconfigure(next));
       replication.home().eventLoop().execute(() -> replication.routing(next.routing()));

@@ -78,7 +78,8 @@ class PackageDependenciesTest {
   @Test
   void coldPackagesDoNotReachTheHotPath() throws IOException {
     Map<String, Set<String>> edges = graph();
-    for (String cold : List.of("admin", "metrics", "tls", "demo", "transport", "resp")) {
+    for (String cold :
+        List.of("admin", "metrics", "tls", "demo", "transport", "resp", "insight", "reload")) {
       assertThat(edges.getOrDefault(cold, Set.of()))
           .as("%s imports", cold)
           .doesNotContain("session", "backend", "auth");

@@ -11,7 +11,11 @@ class SemanticsThroughProxyIT extends RedisSemanticsContract {
 
   @BeforeAll
   static void start() throws Exception {
-    proxy = TestProxy.start(SharedTopology.get(), "");
+    // Every command in the proxy's slow log, as on the primary in the direct run.
+    proxy =
+        TestProxy.start(
+            SharedTopology.get(),
+            "switchboard.slowlog.threshold = 0\nswitchboard.slowlog.max-len = 1024\n");
     proxy.awaitPrimary();
   }
 

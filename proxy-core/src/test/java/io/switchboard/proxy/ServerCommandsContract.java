@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.switchboard.config.HostAndPort;
 import io.switchboard.proxy.demo.RedisNode;
 import io.switchboard.proxy.demo.RespClient;
+import io.switchboard.proxy.resp.RespValue;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -53,6 +54,60 @@ interface ServerCommandsContract {
       try (RespClient c = connect()) {
         c.call("CONFIG", "SET", "hash-max-listpack-entries", "128");
       }
+    }
+  }
+
+  /**
+   * The slow log as a client reads it: every command logged (threshold 0, on the primary directly
+   * and in the proxy's own log through the proxy), Redis's entry shape, arguments trimmed as Redis
+   * trims them, the client's address and name, and Redis's errors.
+   */
+  @Test
+  default void theSlowLogListsCommandsInRedisShape() throws IOException {
+    RedisNode primary = SharedTopology.get().primary();
+    String key = "it:slowlog:" + UUID.randomUUID();
+    primary.call("CONFIG", "SET", "slowlog-log-slower-than", "0");
+    primary.call("CONFIG", "SET", "slowlog-max-len", "1024");
+    try (RespClient c = connect()) {
+      assertThat(c.call("CLIENT", "SETNAME", "slowlog-contract")).isEqualTo("OK");
+      String info = (String) c.call("CLIENT", "INFO");
+      String addr = info.replaceAll("(?s).*\\baddr=(\\S+).*", "$1");
+      String longValue = "v".repeat(200);
+      assertThat(c.call("SET", key, longValue)).isEqualTo("OK");
+
+      List<?> entries = (List<?>) c.call("SLOWLOG", "GET", "-1");
+      List<?> entry =
+          entries.stream()
+              .map(e -> (List<?>) e)
+              .filter(
+                  e -> ((List<?>) e.get(3)).size() == 3 && key.equals(((List<?>) e.get(3)).get(1)))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError("no entry for SET " + key + " in " + entries));
+      assertThat(entry).hasSize(6);
+      assertThat(entry.get(0)).isInstanceOf(Long.class);
+      assertThat((Long) entry.get(1))
+          .as("unix time")
+          .isCloseTo(System.currentTimeMillis() / 1000, org.assertj.core.data.Offset.offset(60L));
+      assertThat((Long) entry.get(2)).as("microseconds").isNotNegative();
+      assertThat(entry.get(3))
+          .isEqualTo(List.of("SET", key, "v".repeat(128) + "... (72 more bytes)"));
+      assertThat(entry.get(4)).isEqualTo(addr);
+      assertThat(entry.get(5)).isEqualTo("slowlog-contract");
+
+      assertThat((Long) c.call("SLOWLOG", "LEN")).isPositive();
+      assertThat(((List<?>) c.call("SLOWLOG", "GET", "1"))).hasSize(1);
+      assertThat(c.call("SLOWLOG", "GET", "-2"))
+          .isEqualTo(new RespValue.Error("ERR count should be greater than or equal to -1"));
+      assertThat(c.call("SLOWLOG", "GET", "x"))
+          .isEqualTo(new RespValue.Error("ERR count should be greater than or equal to -1"));
+      assertThat(c.call("SLOWLOG", "GET", "1", "2"))
+          .isEqualTo(
+              new RespValue.Error(
+                  "ERR unknown subcommand or wrong number of arguments for 'GET'. Try SLOWLOG"
+                      + " HELP."));
+    } finally {
+      primary.call("CONFIG", "SET", "slowlog-log-slower-than", "10000");
+      primary.call("CONFIG", "SET", "slowlog-max-len", "128");
     }
   }
 }

@@ -16,7 +16,19 @@ final class CommandClassifier {
    * subcommand is too, but for {@link #SERVER_WIDE_CLIENT}.
    */
   private static final Set<String> LOCAL =
-      Set.of("PING", "ECHO", "QUIT", "SELECT", "HELLO", "AUTH", "CLIENT", "RESET", "ACL|WHOAMI");
+      Set.of(
+          "PING",
+          "ECHO",
+          "QUIT",
+          "SELECT",
+          "HELLO",
+          "AUTH",
+          "CLIENT",
+          "RESET",
+          "ACL|WHOAMI",
+          "SLOWLOG|GET",
+          "SLOWLOG|LEN",
+          "SLOWLOG|RESET");
 
   /** CLIENT subcommands about the server rather than one connection: the primary answers. */
   private static final Set<String> SERVER_WIDE_CLIENT =
@@ -94,6 +106,9 @@ final class CommandClassifier {
     }
     if (EVERY_NODE.contains(name)) {
       flags |= CommandSpec.EVERY_NODE;
+    }
+    if (redisFlags.contains("skip_slowlog")) {
+      flags |= CommandSpec.SKIP_SLOWLOG;
     }
     if (redisFlags.contains("movablekeys")) {
       flags |= CommandSpec.MOVABLE_KEYS;

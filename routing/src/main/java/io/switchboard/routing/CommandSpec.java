@@ -73,6 +73,12 @@ public record CommandSpec(
    */
   public static final int MOVABLE_KEYS = 1 << 14;
 
+  /**
+   * Redis keeps it out of its slow log ({@code skip_slowlog}: EXEC, whose commands are logged one
+   * by one, and commands that carry secrets); the proxy's slow log does the same.
+   */
+  public static final int SKIP_SLOWLOG = 1 << 15;
+
   /** Anything the table does not know: forwarded to the primary, as the safe default. */
   public static final CommandSpec UNKNOWN = new CommandSpec("", -1, 0, 0, 0, 0, null, null);
 

@@ -55,6 +55,15 @@ public final class AdminServer implements AutoCloseable {
 
     Object config();
 
+    /** The proxy's slow log, newest first, with each command's node and its share. */
+    Object slowlog();
+
+    /** The hottest keys, merged over the event loops. */
+    Object hotkeys();
+
+    /** The recent big requests and replies. */
+    Object bigkeys();
+
     /** POST /admin/drain: stop accepting clients; the current ones stay. */
     Action drain();
 
@@ -159,7 +168,15 @@ public final class AdminServer implements AutoCloseable {
     boolean get = method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD);
     boolean known =
         switch (path) {
-          case "/health/live", "/health/ready", "/topology", "/clients", "/metrics", "/config" ->
+          case "/health/live",
+              "/health/ready",
+              "/topology",
+              "/clients",
+              "/metrics",
+              "/config",
+              "/slowlog",
+              "/hotkeys",
+              "/bigkeys" ->
               true;
           default -> false;
         };
@@ -175,6 +192,9 @@ public final class AdminServer implements AutoCloseable {
       case "/health/ready" -> ready();
       case "/topology" -> json(HttpResponseStatus.OK, view.topology());
       case "/clients" -> json(HttpResponseStatus.OK, Map.of("clients", view.clients()));
+      case "/slowlog" -> json(HttpResponseStatus.OK, view.slowlog());
+      case "/hotkeys" -> json(HttpResponseStatus.OK, view.hotkeys());
+      case "/bigkeys" -> json(HttpResponseStatus.OK, view.bigkeys());
       case "/metrics" ->
           response(
               HttpResponseStatus.OK,

@@ -5,6 +5,9 @@ import io.switchboard.config.SwitchboardConfig;
 import io.switchboard.proxy.discovery.ReplicationMonitor;
 import io.switchboard.proxy.discovery.SourceStatus;
 import io.switchboard.proxy.discovery.TopologySource;
+import io.switchboard.proxy.insight.HotKeyRanking;
+import io.switchboard.proxy.insight.HotKeys;
+import io.switchboard.proxy.insight.SharedInsight;
 import io.switchboard.proxy.metrics.BackendLoad;
 import io.switchboard.proxy.metrics.ProxyMetrics;
 import io.switchboard.proxy.reload.ReloadResult;
@@ -58,6 +61,12 @@ public final class ProxyStatus implements AdminServer.AdminView {
 
     /** Reads the configuration again and applies what can change live. */
     ReloadResult reload();
+
+    /** The slow log and the big keys. */
+    SharedInsight insight();
+
+    /** Each event loop's hot key table, read on its loop. */
+    List<List<HotKeys.Count>> hotKeys();
   }
 
   private record Failover(
@@ -367,6 +376,9 @@ public final class ProxyStatus implements AdminServer.AdminView {
   @Override
   public String metrics() {
     metrics.backends(lifecycle.backends());
+    Map<String, Long> hot = new java.util.LinkedHashMap<>();
+    rankedHotKeys().forEach(r -> hot.put(r.key(), r.requests()));
+    metrics.hotKeys(hot);
     return metrics.scrape();
   }
 
@@ -377,6 +389,30 @@ public final class ProxyStatus implements AdminServer.AdminView {
     out.put("loaded-at", loadedAt.toString());
     out.putAll((Map<String, Object>) ConfigView.of(running));
     return out;
+  }
+
+  private List<HotKeyRanking.Ranked> rankedHotKeys() {
+    SwitchboardConfig now = running;
+    if (!now.hotkeys().enabled()) {
+      return List.of();
+    }
+    return HotKeyRanking.top(
+        lifecycle.hotKeys(), now.hotkeys().top(), now.hotkeys().exportHashes());
+  }
+
+  @Override
+  public Object slowlog() {
+    return InsightView.slowlog(lifecycle.insight().slowLog());
+  }
+
+  @Override
+  public Object hotkeys() {
+    return InsightView.hotkeys(running.hotkeys(), rankedHotKeys());
+  }
+
+  @Override
+  public Object bigkeys() {
+    return InsightView.bigkeys(running.bigkeys(), lifecycle.insight().bigKeys());
   }
 
   @Override

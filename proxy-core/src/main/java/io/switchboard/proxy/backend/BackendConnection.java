@@ -180,8 +180,9 @@ public final class BackendConnection extends Flushable {
     command.clearRequeued();
     if (sink == null || state != State.READY) {
       // Once ready, a subscription's frames all go to its sink, which answers its commands.
-      if (!pool.primary()) {
-        command.heldSinceNanos = System.nanoTime(); // for outlier detection on replicas
+      if (!pool.primary() || loop.config().slowlog().maxLen() > 0) {
+        // For outlier detection on replicas, and the slow log's node time.
+        command.heldSinceNanos = System.nanoTime();
       }
       inflight.add(command);
       if (replicatedAcks != null && isWrite(command)) {

@@ -44,6 +44,14 @@ public final class PendingCommand {
    */
   long heldSinceNanos;
 
+  /**
+   * When it was written to its node, for the slow log's share of the node: measured on replicas
+   * always (outlier detection), on primaries while the slow log keeps entries.
+   */
+  public long writtenAtNanos() {
+    return heldSinceNanos;
+  }
+
   /** When the client's request was read (its session's clock), for the command's latency. */
   public long startedAtNanos;
 

@@ -118,6 +118,9 @@ public final class ProxyMetrics {
   private final Counter nearCacheInvalidations;
   private final Counter[] authFailures = new Counter[AuthFailure.values().length];
   private final Counter reloadsApplied;
+  private final Counter bigRequests;
+  private final Counter bigReplies;
+  private final MultiGauge hotKeyRequests;
   private final Counter reloadsRejected;
   private final CommandLatencyHistogram commandLatency;
   private final AtomicLong writeHeldNanos = new AtomicLong();
@@ -181,6 +184,14 @@ public final class ProxyMetrics {
     failovers =
         Counter.builder("switchboard.failovers")
             .description("Times the primary changed")
+            .register(registry);
+    bigRequests = bigKeys(registry, "request");
+    bigReplies = bigKeys(registry, "reply");
+    hotKeyRequests =
+        MultiGauge.builder("switchboard.hot.key.requests")
+            .description(
+                "Estimated recent requests of the hottest keys (hotkeys.top; decaying by half every"
+                    + " hotkeys.window), refreshed at each scrape")
             .register(registry);
     reloadsApplied = reloads(registry, "applied");
     reloadsRejected = reloads(registry, "rejected");
@@ -307,6 +318,25 @@ public final class ProxyMetrics {
 
   public void authFailure(AuthFailure reason) {
     authFailures[reason.ordinal()].increment();
+  }
+
+  private static Counter bigKeys(MeterRegistry registry, String direction) {
+    return Counter.builder("switchboard.big.keys")
+        .tag("direction", direction)
+        .description("Requests and replies of at least bigkeys.threshold bytes")
+        .register(registry);
+  }
+
+  /** A request (or a reply) of at least bigkeys.threshold bytes. */
+  public void bigKey(boolean reply) {
+    (reply ? bigReplies : bigRequests).increment();
+  }
+
+  /** The hottest keys now, by key as shown (name or hash), for the scrape. */
+  public void hotKeys(Map<String, Long> top) {
+    List<MultiGauge.Row<?>> rows = new ArrayList<>();
+    top.forEach((key, requests) -> rows.add(MultiGauge.Row.of(Tags.of("key", key), requests)));
+    hotKeyRequests.register(rows, true);
   }
 
   private static Counter reloads(MeterRegistry registry, String result) {

@@ -21,10 +21,11 @@ import java.util.Map;
  * read-from, consistency and replica-subscriptions; tls needs a restart, cache applies to new
  * connections), {@code auth} users, password and failure limits ({@code auth.mode} and the user
  * pools need a restart), {@code routing.read-from}, {@code consistency}, {@code max-replica-lag},
- * {@code max-replica-lag-bytes} and {@code deny}, every {@code limits.*}, {@code
- * server.shutdown-timeout} and {@code server.log-level}. Everything else needs a restart: Sentinel
- * and cluster discovery, {@code redis.*}, {@code tls.*}, {@code admin.*}, {@code failover.*},
- * {@code cache.*}, poll intervals, balancing, threads and transport.
+ * {@code max-replica-lag-bytes} and {@code deny}, every {@code limits.*}, {@code slowlog.*}, {@code
+ * hotkeys.*} and {@code bigkeys.*}, {@code server.shutdown-timeout} and {@code server.log-level}.
+ * Everything else needs a restart: Sentinel and cluster discovery, {@code redis.*}, {@code tls.*},
+ * {@code admin.*}, {@code failover.*}, {@code cache.*}, poll intervals, balancing, threads and
+ * transport.
  */
 public record ReloadPlan(
     SwitchboardConfig before,
@@ -103,6 +104,9 @@ public record ReloadPlan(
             before.failover(),
             loaded.limits(),
             before.cache(),
+            loaded.slowlog(),
+            loaded.hotkeys(),
+            loaded.bigkeys(),
             server);
     Map<ListenerKey, ListenerConfig> after = ListenerKey.of(running.allListeners());
     return new ReloadPlan(before, loaded, running, absent(after, old), absent(old, after));

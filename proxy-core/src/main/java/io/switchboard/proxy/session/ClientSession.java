@@ -332,6 +332,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
     commands++;
     loop.backend().flushes().bytesReceived += frame.readableBytes();
+    loop.insight().request(spec, frame);
     if (spec != CommandSpec.UNKNOWN) {
       lastCommand = spec;
     }
@@ -410,8 +411,10 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
     tracking.settled(command);
     cachedReads.settled(command);
+    long now = System.nanoTime();
+    loop.insight().replied(this, command, now);
     command.releaseRetryCopy();
-    replies.answered(command);
+    replies.answered(command, now);
     updateAutoRead();
   }
 

@@ -61,6 +61,8 @@ final class LocalCommands {
       case "HELLO" -> hello(args);
       case "AUTH" -> auth.redisChecks() ? authAtRedis(args) : reply(auth(args));
       case "ACL|WHOAMI" -> reply(Replies.bulk(alloc(), session.userName()));
+      case "SLOWLOG|GET", "SLOWLOG|LEN", "SLOWLOG|RESET" ->
+          reply(SlowLogCommands.answer(spec.name(), args, loop.insight().slowLog(), alloc()));
       case "RESET" -> {
         session.resetServerState();
         session.user = auth.initialUser();

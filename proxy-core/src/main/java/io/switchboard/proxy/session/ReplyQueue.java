@@ -224,8 +224,10 @@ final class ReplyQueue extends Flushable {
       command.retryCopy = command.request.retainedDuplicate();
     } else if (command.retryCopy == null
         && command.route != PendingCommand.TO_PINNED
-        && loop.backend().topology().current().shards().size() > 1) {
-      // Several shards: any command may meet MOVED or ASK, and run again where it belongs.
+        && (loop.backend().topology().current().shards().size() > 1
+            || loop.insight().keepsRequests())) {
+      // Several shards: any command may meet MOVED or ASK, and run again where it belongs. And
+      // the slow log and big keys name a command's arguments and key when its reply comes.
       command.retryCopy = command.request.retainedDuplicate();
     }
     if (command.markOffsetFirst()) {
@@ -282,8 +284,11 @@ final class ReplyQueue extends Flushable {
     command.reply = reply;
   }
 
-  /** An outstanding command has its final reply: the barrier may let parked commands go. */
-  void answered(PendingCommand command) {
+  /**
+   * An outstanding command has its final reply (at {@code now}): the barrier may let parked
+   * commands go.
+   */
+  void answered(PendingCommand command, long now) {
     outstanding--;
     session.cachedReads().answered(command);
     if (command.inLane) {
@@ -302,7 +307,7 @@ final class ReplyQueue extends Flushable {
               command.sentTo.pool().primary()
                   ? ProxyMetrics.ServedBy.PRIMARY
                   : ProxyMetrics.ServedBy.REPLICA,
-              System.nanoTime() - command.startedAtNanos);
+              now - command.startedAtNanos);
     }
     while (!parked.isEmpty()) {
       PendingCommand next = parked.peek();

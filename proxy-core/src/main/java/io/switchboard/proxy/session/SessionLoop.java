@@ -21,6 +21,8 @@ import io.switchboard.proxy.backend.OutlierDetection;
 import io.switchboard.proxy.backend.ReplicationDemand;
 import io.switchboard.proxy.backend.ServerFacts;
 import io.switchboard.proxy.backend.SharedBudget;
+import io.switchboard.proxy.insight.HotKeys;
+import io.switchboard.proxy.insight.SharedInsight;
 import io.switchboard.proxy.metrics.BackendLoad;
 import io.switchboard.proxy.metrics.CommandStats;
 import io.switchboard.proxy.metrics.ProxyMetrics;
@@ -56,6 +58,8 @@ public final class SessionLoop {
   private final SessionRegistry sessions = new SessionRegistry();
   private final FirstPrimaryWait firstPrimary;
   private final CommandStats stats;
+  private final CommandInsight insight;
+  private io.netty.util.concurrent.ScheduledFuture<?> hotKeyDecay;
   private final OutlierDetection outliers;
   private final ReplicationDemand demand;
   private final TrackingTable tracking;
@@ -75,6 +79,7 @@ public final class SessionLoop {
       ReplicationDemand demand,
       java.util.function.Consumer<HostAndPort> onPrimaryDoubt,
       ScriptCache scriptBodies,
+      SharedInsight shared,
       Function<FlushBatch, BackendConnector> connector,
       Topology initial) {
     eventLoop.execute(metrics::ioThreadStarted);
@@ -106,6 +111,7 @@ public final class SessionLoop {
             replicaFreshness(config.routing()));
     this.scripts = new LoadedScripts(scriptBodies, config.routing().scriptCacheSize());
     this.stats = new CommandStats(metrics);
+    this.insight = new CommandInsight(shared.slowLog(), shared.bigKeys(), metrics, config);
     this.outliers = new OutlierDetection(backend, pools, chooser);
     this.authChecks = pools.loginPoolsEnabled() ? new AuthChecks(backend) : null;
     this.firstPrimary = new FirstPrimaryWait(initial);
@@ -210,6 +216,26 @@ public final class SessionLoop {
     return stats;
   }
 
+  CommandInsight insight() {
+    return insight;
+  }
+
+  /** This loop's hot keys, read on the loop (for /hotkeys and the metric). */
+  public List<HotKeys.Count> hotKeys() {
+    return insight.hotKeys().snapshot();
+  }
+
+  /** Halves the hot key counts every hotkeys.window; again after a reload. */
+  private void scheduleHotKeyDecay(Duration window) {
+    if (hotKeyDecay != null) {
+      hotKeyDecay.cancel(false);
+    }
+    long every = window.toMillis();
+    hotKeyDecay =
+        eventLoop()
+            .scheduleAtFixedRate(insight.hotKeys()::decay, every, every, TimeUnit.MILLISECONDS);
+  }
+
   AuthChecks authChecks() {
     return authChecks;
   }
@@ -222,6 +248,7 @@ public final class SessionLoop {
   public void start() {
     outliers.start();
     sessions.startTimeouts(backend.eventLoop(), backend.config().limits());
+    scheduleHotKeyDecay(backend.config().hotkeys().window());
   }
 
   /**
@@ -231,7 +258,11 @@ public final class SessionLoop {
    * settings while they drain.
    */
   public void reconfigure(SwitchboardConfig next) {
+    if (!next.hotkeys().window().equals(backend.config().hotkeys().window())) {
+      scheduleHotKeyDecay(next.hotkeys().window());
+    }
     backend.config(next);
+    insight.configure(next);
     chooser.freshness(replicaFreshness(next.routing()));
     tracking.maxKeys(Math.max(1, next.limits().trackingTableMaxKeys() / loopsIn(eventLoop())));
     sessions.startTimeouts(eventLoop(), next.limits());

@@ -16,6 +16,7 @@ import io.switchboard.proxy.backend.EmbeddedNodes;
 import io.switchboard.proxy.backend.ReplicationDemand;
 import io.switchboard.proxy.backend.ServerFacts;
 import io.switchboard.proxy.backend.SharedBudget;
+import io.switchboard.proxy.insight.SharedInsight;
 import io.switchboard.proxy.metrics.ProxyMetrics;
 import io.switchboard.proxy.resp.RespRequestDecoder;
 import io.switchboard.routing.ReplicaState;
@@ -80,6 +81,7 @@ final class CoreHarness implements AutoCloseable {
             new ReplicationDemand(),
             node -> primaryDoubts++,
             new ScriptCache(config.routing().scriptCacheSize()),
+            SharedInsight.of(config),
             nodes::on,
             Topology.unknown("mymaster", "still asking the Sentinels for the primary"));
     directory.add(loop);
