@@ -19,8 +19,9 @@
 #   IDLE_CPU=0 bench/run.sh      # without the idle figures (each proxy alone for IDLE_SECONDS)
 #   CLUSTER=1 bench/run.sh       # cluster mode instead: bench/cluster.sh
 #   INSIGHT=1 MORE=0 LATENCY=0 IDLE=0 IDLE_CPU=0 ROUNDS=3 bench/run.sh
-#                                 # the cost of the slow log, hot keys and big keys: the same build
-#                                 # with all three off, and each one alone on, each a JVM of its own
+#                                 # the cost of the slow log, hot keys and big keys: one proxy with
+#                                 # all three off, each alone on, all on, switched by hot reload
+#                                 # (INSIGHT_VARIANTS="tools-off tools-on" for an A/B of all three)
 #
 # Also measured: heap bytes Switchboard's event loops allocate per request (its
 # switchboard_io_allocated_bytes_total), latency at a fixed 5,000 requests/s (p50/p99/p999, each
@@ -123,17 +124,29 @@ if [ -n "${BASELINE_JAR:-}" ]; then
   TARGETS+=(baseline)
 fi
 
+# Settings reloaded into the "tools" proxy before a target's run (INSIGHT=1): target -> "slow log
+# max-len, hot keys enabled, big keys max-len".
+declare -A TOOLS_SETTINGS=()
+TOOLS_CONF=$WORK/tools.conf
+tools_conf() {
+  printf 'switchboard.slowlog.max-len = %s\nswitchboard.hotkeys.enabled = %s\nswitchboard.bigkeys.max-len = %s\n' \
+    "$@" >"$TOOLS_CONF"
+}
 if [ "${INSIGHT:-0}" = 1 ]; then
-  # Issue #20's cost of each tool when on: the same build with all three off, and each alone on
-  # (all three are on by default, as in "switchboard", the demo's proxy).
-  slowlog_off=-Dswitchboard.slowlog.max-len=0
-  hotkeys_off=-Dswitchboard.hotkeys.enabled=false
-  bigkeys_off=-Dswitchboard.bigkeys.max-len=0
-  start_standalone tools-off "$JAR" 7711 7712 "$slowlog_off" "$hotkeys_off" "$bigkeys_off"
-  start_standalone slowlog-on "$JAR" 7713 7714 "$hotkeys_off" "$bigkeys_off"
-  start_standalone hotkeys-on "$JAR" 7715 7716 "$slowlog_off" "$bigkeys_off"
-  start_standalone bigkeys-on "$JAR" 7717 7718 "$slowlog_off" "$hotkeys_off"
-  TARGETS+=(tools-off slowlog-on hotkeys-on bigkeys-on)
+  # Issue #20's cost of each tool when on. One JVM whose tools are switched by a hot reload before
+  # each run: every variant then has the same process, JIT and placement, which separate JVMs on
+  # two cores do not (their spread was +-15%, far above the tools' own cost).
+  tools_conf 0 false 0
+  start_standalone tools "$JAR" 7711 7712 -Dconfig.file="$TOOLS_CONF" \
+    -Dswitchboard.admin.token=bench -Dswitchboard.server.config-reload-interval=0
+  TOOLS_SETTINGS=([tools-off]="0 false 0" [slowlog-on]="128 false 0" [hotkeys-on]="0 true 0"
+    [bigkeys-on]="0 false 128" [tools-on]="128 true 128")
+  for variant in ${INSIGHT_VARIANTS:-tools-off slowlog-on hotkeys-on bigkeys-on tools-on}; do
+    PORT[$variant]=7711
+    PID[$variant]=${PID[tools]}
+    ADMIN[$variant]=7712
+    TARGETS+=("$variant")
+  done
 fi
 
 if command -v haproxy >/dev/null && [ "${INSIGHT:-0}" != 1 ]; then
@@ -231,6 +244,11 @@ RESULTS=$WORK/results
 : >"$RESULTS"
 run() {
   local target=$1 pipeline=$2 n=$3 before after requests allocated_before
+  if [ -n "${TOOLS_SETTINGS[$target]:-}" ]; then
+    # shellcheck disable=SC2086
+    tools_conf ${TOOLS_SETTINGS[$target]}
+    curl -sf -X POST -H "Authorization: Bearer bench" "http://127.0.0.1:${ADMIN[$target]}/admin/reload" >/dev/null
+  fi
   [ -n "${PID[$target]:-}" ] && before=$(cpu_ticks "${PID[$target]}")
   [ -n "${ADMIN[$target]:-}" ] && allocated_before=$(allocated "${ADMIN[$target]}")
   redis-benchmark -p "${PORT[$target]}" -c "$CLIENTS" -n "$n" -P "$pipeline" -d 16 -t set,get --csv 2>/dev/null |
@@ -431,7 +449,8 @@ for metric in SET_P1 GET_P1 SET_P16 GET_P16; do
   }'
 done
 if [ "${INSIGHT:-0}" = 1 ]; then
-  for target in slowlog-on hotkeys-on bigkeys-on switchboard; do
+  for target in slowlog-on hotkeys-on bigkeys-on tools-on; do
+    [ "$(value "$target" CPU_P1)" = "-" ] && continue
     for metric in CPU_P1 CPU_P16; do
       awk -v t="$target" -v m="$metric" -v on="$(value "$target" "$metric")" -v off="$(value tools-off "$metric")" \
         'BEGIN {printf "- %s %s: %+.1f%% CPU per request against tools-off (%s vs %s s per million)\n", t, m, (on / off - 1) * 100, on, off}'
