@@ -124,7 +124,12 @@ final class ClientListeners {
   void reconcile(List<Bound> added, Set<ListenerKey> removed, Duration timeout) {
     List<ListenerKey> gone = new ArrayList<>();
     synchronized (this) {
-      bound.addAll(added);
+      if (draining) {
+        // A drain came between binding and now: the new ports must not outlive it.
+        added.forEach(b -> b.channel().close().syncUninterruptibly());
+      } else {
+        bound.addAll(added);
+      }
       for (Bound b : new ArrayList<>(bound)) {
         if (removed.contains(b.key())) {
           bound.remove(b);

@@ -38,7 +38,7 @@ final class EveryLoop {
     loops.forEach((executor, loop) -> executor.execute(() -> task.accept(loop)));
   }
 
-  /** Runs {@code task} on every loop, in the caller's thread's order of them; for start-up. */
+  /** Calls {@code task} for every loop on the caller's thread: for start-up, before any client. */
   void forEach(Consumer<SessionLoop> task) {
     loops.values().forEach(task);
   }

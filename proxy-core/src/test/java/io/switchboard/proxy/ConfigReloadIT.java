@@ -242,17 +242,7 @@ class ConfigReloadIT {
   }
 
   private static HostAndPort awaitServing(int port) {
-    HostAndPort address = new HostAndPort("127.0.0.1", port);
-    await()
-        .atMost(Duration.ofSeconds(30))
-        .ignoreExceptions()
-        .until(
-            () -> {
-              try (RespClient probe = login(address, "app", "app-pass")) {
-                return "OK".equals(probe.call("SET", "it:reload:ready", "1"));
-              }
-            });
-    return address;
+    return PackagedProxy.awaitWritable(port, address -> login(address, "app", "app-pass"));
   }
 
   private static RespClient login(HostAndPort address, String user, String password)

@@ -48,15 +48,25 @@ final class PackagedProxy {
         .start();
   }
 
+  /** Opens a client connection (and logs it in, where the proxy wants that). */
+  interface Connect {
+    RespClient to(HostAndPort address) throws IOException;
+  }
+
   /** Waits until the proxy on {@code port} has found the primary and accepts writes. */
   static HostAndPort awaitWritable(int port) {
+    return awaitWritable(port, address -> RespClient.connect(address, Duration.ofSeconds(2)));
+  }
+
+  /** The same, for a client that {@code connect} opens. */
+  static HostAndPort awaitWritable(int port, Connect connect) {
     HostAndPort address = new HostAndPort("127.0.0.1", port);
     await()
         .atMost(Duration.ofSeconds(30))
         .ignoreExceptions()
         .until(
             () -> {
-              try (RespClient probe = RespClient.connect(address, Duration.ofSeconds(2))) {
+              try (RespClient probe = connect.to(address)) {
                 return "OK".equals(probe.call("SET", "it:packaged", "ready"));
               }
             });

@@ -463,10 +463,11 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
    * closes it, as Redis does. A session that never logged in must now if a password is required.
    */
   boolean reauthorize() {
-    if (login != null || user == null) {
-      return true; // the servers check users (auth.mode = redis), or it has not logged in yet
+    if (login != null) {
+      return true; // the servers check users (auth.mode = redis)
     }
     if (!authenticated) {
+      // As requirepass set or cleared by CONFIG SET: needs AUTH now, or needs it no more.
       user = auth.initialUser();
       return true;
     }

@@ -22,6 +22,24 @@ class DispatchTest {
   }
 
   @Test
+  void aReloadThatDropsThePasswordLetsAClientThatNeverLoggedInRun() {
+    try (CoreHarness core = new CoreHarness("switchboard.auth.password = s3cret").started()) {
+      CoreHarness.Client client = core.client();
+      client.send("GET", "k");
+      assertThat(client.replies()).isEqualTo("-NOAUTH Authentication required.\r\n");
+      io.switchboard.config.SwitchboardConfig open =
+          io.switchboard.config.ConfigLoader.parse(
+              "switchboard.sentinel.hosts = \"127.0.0.1:26379\"\n");
+      core.auth.prepare(open.auth(), core.facts.commands()).run();
+      core.loop.reconfigure(open);
+      client.send("GET", "k");
+      assertThat(core.nodes.commandsTo(PRIMARY))
+          .as("as after CONFIG SET requirepass \"\"")
+          .containsExactly("GET k");
+    }
+  }
+
+  @Test
   void aDeniedCommandIsRefusedWithTheSettingNamed() {
     try (CoreHarness core = new CoreHarness("switchboard.routing.deny = [KEYS]").started()) {
       CoreHarness.Client client = core.client();
