@@ -12,7 +12,9 @@
 #   SWITCHBOARD_JAVA_OPTS=-Xmx1g bench/run.sh   # the proxy's JVM options (default -Xmx128m)
 #   BASELINE_JAR=/tmp/old/switchboard.jar bench/run.sh  # also an earlier build, as "baseline",
 #                                 # against the same Sentinels: a before/after in one run (both
-#                                 # builds then run as proxies of their own JVMs)
+#                                 # builds run as proxies of their own JVMs, as Switchboard always does)
+#   SWITCHBOARD_VARIANT="-Dswitchboard.server.io-threads=2" bench/run.sh
+#                                 # also this build with other settings, as target "variant"
 #   apt-get install haproxy nutcracker   # to include the peers
 #   PREDIXY=../shared/peers/predixy bench/run.sh  # predixy too (Sentinel mode, PREDIXY_CONF or the
 #                                 # predixy.conf beside the binary as the template)
@@ -51,6 +53,8 @@ LATENCY_RATE=${LATENCY_RATE:-5000}
 LATENCY_SECONDS=${LATENCY_SECONDS:-20}
 IDLE_CLIENTS=${IDLE_CLIENTS:-10000}
 PREDIXY_PORT=${PREDIXY_PORT:-7709}
+VARIANT_PORT=${VARIANT_PORT:-7713}
+VARIANT_ADMIN_PORT=${VARIANT_ADMIN_PORT:-7714}
 IDLE_SECONDS=${IDLE_SECONDS:-30}
 JAR=proxy-core/target/switchboard.jar
 TOOLS=bench/target/benchmarks.jar
@@ -94,9 +98,6 @@ done
 declare -A PORT PID ADMIN
 TARGETS=(direct switchboard)
 PORT[direct]=${PRIMARY##*:}
-PORT[switchboard]=$PROXY_PORT
-PID[switchboard]=$SWITCHBOARD_PID
-ADMIN[switchboard]=$ADMIN_PORT
 
 # A proxy of its own JVM, against the demo's Sentinels:
 # start_standalone <target> <jar> <port> <admin port> [-Dswitchboard... settings].
@@ -116,12 +117,19 @@ start_standalone() {
   ADMIN[$target]=$admin
 }
 
+# Switchboard as it is deployed: a JVM of its own with the default configuration. The demo's proxy,
+# which shares its JVM with the demo, stays idle (it measured 5-30% apart from a standalone one).
+start_standalone switchboard "$JAR" "$CANDIDATE_PORT" "$CANDIDATE_ADMIN_PORT"
 if [ -n "${BASELINE_JAR:-}" ]; then
-  # Before/after: both builds run alike, each in a JVM of its own (the demo's proxy, which shares
-  # its JVM with the demo, stays idle), so the comparison is between builds, not placements.
-  start_standalone switchboard "$JAR" "$CANDIDATE_PORT" "$CANDIDATE_ADMIN_PORT"
+  # Before/after: both builds run alike, so the comparison is between builds, not placements.
   start_standalone baseline "$BASELINE_JAR" "$BASELINE_PORT" "$BASELINE_ADMIN_PORT"
   TARGETS+=(baseline)
+fi
+if [ -n "${SWITCHBOARD_VARIANT:-}" ]; then
+  # The same build with other settings, as target "variant": an A/B of a setting in one run.
+  # shellcheck disable=SC2086
+  start_standalone variant "$JAR" "$VARIANT_PORT" "$VARIANT_ADMIN_PORT" $SWITCHBOARD_VARIANT
+  TARGETS+=(variant)
 fi
 
 # Settings reloaded into the "tools" proxy before a target's run (INSIGHT=1): target -> "slow log
@@ -423,15 +431,17 @@ if [ "${IDLE_CPU:-1}" = 1 ]; then
   echo "(Less the $(value none IDLE_CALLS) per server per second the Sentinels ask with every proxy paused.)"
 fi
 echo
-for metric in CPU_P1 CPU_P16; do
-  ours=$(value switchboard "$metric")
-  best=-
-  for target in twemproxy predixy; do # the peers that parse RESP, as Switchboard does
-    v=$(value "$target" "$metric")
-    [ "$v" != "-" ] && best=$(awk -v a="$best" -v b="$v" 'BEGIN {print (a == "-" || b < a) ? b : a}')
+for ours in switchboard variant baseline; do
+  [ "$(value "$ours" CPU_P1)" = "-" ] && continue
+  for metric in CPU_P1 CPU_P16; do
+    best=-
+    for target in twemproxy predixy; do # the peers that parse RESP, as Switchboard does
+      v=$(value "$target" "$metric")
+      [ "$v" != "-" ] && best=$(awk -v a="$best" -v b="$v" 'BEGIN {print (a == "-" || b < a) ? b : a}')
+    done
+    [ "$best" != "-" ] && awk -v t="$ours" -v m="$metric" -v o="$(value "$ours" "$metric")" -v b="$best" \
+      'BEGIN {printf "- %s: %s / best parsing peer = %.2f (%s vs %s s per million)\n", m, t, o / b, o, b}'
   done
-  [ "$best" != "-" ] && awk -v m="$metric" -v o="$ours" -v b="$best" \
-    'BEGIN {printf "- %s: Switchboard / best parsing peer = %.2f (%s vs %s s per million)\n", m, o / b, o, b}'
 done
 for metric in SET_P1 GET_P1 SET_P16 GET_P16; do
   ours=$(value switchboard "$metric")
@@ -441,9 +451,11 @@ for metric in SET_P1 GET_P1 SET_P16 GET_P16; do
     v=$(value "$target" "$metric")
     [ "$v" != "-" ] && best=$(awk -v a="$best" -v b="$v" 'BEGIN {print (b > a) ? b : a}')
   done
-  awk -v m="$metric" -v o="$ours" -v d="$direct" -v b="$best" -v base="$(value baseline "$metric")" 'BEGIN {
+  awk -v m="$metric" -v o="$ours" -v d="$direct" -v b="$best" -v base="$(value baseline "$metric")" \
+    -v h="$(value haproxy "$metric")" 'BEGIN {
     line = sprintf("- %s: Switchboard / direct = %.2f", m, o / d)
     if (b > 0) line = line sprintf(", / best peer = %.2f", o / b)
+    if (h != "-") line = line sprintf(", / haproxy = %.2f", o / h)
     if (base != "-") line = line sprintf(", / baseline = %.2f", o / base)
     print line
   }'

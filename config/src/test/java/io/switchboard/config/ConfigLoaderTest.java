@@ -35,6 +35,16 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void eventLoopsDefaultToOnePerTwoCoresUnlessSet() {
+    ServerConfig byCores = parse("").server();
+    assertThat(byCores.eventLoops(1)).isEqualTo(1);
+    assertThat(byCores.eventLoops(2)).isEqualTo(1);
+    assertThat(byCores.eventLoops(3)).isEqualTo(1);
+    assertThat(byCores.eventLoops(8)).isEqualTo(4);
+    assertThat(parse("switchboard.server.io-threads = 3").server().eventLoops(2)).isEqualTo(3);
+  }
+
+  @Test
   void kubernetesEnvironmentVariablesConfigureSentinelsPasswordAndPorts() {
     SwitchboardConfig config =
         ConfigLoader.load(

@@ -118,10 +118,7 @@ public final class SwitchboardServer implements AutoCloseable {
     this.config = config;
     this.configFile = configFile;
     this.transport = Transport.choose(config.server().transport());
-    int threads =
-        config.server().ioThreads() == 0
-            ? Runtime.getRuntime().availableProcessors()
-            : config.server().ioThreads();
+    int threads = config.server().eventLoops(Runtime.getRuntime().availableProcessors());
     this.group =
         new MultiThreadIoEventLoopGroup(
             threads, new DefaultThreadFactory("switchboard-io"), transport.ioHandlerFactory());
@@ -322,7 +319,7 @@ public final class SwitchboardServer implements AutoCloseable {
     LogLevels.apply(config.server().logLevel());
     listeners.start(config.allListeners());
     log.info(
-        "Switchboard listening on {} ({} transport, {} event loops), {}",
+        "Switchboard listening on {} ({} transport, event loops: {}), {}",
         listeners.describe(),
         transport.name(),
         loops.size(),

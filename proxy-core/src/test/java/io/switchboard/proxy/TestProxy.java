@@ -19,6 +19,13 @@ final class TestProxy implements AutoCloseable {
 
   private static final java.net.http.HttpClient HTTP = java.net.http.HttpClient.newHttpClient();
 
+  /**
+   * Two event loops on any machine (the default is one per two cores, so one on a 2-core CI box):
+   * the paths between loops (pub/sub fan-out, CLIENT KILL and LIST, tracking redirects, proxy-wide
+   * budgets) then run in every test. A test's own setting comes later and wins.
+   */
+  private static final String TWO_LOOPS = "switchboard.server.io-threads = 2\n";
+
   private final SwitchboardServer server;
   private final int port;
 
@@ -39,7 +46,8 @@ final class TestProxy implements AutoCloseable {
             .map(h -> "\"" + h + "\"")
             .collect(Collectors.joining(", ", "[", "]"));
     String hocon =
-        "switchboard.listen.host = 127.0.0.1\n"
+        TWO_LOOPS
+            + "switchboard.listen.host = 127.0.0.1\n"
             + "switchboard.listen.port = 0\n"
             + "switchboard.admin.host = 127.0.0.1\n"
             + "switchboard.admin.port = 0\n"
@@ -81,7 +89,8 @@ final class TestProxy implements AutoCloseable {
   private static String sentinelHocon(List<HostAndPort> sentinels) {
     String hosts =
         sentinels.stream().map(h -> "\"" + h + "\"").collect(Collectors.joining(", ", "[", "]"));
-    return "switchboard.listen.host = 127.0.0.1\n"
+    return TWO_LOOPS
+        + "switchboard.listen.host = 127.0.0.1\n"
         + "switchboard.listen.port = 0\n"
         + "switchboard.admin.host = 127.0.0.1\n"
         + "switchboard.admin.port = 0\n"
