@@ -3,6 +3,7 @@ package io.switchboard.bench;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandler;
+import io.switchboard.proxy.resp.ReadClock;
 import io.switchboard.proxy.resp.RespRequestDecoder;
 import org.openjdk.jmh.annotations.Param;
 
@@ -17,7 +18,7 @@ public class RequestFramerBenchmark extends FramerBenchmark {
 
   @Override
   ChannelHandler framer() {
-    return new RespRequestDecoder(512L << 20, 1 << 20, 64 << 10, 1L << 30);
+    return new RespRequestDecoder(new ReadClock(), 512L << 20, 1 << 20, 64 << 10, 1L << 30);
   }
 
   @Override

@@ -246,6 +246,7 @@ final class ClientListeners {
                     ch.pipeline()
                         .addLast(
                             new RespRequestDecoder(
+                                loop.backend().clock(),
                                 limits.maxBulkBytes(),
                                 limits.maxMultibulk(),
                                 limits.maxInlineBytes(),

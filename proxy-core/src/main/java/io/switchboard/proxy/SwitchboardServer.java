@@ -186,8 +186,8 @@ public final class SwitchboardServer implements AutoCloseable {
               this::doubtPrimary,
               scripts,
               insight,
-              flushes ->
-                  new BootstrapConnector(backendTemplate.clone().group(loop), backendTls, flushes),
+              backend ->
+                  new BootstrapConnector(backendTemplate.clone().group(loop), backendTls, backend),
               initial);
       loops.add(loop, backends);
       directory.add(backends);

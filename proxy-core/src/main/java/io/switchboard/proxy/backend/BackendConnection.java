@@ -182,7 +182,7 @@ public final class BackendConnection extends Flushable {
       // Once ready, a subscription's frames all go to its sink, which answers its commands.
       if (!pool.primary() || loop.config().slowlog().maxLen() > 0) {
         // For outlier detection on replicas, and the slow log's node time.
-        command.heldSinceNanos = System.nanoTime();
+        command.heldSinceNanos = loop.clock().now();
       }
       inflight.add(command);
       if (replicatedAcks != null && isWrite(command)) {

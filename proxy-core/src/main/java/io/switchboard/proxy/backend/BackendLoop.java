@@ -7,6 +7,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import io.switchboard.config.HostAndPort;
 import io.switchboard.config.SwitchboardConfig;
 import io.switchboard.proxy.metrics.ProxyMetrics;
+import io.switchboard.proxy.resp.ReadClock;
 import io.switchboard.routing.ReplicationSnapshot;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -36,6 +37,7 @@ public final class BackendLoop {
   private final SharedBudget holdBudget;
   private final Supplier<ReplicationSnapshot> replication;
   private final WriteGate gate;
+  private final ReadClock clock = new ReadClock();
   private BackendConnector connector;
   private InvalidationSink invalidations;
 
@@ -113,6 +115,11 @@ public final class BackendLoop {
 
   public FlushBatch flushes() {
     return flushes;
+  }
+
+  /** The time of the read being handled, or now: for per-command times (see {@link ReadClock}). */
+  public ReadClock clock() {
+    return clock;
   }
 
   public WriteGate gate() {

@@ -111,7 +111,7 @@ public final class BackendPool {
   }
 
   public BackendConnection pick() {
-    lastUsedNanos = System.nanoTime();
+    lastUsedNanos = loop.clock().now();
     int i = next;
     next = (next + 1) % connections.length;
     if (connections[i] == null || !connections[i].usable()) {

@@ -5,6 +5,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketChannel;
 import io.switchboard.config.HostAndPort;
+import io.switchboard.proxy.resp.ReadClock;
 import io.switchboard.proxy.resp.RespReplyDecoder;
 import io.switchboard.proxy.tls.ReloadingSslContext;
 import io.switchboard.proxy.tls.TlsContexts;
@@ -21,15 +22,18 @@ public final class BootstrapConnector implements BackendConnector {
   private final Bootstrap bootstrap;
   private final ReloadingSslContext tls;
   private final FlushBatch flushes;
+  private final ReadClock clock;
 
   /**
    * @param bootstrap bound to the loop
    * @param tls towards Redis nodes (redis.tls), or null
+   * @param loop whose flush batch and clock the channels use
    */
-  public BootstrapConnector(Bootstrap bootstrap, ReloadingSslContext tls, FlushBatch flushes) {
+  public BootstrapConnector(Bootstrap bootstrap, ReloadingSslContext tls, BackendLoop loop) {
     this.bootstrap = bootstrap;
     this.tls = tls;
-    this.flushes = flushes;
+    this.flushes = loop.flushes();
+    this.clock = loop.clock();
   }
 
   @Override
@@ -44,7 +48,7 @@ public final class BootstrapConnector implements BackendConnector {
                   ch.pipeline().addLast(TlsContexts.handlerFor(tls.get(), ch.alloc(), node));
                 }
                 ch.pipeline()
-                    .addLast(new RespReplyDecoder())
+                    .addLast(new RespReplyDecoder(clock))
                     .addLast(new BackendHandler(connection, flushes));
               }
             })

@@ -15,7 +15,26 @@ abstract class FramingDecoder extends ByteToMessageDecoder {
   /** Returned by {@link #nextFrame} for input that was consumed but yields no frame. */
   static final ByteBuf SKIP = Unpooled.EMPTY_BUFFER;
 
+  private final ReadClock clock;
   private boolean failed;
+
+  FramingDecoder(ReadClock clock) {
+    this.clock = clock;
+  }
+
+  /** Bytes arrived at {@code nanos} (the loop's clock), before any frame of them is emitted. */
+  void bytesArrived(long nanos) {}
+
+  @Override
+  public final void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+    boolean nested = clock.readStarted();
+    try {
+      bytesArrived(clock.now());
+      super.channelRead(ctx, msg);
+    } finally {
+      clock.readEnded(nested);
+    }
+  }
 
   /** The next complete frame, {@link #SKIP}, or null when more bytes are needed. */
   abstract ByteBuf nextFrame(ChannelHandlerContext ctx, ByteBuf in);

@@ -24,6 +24,18 @@ public final class RespReplyDecoder extends FramingDecoder {
   /** Values of the current reply still to come. */
   private long remaining = 1;
 
+  /**
+   * @param clock the event loop's, which each read of this channel sets
+   */
+  public RespReplyDecoder(ReadClock clock) {
+    super(clock);
+  }
+
+  /** A framer with a clock of its own (a client of the proxy's, outside any event loop's). */
+  public RespReplyDecoder() {
+    this(new ReadClock());
+  }
+
   @Override
   ByteBuf nextFrame(ChannelHandlerContext ctx, ByteBuf in) {
     int start = in.readerIndex();

@@ -26,8 +26,16 @@ public final class RespRequestDecoder extends FramingDecoder {
   private int scanned;
   private int argsRemaining = -1;
 
+  /**
+   * @param clock the event loop's, which each read of this channel sets
+   */
   public RespRequestDecoder(
-      long maxBulkBytes, int maxMultibulk, int maxInlineBytes, long maxRequestBytes) {
+      ReadClock clock,
+      long maxBulkBytes,
+      int maxMultibulk,
+      int maxInlineBytes,
+      long maxRequestBytes) {
+    super(clock);
     this.maxBulkBytes = maxBulkBytes;
     this.maxMultibulk = maxMultibulk;
     this.maxInlineBytes = maxInlineBytes;
@@ -48,9 +56,8 @@ public final class RespRequestDecoder extends FramingDecoder {
   }
 
   @Override
-  public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
-    lastInputNanos = System.nanoTime();
-    super.channelRead(ctx, msg);
+  void bytesArrived(long nanos) {
+    lastInputNanos = nanos;
   }
 
   @Override

@@ -411,7 +411,7 @@ public final class ClientSession extends ChannelInboundHandlerAdapter implements
     }
     tracking.settled(command);
     cachedReads.settled(command);
-    long now = System.nanoTime();
+    long now = loop.backend().clock().now();
     loop.insight().replied(this, command, now);
     command.releaseRetryCopy();
     replies.answered(command, now);

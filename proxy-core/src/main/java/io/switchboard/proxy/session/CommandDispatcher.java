@@ -190,7 +190,9 @@ final class CommandDispatcher {
       frame.release();
     }
     session.replies().enqueue(answer);
-    loop.stats().record(spec, ProxyMetrics.ServedBy.LOCAL, System.nanoTime() - session.readAtNanos);
+    loop.stats()
+        .record(
+            spec, ProxyMetrics.ServedBy.LOCAL, loop.backend().clock().now() - session.readAtNanos);
   }
 
   void forwardToPrimary(CommandSpec spec, ByteBuf frame) {

@@ -15,7 +15,6 @@ import io.switchboard.proxy.backend.BackendLoop;
 import io.switchboard.proxy.backend.BackendPools;
 import io.switchboard.proxy.backend.CommandRecycler;
 import io.switchboard.proxy.backend.ExclusiveLeases;
-import io.switchboard.proxy.backend.FlushBatch;
 import io.switchboard.proxy.backend.LoopTopology;
 import io.switchboard.proxy.backend.OutlierDetection;
 import io.switchboard.proxy.backend.ReplicationDemand;
@@ -80,7 +79,7 @@ public final class SessionLoop {
       java.util.function.Consumer<HostAndPort> onPrimaryDoubt,
       ScriptCache scriptBodies,
       SharedInsight shared,
-      Function<FlushBatch, BackendConnector> connector,
+      Function<BackendLoop, BackendConnector> connector,
       Topology initial) {
     eventLoop.execute(metrics::ioThreadStarted);
     this.clusterMode = config.cluster().enabled();
@@ -96,7 +95,7 @@ public final class SessionLoop {
             replication,
             onPrimaryDoubt,
             this::resumePrimaries);
-    backend.connector(connector.apply(backend.flushes()));
+    backend.connector(connector.apply(backend));
     this.tracking =
         new TrackingTable(
             this, Math.max(1, config.limits().trackingTableMaxKeys() / loopsIn(eventLoop)));

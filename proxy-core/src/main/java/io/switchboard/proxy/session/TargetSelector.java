@@ -212,7 +212,7 @@ final class TargetSelector {
       return primary(shard);
     }
     ReplicationSnapshot replication = loop.backend().replication(); // one volatile read per read
-    long now = System.nanoTime();
+    long now = loop.backend().clock().now();
     // Keeps the monitor polling fast while reads may use replicas, and wakes it if it slowed.
     loop.demand().needed(now, !loop.chooser().fresh(replication, shard, now));
     long readFloor =
@@ -285,7 +285,8 @@ final class TargetSelector {
       lastWriteNode = answeredBy.pool().node();
     }
     if (floor.enabled()) {
-      floor.wrote(System.nanoTime());
+      // The read clock is safe here: see ReadClock.
+      floor.wrote(loop.backend().clock().now());
     }
   }
 

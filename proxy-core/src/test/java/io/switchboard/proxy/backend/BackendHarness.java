@@ -62,7 +62,7 @@ final class BackendHarness implements AutoCloseable {
             replication::get,
             node -> primaryDoubts++,
             this::resumePrimaries);
-    loop.connector(nodes.on(loop.flushes()));
+    loop.connector(nodes.on(loop));
     pools = new BackendPools(loop);
     leases = new ExclusiveLeases(loop, pools, exclusive);
   }

@@ -7,6 +7,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.switchboard.config.HostAndPort;
+import io.switchboard.proxy.resp.ReadClock;
 import io.switchboard.proxy.resp.RespReplyDecoder;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -40,10 +41,12 @@ public final class EmbeddedNodes implements BackendConnector {
 
   private long clientIds = 100;
   private FlushBatch flushes;
+  private ReadClock clock;
 
   /** The connector for one loop, whose flush batch the backend handlers feed. */
-  public EmbeddedNodes on(FlushBatch loopFlushes) {
-    this.flushes = loopFlushes;
+  public EmbeddedNodes on(BackendLoop loop) {
+    this.flushes = loop.flushes();
+    this.clock = loop.clock();
     return this;
   }
 
@@ -56,7 +59,9 @@ public final class EmbeddedNodes implements BackendConnector {
       failed.close();
       return failed.newFailedFuture(new java.net.ConnectException(refusal));
     }
-    channel.pipeline().addLast(new RespReplyDecoder(), new BackendHandler(connection, flushes));
+    channel
+        .pipeline()
+        .addLast(new RespReplyDecoder(clock), new BackendHandler(connection, flushes));
     channels.computeIfAbsent(node, n -> new ArrayList<>()).add(channel);
     nodeOf.put(channel, node);
     try {

@@ -56,7 +56,7 @@ class ClusterWatcherIT {
               () -> {});
       home.connector(
           new BootstrapConnector(
-              new Bootstrap().group(loop).channel(NioSocketChannel.class), null, home.flushes()));
+              new Bootstrap().group(loop).channel(NioSocketChannel.class), null, home));
       AtomicReference<Topology> seen = new AtomicReference<>();
       watcher =
           new ClusterWatcher(

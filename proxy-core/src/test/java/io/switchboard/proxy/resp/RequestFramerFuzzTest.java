@@ -21,7 +21,9 @@ class RequestFramerFuzzTest {
     byte[] input = data.consumeRemainingAsBytes();
     for (String frame :
         FramerProperties.framesOf(
-            () -> new RespRequestDecoder(4096, 64, 1024, 16384), input, splitEvery)) {
+            () -> new RespRequestDecoder(new ReadClock(), 4096, 64, 1024, 16384),
+            input,
+            splitEvery)) {
       FramerProperties.assertWellFormedArray(frame);
     }
   }

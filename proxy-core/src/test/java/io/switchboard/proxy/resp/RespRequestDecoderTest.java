@@ -17,7 +17,8 @@ class RespRequestDecoderTest {
   private EmbeddedChannel channel = decoder(1024, 4096);
 
   private static EmbeddedChannel decoder(long maxBulk, long maxRequest) {
-    return new EmbeddedChannel(new RespRequestDecoder(maxBulk, 16, 64, maxRequest));
+    return new EmbeddedChannel(
+        new RespRequestDecoder(new ReadClock(), maxBulk, 16, 64, maxRequest));
   }
 
   @AfterEach

@@ -130,6 +130,7 @@ final class CoreHarness implements AutoCloseable {
     EmbeddedChannel channel =
         new EmbeddedChannel(
             new RespRequestDecoder(
+                loop.backend().clock(),
                 limits.maxBulkBytes(),
                 limits.maxMultibulk(),
                 limits.maxInlineBytes(),
