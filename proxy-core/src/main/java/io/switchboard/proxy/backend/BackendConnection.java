@@ -55,6 +55,7 @@ public final class BackendConnection extends Flushable {
   private final HeldCommands unsent;
   private final ArrayDeque<PendingCommand> inflight = new ArrayDeque<>();
   private Channel channel;
+  private final JoinedWrites out = new JoinedWrites();
   private State state = State.IDLE;
   private int handshakeLeft;
   private int failures;
@@ -189,7 +190,7 @@ public final class BackendConnection extends Flushable {
         replicatedAcks.written(command);
       }
     }
-    channel.write(request, channel.voidPromise());
+    out.write(channel, request);
     loop.flushes().backendWritten(this);
   }
 
@@ -243,6 +244,7 @@ public final class BackendConnection extends Flushable {
       if (replicatedAcks != null && state == State.READY) {
         replicatedAcks.beforeFlush();
       }
+      out.writeRun(channel);
       channel.flush();
     }
   }
@@ -395,6 +397,7 @@ public final class BackendConnection extends Flushable {
   private void onDisconnected(String reason) {
     lastError = reason;
     channel = null;
+    out.discard();
     // The state changes before anyone hears of the loss: failing the commands in flight lets
     // their sessions send what they parked behind them, which must not find this connection
     // still READY without a channel.

@@ -8,6 +8,7 @@ import io.netty.channel.ChannelOutboundBuffer;
 import io.switchboard.config.ClusterConfig;
 import io.switchboard.proxy.backend.BackendConnection;
 import io.switchboard.proxy.backend.Flushable;
+import io.switchboard.proxy.backend.JoinedWrites;
 import io.switchboard.proxy.backend.PendingCommand;
 import io.switchboard.proxy.metrics.ProxyMetrics;
 import io.switchboard.routing.CommandSpec;
@@ -37,6 +38,9 @@ final class ReplyQueue extends Flushable {
   private long maxOutputBytes;
   private final ArrayDeque<PendingCommand> replies = new ArrayDeque<>();
   private final ArrayDeque<PendingCommand> parked = new ArrayDeque<>();
+
+  /** Replies (and pushes) for the client until the batch's flush, adjacent ones joined. */
+  private final JoinedWrites out = new JoinedWrites();
 
   /** The connection every outstanding command went to; null when they went to several. */
   private BackendConnection lastConnection;
@@ -144,7 +148,7 @@ final class ReplyQueue extends Flushable {
 
   private void write(ByteBuf frame) {
     loop.backend().flushes().bytesSent += frame.readableBytes();
-    session.channel().write(frame, session.channel().voidPromise());
+    out.write(session.channel(), frame);
   }
 
   /** A command for a backend: sent now, or parked behind the barrier. */
@@ -356,6 +360,7 @@ final class ReplyQueue extends Flushable {
         if (pushes != null) {
           pushes.release();
         }
+        out.writeRun(channel);
         channel.writeAndFlush(reply).addListener(ChannelFutureListener.CLOSE);
         session.closing();
         session.releaseQueued();
@@ -372,8 +377,9 @@ final class ReplyQueue extends Flushable {
     if (wrote) {
       loop.backend().flushes().clientWritten(this);
       ChannelOutboundBuffer outbound = channel.unsafe().outboundBuffer();
-      if (outbound != null && outbound.totalPendingWriteBytes() > maxOutputBytes) {
-        session.closeSlowReader(outbound.totalPendingWriteBytes());
+      long pending = outbound == null ? 0 : outbound.totalPendingWriteBytes() + out.pendingBytes();
+      if (pending > maxOutputBytes) {
+        session.closeSlowReader(pending);
       }
     }
   }
@@ -389,12 +395,16 @@ final class ReplyQueue extends Flushable {
   @Override
   public void flush() {
     if (!session.isClosed()) {
+      out.writeRun(session.channel());
       session.channel().flush();
+    } else {
+      out.discard();
     }
   }
 
   /** Releases what the queue still holds; replies still due from backends are dropped later. */
   void releaseQueued() {
+    out.discard();
     for (PendingCommand command : replies) {
       command.discarded = true;
       if (command.partOf() != null) {
