@@ -291,9 +291,11 @@ if [ "${IDLE:-1}" = 1 ]; then
   done
 fi
 
-# Not measured: lets the JVM compile the hot path (and every target fill its buffers) first.
+# Not measured: lets the JVM compile the hot path (and every target fill its buffers) first, at
+# both pipeline depths: a JVM's first P1 run after P16 alone still compiled for a third of its CPU.
 for target in "${TARGETS[@]}"; do
   redis-benchmark -p "${PORT[$target]}" -c "$CLIENTS" -n "${WARMUP:-300000}" -P 16 -d 16 -t set,get -q >/dev/null 2>&1 || true
+  redis-benchmark -p "${PORT[$target]}" -c "$CLIENTS" -n "${WARMUP_P1:-100000}" -d 16 -t set,get -q >/dev/null 2>&1 || true
 done
 # The other loads: many clients, larger values, a read-heavy mix, latency of one client.
 more() {
