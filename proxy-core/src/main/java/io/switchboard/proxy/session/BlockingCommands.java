@@ -45,7 +45,7 @@ final class BlockingCommands {
     command.rare().markOffsetFirst = isWait(spec);
     // Kept until the reply: if a failover retires the connection before the command left the
     // proxy, it runs on a connection to the new primary instead.
-    command.retryCopy = frame.retainedDuplicate();
+    command.keepRetryCopy();
     session.replies().forward(command);
   }
 
@@ -57,10 +57,10 @@ final class BlockingCommands {
   boolean borrowAgain(PendingCommand command) {
     BackendConnection old = command.borrowed();
     release(command);
-    if (command.lost != PendingCommand.LOST_UNSENT || command.retryCopy == null) {
+    if (command.lost != PendingCommand.LOST_UNSENT || !command.hasRetryCopy()) {
       return false;
     }
-    Shard shard = session.targets().shardOf(command.spec, command.retryCopy);
+    Shard shard = session.targets().shardOf(command.spec, command.retryFrame());
     if (!shard.hasPrimary()) {
       return false;
     }
@@ -74,7 +74,7 @@ final class BlockingCommands {
     command.reply = null;
     command.lost = 0;
     command.rare().borrowed = fresh;
-    command.request = command.retryCopy.retainedDuplicate();
+    command.request = command.retryRequest();
     session.replies().sendAgain(command, fresh);
     return true;
   }

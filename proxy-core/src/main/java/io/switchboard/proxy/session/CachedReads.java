@@ -127,7 +127,7 @@ final class CachedReads {
     if (mark instanceof String[] keys) {
       return keys;
     }
-    ByteBuf request = command.retryCopy != null ? command.retryCopy : command.txCopy();
+    ByteBuf request = command.hasRetryCopy() ? command.retryFrame() : command.txCopy();
     return mark == ANY_KEY || request == null ? new String[0] : keysOf(command.spec, request);
   }
 

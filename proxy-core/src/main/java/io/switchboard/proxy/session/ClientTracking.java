@@ -143,7 +143,7 @@ final class ClientTracking implements BroadcastTracking.Member {
     if (command.tracked() != null && target.pool().tracking()) {
       table.sent(session, command, target);
     } else if (noLoop && on && readers > 0 && command.spec != null && !command.spec.isRead()) {
-      ByteBuf request = command.request != null ? command.request : command.retryCopy;
+      ByteBuf request = command.request != null ? command.request : command.retryFrame();
       if (request != null) {
         table.wroteItself(session, command.spec, request, target, true);
       }
@@ -170,10 +170,10 @@ final class ClientTracking implements BroadcastTracking.Member {
         && readers > 0
         && command.spec != null
         && !command.spec.isRead()
-        && command.retryCopy != null
+        && command.hasRetryCopy()
         && command.sentTo != null
         && !Replies.isError(command.reply)) { // an error: nothing written
-      table.wroteItself(session, command.spec, command.retryCopy, command.sentTo, noLoop);
+      table.wroteItself(session, command.spec, command.retryFrame(), command.sentTo, noLoop);
     }
   }
 

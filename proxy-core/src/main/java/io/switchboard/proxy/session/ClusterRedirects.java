@@ -69,7 +69,7 @@ final class ClusterRedirects {
     }
     reply.release();
     command.reply = null;
-    command.request = command.retryCopy.retainedDuplicate(); // the copy stays, for another round
+    command.request = command.retryRequest();
     session.replies().sendAgain(command, connection);
     return true;
   }

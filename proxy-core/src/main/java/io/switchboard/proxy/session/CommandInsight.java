@@ -86,7 +86,7 @@ final class CommandInsight {
     long nanos = now - command.startedAtNanos;
     if (slowLog.slow(nanos) && !spec.has(CommandSpec.SKIP_SLOWLOG)) {
       slowLog.add(
-          command.retryCopy,
+          command.retryFrame(),
           spec.name().toLowerCase(java.util.Locale.ROOT),
           nanos,
           ClientInfo.address(session.channel().remoteAddress()),
@@ -100,7 +100,7 @@ final class CommandInsight {
               Instant.now(),
               true,
               spec.name(),
-              command.retryCopy == null ? "" : key(spec, command.retryCopy),
+              !command.hasRetryCopy() ? "" : key(spec, command.retryFrame()),
               command.reply.readableBytes(),
               command.sentTo.pool().node().toString()));
       metrics.bigKey(true);

@@ -219,20 +219,20 @@ final class ReplyQueue extends Flushable {
     command.sentTo = target;
     if (command.spec != null && command.spec.has(CommandSpec.SCRIPT_SHA)) {
       session.scripts().prepare(command, target);
-    } else if (command.retryCopy == null
+    } else if (!command.hasRetryCopy()
         && (command.route == PendingCommand.TO_READ
             ? !target.pool().primary()
             : command.route == PendingCommand.TO_PRIMARY && !command.spec.isRead())) {
       // Kept until the reply: to run a read on the primary if this replica stops answering, or
       // a write again on the real primary if this one answers READONLY (it was demoted).
-      command.retryCopy = command.request.retainedDuplicate();
-    } else if (command.retryCopy == null
+      command.keepRetryCopy();
+    } else if (!command.hasRetryCopy()
         && command.route != PendingCommand.TO_PINNED
         && (loop.backend().topology().current().shards().size() > 1
             || loop.insight().keepsRequests())) {
       // Several shards: any command may meet MOVED or ASK, and run again where it belongs. And
       // the slow log and big keys name a command's arguments and key when its reply comes.
-      command.retryCopy = command.request.retainedDuplicate();
+      command.keepRetryCopy();
     }
     if (command.markOffsetFirst()) {
       session.blocking().markWriteOffset(target);

@@ -28,7 +28,7 @@ final class ReplyRecovery {
 
   /** Whether the command was sent again instead of answered with its reply. */
   boolean retried(PendingCommand command) {
-    if (command.retryCopy == null) {
+    if (!command.hasRetryCopy()) {
       return false;
     }
     if (command.reply.getByte(command.reply.readerIndex()) == '-' && redirects.follow(command)) {
@@ -37,13 +37,13 @@ final class ReplyRecovery {
     if (command.spec.has(CommandSpec.SCRIPT_SHA) && session.scripts().retry(command)) {
       return true;
     }
-    if (command.retryCopy != null
+    if (command.hasRetryCopy()
         && command.route == PendingCommand.TO_PRIMARY
         && startsWith(command.reply, READONLY)) {
       holdWriteAgain(command);
       return true;
     }
-    return command.retryCopy != null
+    return command.hasRetryCopy()
         && command.lost == PendingCommand.LOST_IN_FLIGHT
         && command.route == PendingCommand.TO_READ
         && retryLostRead(command);
@@ -70,7 +70,7 @@ final class ReplyRecovery {
     command.reply = null;
     BackendConnection answered = command.sentTo;
     loop.backend().gate().doubtPrimary(answered.pool().node());
-    command.request = command.retryCopy.retainedDuplicate(); // the copy stays, for another round
+    command.request = command.retryRequest();
     answered.holdAgain(command);
   }
 
@@ -96,7 +96,7 @@ final class ReplyRecovery {
    * session's later reads on that replica are stuck too and are retried in order after it.
    */
   void retryStuckRead(PendingCommand command) {
-    if (command.isDone() || command.discarded || session.isClosed() || command.retryCopy == null) {
+    if (command.isDone() || command.discarded || session.isClosed() || !command.hasRetryCopy()) {
       return;
     }
     BackendConnection primary = session.targets().primary(command);
@@ -110,7 +110,7 @@ final class ReplyRecovery {
    * it goes to may answer MOVED (its shard's slots changed meanwhile), to be followed again.
    */
   private void resend(PendingCommand command, BackendConnection to) {
-    command.request = command.retryCopy.retainedDuplicate();
+    command.request = command.retryRequest();
     session.replies().sendAgain(command, to);
   }
 }

@@ -80,8 +80,8 @@ final class ScriptCommands {
    * case the node answers NOSCRIPT anyway (someone flushed its scripts).
    */
   void prepare(PendingCommand command, BackendConnection target) {
-    if (command.retryCopy == null) {
-      command.retryCopy = command.request.retainedDuplicate();
+    if (!command.hasRetryCopy()) {
+      command.keepRetryCopy();
     }
     ArgCursor sha = scratch.reset(command.request).seek(1);
     if (sha.length() != 40) {
@@ -103,8 +103,7 @@ final class ScriptCommands {
    * it may have run first; that is only visible if its scripts were flushed under it.
    */
   boolean retry(PendingCommand command) {
-    ByteBuf copy = command.retryCopy;
-    command.retryCopy = null;
+    ByteBuf copy = command.takeRetryCopy();
     ByteBuf reply = command.reply;
     boolean noScript =
         reply.readableBytes() > 9
