@@ -22,6 +22,9 @@ public final class JoinedWrites {
   /** The run's first piece (owned), or null when no run is open. */
   private ByteBuf first;
 
+  /** The buffer the run's pieces are slices of. */
+  private ByteBuf runBuffer;
+
   /** The memory address just past the run, and the run's length. */
   private long end;
 
@@ -45,8 +48,10 @@ public final class JoinedWrites {
       }
       writeRun(channel);
     }
-    if (piece.hasMemoryAddress() && piece.unwrap() != null && bufferOf(piece).hasMemoryAddress()) {
+    ByteBuf buffer = piece.unwrap() == null ? null : bufferOf(piece);
+    if (buffer != null && piece.hasMemoryAddress() && buffer.hasMemoryAddress()) {
       first = piece;
+      runBuffer = buffer;
       length = piece.readableBytes();
       end = piece.memoryAddress() + piece.readerIndex() + length;
       joined = false;
@@ -58,7 +63,7 @@ public final class JoinedWrites {
   private boolean continuesRun(ByteBuf piece) {
     return piece.hasMemoryAddress()
         && piece.memoryAddress() + piece.readerIndex() == end
-        && bufferOf(piece) == bufferOf(first);
+        && bufferOf(piece) == runBuffer;
   }
 
   /**
@@ -79,12 +84,13 @@ public final class JoinedWrites {
       return;
     }
     ByteBuf run = first;
+    ByteBuf buffer = runBuffer;
     first = null;
+    runBuffer = null;
     if (!joined) {
       channel.write(run, channel.voidPromise());
       return;
     }
-    ByteBuf buffer = bufferOf(run);
     int offset = (int) (run.memoryAddress() + run.readerIndex() - buffer.memoryAddress());
     ByteBuf whole = buffer.retainedSlice(offset, length);
     if (buffer == run.unwrap()) {
@@ -108,6 +114,7 @@ public final class JoinedWrites {
     if (first != null) {
       first.release();
       first = null;
+      runBuffer = null;
     }
   }
 }
