@@ -411,6 +411,11 @@ public final class PendingCommand {
     return retryCopy == null ? null : retryCopy.slice(retryStart, retryLength);
   }
 
+  /** The request to read its arguments: as it came while unsent, else the kept one, or null. */
+  public ByteBuf frame() {
+    return request != null ? request : retryFrame();
+  }
+
   /** The kept request as a new frame to send again; the kept one stays, for another round. */
   public ByteBuf retryRequest() {
     return retryCopy.retainedSlice(retryStart, retryLength);

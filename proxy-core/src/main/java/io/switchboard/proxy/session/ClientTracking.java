@@ -143,7 +143,7 @@ final class ClientTracking implements BroadcastTracking.Member {
     if (command.tracked() != null && target.pool().tracking()) {
       table.sent(session, command, target);
     } else if (noLoop && on && readers > 0 && command.spec != null && !command.spec.isRead()) {
-      ByteBuf request = command.request != null ? command.request : command.retryFrame();
+      ByteBuf request = command.frame();
       if (request != null) {
         table.wroteItself(session, command.spec, request, target, true);
       }

@@ -123,7 +123,7 @@ final class TargetSelector {
       keyedShard = topology.shardFor(slot);
       return keyedShard == null ? topology.only() : keyedShard;
     }
-    ByteBuf request = command.request != null ? command.request : command.retryFrame();
+    ByteBuf request = command.frame();
     if (command.spec == null || request == null) {
       return topology.only();
     }

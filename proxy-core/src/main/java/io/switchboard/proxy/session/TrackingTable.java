@@ -83,7 +83,7 @@ final class TrackingTable implements InvalidationSink {
 
   /** A tracked read leaves for {@code target}: each of its keys gets a reader in flight. */
   void sent(ClientSession session, PendingCommand command, BackendConnection target) {
-    ByteBuf request = command.request != null ? command.request : command.retryFrame();
+    ByteBuf request = command.frame();
     if (request == null || command.spec.has(CommandSpec.PUBSUB)) {
       return;
     }
