@@ -50,6 +50,23 @@ class ClientsThroughProxyIT {
     proxy.close();
   }
 
+  /**
+   * The command table comes over a connection of its own (so a new primary's first ROLE never waits
+   * behind its 90 KB reply), which closes once the table is in: only the monitor's stays.
+   */
+  @Test
+  void theCommandTablesConnectionClosesOnceLoaded() {
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .ignoreExceptions()
+        .untilAsserted(
+            () -> {
+              String clients = String.valueOf(topology.primary().call("CLIENT", "LIST"));
+              assertThat(clients).contains("name=clients-it:monitor ");
+              assertThat(clients).doesNotContain("name=clients-it:commands ");
+            });
+  }
+
   @Test
   void jedisStringsHashesAndListsLandOnThePrimary() throws Exception {
     try (Jedis jedis = proxy.jedis()) {

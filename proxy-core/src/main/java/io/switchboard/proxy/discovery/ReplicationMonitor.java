@@ -108,6 +108,10 @@ public final class ReplicationMonitor {
 
   private Topology topology;
   private HostAndPort commandsLoadedFrom;
+
+  /** The connection a command table is being loaded over, or null. */
+  private BackendConnection commandsConnection;
+
   private ScheduledFuture<?> task;
   private volatile boolean stopped;
 
@@ -209,7 +213,14 @@ public final class ReplicationMonitor {
     if (task != null) {
       task.cancel(false);
     }
-    home.eventLoop().execute(() -> probes.values().forEach(p -> p.connection.close()));
+    home.eventLoop()
+        .execute(
+            () -> {
+              probes.values().forEach(p -> p.connection.close());
+              if (commandsConnection != null) {
+                commandsConnection.close();
+              }
+            });
   }
 
   /** Called on the home loop with each new topology. */
@@ -424,11 +435,27 @@ public final class ReplicationMonitor {
     return new ReplicaState(node, probe.offset, lagMillis, problem, probe.answeredAskAtNanos);
   }
 
+  /**
+   * Asks {@code primary} for its command table over a connection of its own, closed after the
+   * reply. Not on the ROLE probe: the reply is about 90 KB, and a new primary's first ROLE, which
+   * opens the write gate after a failover, waited behind it (60 to 300 ms in the failover report).
+   */
   private void loadCommandTable(HostAndPort primary) {
-    BackendConnection connection = probe(primary).connection;
+    if (commandsConnection != null) {
+      commandsConnection.close(); // from a primary replaced meanwhile
+    }
+    BackendPool descriptor = new BackendPool(home, primary, 0, 2, false, true, 1, null);
+    BackendConnection connection = new BackendConnection(home, descriptor, false);
+    connection.purpose = "commands";
+    commandsConnection = connection;
     connection.sendInternal(
         Replies.command(home.alloc(), "COMMAND"),
         (ByteBuf reply) -> {
+          // An error too (the node went away; the hold timeout gave up): the next primary loads.
+          connection.close();
+          if (commandsConnection == connection) {
+            commandsConnection = null;
+          }
           // A large reply: parse it off the event loop, which must not stall its clients.
           byte[] bytes = ByteBufUtil.getBytes(reply);
           reply.release();
