@@ -38,4 +38,47 @@ class SentinelEventsIT {
       assertThat(oldPrimary.address()).isNotEqualTo(replica.address());
     }
   }
+
+  /**
+   * Writes move when the leader has promoted the replica, not when its failover ends. The only
+   * Sentinel is the leader, whose MASTER entry names the old primary until every other replica has
+   * followed (two of its INFO rounds, a second apart, at least): a proxy that waited for that would
+   * still hold writes when the check below runs.
+   */
+  @Test
+  void writesMoveAtThePromotionNotAtTheEndOfTheFailover() throws Exception {
+    try (LocalTopology topology = LocalTopology.start(2, 1);
+        TestProxy proxy =
+            TestProxy.start(topology, "switchboard.sentinel.reconcile-interval = 1h\n");
+        RespClient client = RespClient.connect(proxy.address(), Duration.ofSeconds(10))) {
+      proxy.awaitPrimary();
+      topology.awaitSentinelsSettled(Duration.ofSeconds(30));
+      RedisNode leader = topology.sentinels().get(0);
+      Thread.sleep(500); // the proxy subscribes right after its first reconcile
+      assertThat(leader.call("SENTINEL", "FAILOVER", LocalTopology.MASTER)).isEqualTo("OK");
+      RedisNode promoted =
+          await()
+              .atMost(Duration.ofSeconds(30))
+              .pollInterval(Duration.ofMillis(5))
+              .until(() -> promotedReplica(topology), java.util.Objects::nonNull);
+      TestProxy.awaitWritesReach(client, promoted, "it:at-promotion");
+      assertThat(masterFlags(leader))
+          .as("the leader's failover is still under way when writes reach the promoted replica")
+          .contains("failover_in_progress");
+    }
+  }
+
+  private static RedisNode promotedReplica(LocalTopology topology) throws Exception {
+    for (RedisNode node : topology.replicas()) {
+      if (((List<?>) node.call("ROLE")).get(0).equals("master")) {
+        return node;
+      }
+    }
+    return null;
+  }
+
+  private static String masterFlags(RedisNode sentinel) throws Exception {
+    List<?> fields = (List<?>) sentinel.call("SENTINEL", "MASTER", LocalTopology.MASTER);
+    return String.valueOf(fields.get(fields.indexOf("flags") + 1));
+  }
 }

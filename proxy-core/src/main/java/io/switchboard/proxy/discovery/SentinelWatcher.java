@@ -362,10 +362,16 @@ public final class SentinelWatcher implements TopologySource {
     String flags = master.getOrDefault("flags", "");
     boolean underway = flags.contains("failover_in_progress") || flags.contains("o_down");
     long epoch = Long.parseLong(master.getOrDefault("config-epoch", "-1"));
+    boolean promotionDone = promotionDone(master);
     List<HostAndPort> replicas = new ArrayList<>();
+    HostAndPort promoted = null;
     for (Map<String, String> replica : commands.replicas(config.master())) {
       String replicaFlags = replica.getOrDefault("flags", "");
       HostAndPort node = new HostAndPort(replica.get("ip"), Integer.parseInt(replica.get("port")));
+      if (promotionDone && replicaFlags.contains("promoted")) {
+        promoted = node;
+        continue;
+      }
       // Right after a promotion Sentinel still lists the new primary among the replicas.
       if (!replicaFlags.contains("s_down")
           && !replicaFlags.contains("o_down")
@@ -374,7 +380,25 @@ public final class SentinelWatcher implements TopologySource {
         replicas.add(node);
       }
     }
+    if (promoted != null) {
+      // The leader has seen its replica answer as master and taken the failover's epoch: the
+      // failover can no longer be aborted, and Sentinel itself names this node from now on
+      // (SENTINEL GET-MASTER-ADDR-BY-NAME). The leader's MASTER entry keeps the old address until
+      // the other replicas follow, and the others switch only when its hello reaches them (about
+      // 100 ms): waiting for either held writes that long for nothing.
+      return new Answer(sentinel, promoted, replicas, epoch, false);
+    }
     return new Answer(sentinel, primaryNode, replicas, epoch, underway);
+  }
+
+  /**
+   * Whether the failover this Sentinel leads has passed its promotion: from {@code reconf_slaves}
+   * on, the promoted replica answered as master and the failover's epoch is the master's.
+   */
+  private static boolean promotionDone(Map<String, String> master) {
+    String state = master.get("failover-state");
+    return master.getOrDefault("flags", "").contains("failover_in_progress")
+        && ("reconf_slaves".equals(state) || "update_config".equals(state));
   }
 
   private StatefulRedisSentinelConnection<String, String> connection(HostAndPort sentinel) {
