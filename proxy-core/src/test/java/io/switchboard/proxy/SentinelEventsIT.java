@@ -19,14 +19,10 @@ class SentinelEventsIT {
   @Test
   void aPlannedFailoverIsFollowedFromSentinelsEventsAlone() throws Exception {
     try (LocalTopology topology = LocalTopology.start(1, 1);
-        TestProxy proxy =
-            TestProxy.start(topology, "switchboard.sentinel.reconcile-interval = 1h\n");
+        TestProxy proxy = followingEventsOnly(topology);
         RespClient client = RespClient.connect(proxy.address(), Duration.ofSeconds(10))) {
-      proxy.awaitPrimary();
-      topology.awaitSentinelsSettled(Duration.ofSeconds(30));
       RedisNode oldPrimary = topology.primary();
       RedisNode replica = topology.replicas().get(0);
-      Thread.sleep(500); // the proxy subscribes right after its first reconcile
       assertThat(topology.sentinels().get(0).call("SENTINEL", "FAILOVER", LocalTopology.MASTER))
           .isEqualTo("OK");
       await()
@@ -48,13 +44,9 @@ class SentinelEventsIT {
   @Test
   void writesMoveAtThePromotionNotAtTheEndOfTheFailover() throws Exception {
     try (LocalTopology topology = LocalTopology.start(2, 1);
-        TestProxy proxy =
-            TestProxy.start(topology, "switchboard.sentinel.reconcile-interval = 1h\n");
+        TestProxy proxy = followingEventsOnly(topology);
         RespClient client = RespClient.connect(proxy.address(), Duration.ofSeconds(10))) {
-      proxy.awaitPrimary();
-      topology.awaitSentinelsSettled(Duration.ofSeconds(30));
       RedisNode leader = topology.sentinels().get(0);
-      Thread.sleep(500); // the proxy subscribes right after its first reconcile
       assertThat(leader.call("SENTINEL", "FAILOVER", LocalTopology.MASTER)).isEqualTo("OK");
       RedisNode promoted =
           await()
@@ -65,6 +57,23 @@ class SentinelEventsIT {
       assertThat(masterFlags(leader))
           .as("the leader's failover is still under way when writes reach the promoted replica")
           .contains("failover_in_progress");
+    }
+  }
+
+  /**
+   * A proxy whose reconcile never comes within a test, so only events move it, once it serves the
+   * primary and listens to the settled Sentinels.
+   */
+  private static TestProxy followingEventsOnly(LocalTopology topology) throws Exception {
+    TestProxy proxy = TestProxy.start(topology, "switchboard.sentinel.reconcile-interval = 1h\n");
+    try {
+      proxy.awaitPrimary();
+      topology.awaitSentinelsSettled(Duration.ofSeconds(30));
+      Thread.sleep(500); // the proxy subscribes right after its first reconcile
+      return proxy;
+    } catch (Exception | AssertionError e) {
+      proxy.close();
+      throw e;
     }
   }
 
