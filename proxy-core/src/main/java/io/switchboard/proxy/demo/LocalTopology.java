@@ -204,11 +204,35 @@ public final class LocalTopology implements AutoCloseable {
           break;
         }
         if (System.nanoTime() > deadline) {
-          throw new IOException(sentinel.name() + " did not discover the topology: " + reply);
+          throw new IOException(
+              sentinel.name()
+                  + " did not discover the topology: "
+                  + reply
+                  + "; "
+                  + dataNodeRoles());
         }
         RedisNode.sleep(100);
       }
     }
+  }
+
+  /**
+   * What each data node says of its role, for an error: Sentinel learns replicas only from the
+   * primary's INFO, so one it misses was not attached to the primary when it asked.
+   */
+  private String dataNodeRoles() {
+    StringBuilder roles = new StringBuilder();
+    for (RedisNode node : dataNodes()) {
+      Object role;
+      try {
+        role = node.call("ROLE");
+      } catch (IOException e) {
+        role = e.getMessage();
+      }
+      roles.append(node.name()).append(" (").append(node.address()).append(") ROLE ");
+      roles.append(role).append("; ");
+    }
+    return roles.toString();
   }
 
   /** The node the Sentinels name as primary now (asking each until one answers). */
