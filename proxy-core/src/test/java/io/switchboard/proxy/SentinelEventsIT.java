@@ -53,7 +53,13 @@ class SentinelEventsIT {
               .atMost(Duration.ofSeconds(30))
               .pollInterval(Duration.ofMillis(5))
               .until(() -> promotedReplica(topology), java.util.Objects::nonNull);
-      TestProxy.awaitWritesReach(client, promoted, "it:at-promotion");
+      // Not at awaitility's pace (its first poll comes 100 ms late): the gate is closed by now, so
+      // a SET waits in the proxy and is answered as soon as writes move; the flags are read then.
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      int attempt = 0;
+      while (!writeReaches(client, promoted, "v" + attempt++)) {
+        assertThat(System.nanoTime()).as("writes reach the promoted replica").isLessThan(deadline);
+      }
       assertThat(masterFlags(leader))
           .as("the leader's failover is still under way when writes reach the promoted replica")
           .contains("failover_in_progress");
@@ -75,6 +81,12 @@ class SentinelEventsIT {
       proxy.close();
       throw e;
     }
+  }
+
+  private static boolean writeReaches(RespClient client, RedisNode node, String value)
+      throws Exception {
+    return "OK".equals(client.call("SET", "it:at-promotion", value))
+        && value.equals(node.call("GET", "it:at-promotion"));
   }
 
   private static RedisNode promotedReplica(LocalTopology topology) throws Exception {
