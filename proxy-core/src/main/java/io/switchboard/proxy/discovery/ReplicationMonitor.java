@@ -300,14 +300,18 @@ public final class ReplicationMonitor {
 
   private Probe probe(HostAndPort node) {
     return probes.computeIfAbsent(
-        node,
-        n -> {
-          BackendPool descriptor =
-              new BackendPool(home, n, 0, 2, false, topology.serves(n, true), 1, null);
-          BackendConnection connection = new BackendConnection(home, descriptor, false);
-          connection.purpose = "monitor";
-          return new Probe(connection);
-        });
+        node, n -> new Probe(connectionOfItsOwn(n, topology.serves(n, true), "monitor")));
+  }
+
+  /**
+   * A RESP2 connection of the monitor's, outside every pool, named {@code purpose} in the servers'
+   * CLIENT LIST.
+   */
+  private BackendConnection connectionOfItsOwn(HostAndPort node, boolean primary, String purpose) {
+    BackendPool descriptor = new BackendPool(home, node, 0, 2, false, primary, 1, null);
+    BackendConnection connection = new BackendConnection(home, descriptor, false);
+    connection.purpose = purpose;
+    return connection;
   }
 
   private void ask(Probe probe, Consumer<Object> onValue) {
@@ -444,9 +448,7 @@ public final class ReplicationMonitor {
     if (commandsConnection != null) {
       commandsConnection.close(); // from a primary replaced meanwhile
     }
-    BackendPool descriptor = new BackendPool(home, primary, 0, 2, false, true, 1, null);
-    BackendConnection connection = new BackendConnection(home, descriptor, false);
-    connection.purpose = "commands";
+    BackendConnection connection = connectionOfItsOwn(primary, true, "commands");
     commandsConnection = connection;
     connection.sendInternal(
         Replies.command(home.alloc(), "COMMAND"),
