@@ -73,15 +73,14 @@ class SentinelEventsIT {
 
   /**
    * A proxy whose reconcile never comes within a test, so only events move it, once it serves the
-   * primary and listens to the settled Sentinels.
+   * primary and the Sentinels have settled.
    */
   private static TestProxy followingEventsOnly(LocalTopology topology) throws Exception {
     TestProxy proxy = TestProxy.start(topology, "switchboard.sentinel.reconcile-interval = 1h\n");
     try {
       proxy.awaitPrimary();
       topology.awaitSentinelsSettled(Duration.ofSeconds(30));
-      Thread.sleep(500); // the proxy subscribes right after its first reconcile
-      return proxy;
+      return proxy; // subscribed to every Sentinel's events before it named the primary
     } catch (Exception | AssertionError e) {
       proxy.close();
       throw e;

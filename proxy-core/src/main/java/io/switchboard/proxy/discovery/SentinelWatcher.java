@@ -167,10 +167,14 @@ public final class SentinelWatcher implements TopologySource {
     if (closed) {
       return;
     }
-    boolean answered = reconcileOnce();
+    // Subscribed first, asked second: a failover that began before a subscription shows in the
+    // answer (failover_in_progress), one that begins after it arrives as events. Asked first, the
+    // first primary was named, and took writes, before a failover begun in between could be seen
+    // at all: the old primary acknowledged writes until the promotion, and they were lost.
     for (HostAndPort sentinel : config.hosts()) {
       events.ensureSubscribed(sentinel, uri(sentinel));
     }
+    boolean answered = reconcileOnce();
     Duration next;
     if (answered) {
       backoff = config.retryMin();
