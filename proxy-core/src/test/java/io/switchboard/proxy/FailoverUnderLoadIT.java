@@ -447,7 +447,14 @@ class FailoverUnderLoadIT {
             + LocalDate.now()
             + " with `./mvnw -pl proxy-core -am verify -Pfailover-report`: "
             + SESSIONS
-            + " sessions pipelining 8 SETs, 1 INCR and 1 GET per batch through the proxy;"
+            + " sessions pipelining 8 SETs, 1 INCR and 1 GET per batch through the proxy, each"
+            + " starting at most one batch per "
+            + FailoverLoad.BATCH_INTERVAL.toMillis()
+            + " ms; Netty leak detection "
+            + io.netty.util.ResourceLeakDetector.getLevel()
+                .name()
+                .toLowerCase(java.util.Locale.ROOT)
+            + " (in production: disabled);"
             + " Redis "
             + topology.binary().version()
             + ", 1 primary, 2 replicas, 3 Sentinels (quorum 2, down-after-milliseconds 2000,"
