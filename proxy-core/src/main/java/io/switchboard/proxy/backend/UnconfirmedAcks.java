@@ -10,7 +10,9 @@ import io.switchboard.routing.ReplicationSnapshot;
 import io.switchboard.routing.Shard;
 import io.switchboard.routing.Topology;
 import java.util.ArrayDeque;
+import java.util.HashSet;
 import java.util.Iterator;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -22,8 +24,13 @@ import java.util.concurrent.TimeUnit;
  *   <li>every replica has applied it (a ROLE poll of the primary asked after the reply gives an
  *       offset at or past the write; the replicas' offsets reach it): the client gets the reply;
  *   <li>the gate reopens on the same primary (the failover was aborted): the client gets the reply;
- *   <li>Sentinel replaced the primary first, or {@code failover.hold-timeout} passed: the client
- *       gets an error saying the write may be lost, instead of an acknowledgement that may lie.
+ *   <li>Sentinel replaced the primary with a replica that had applied it before: the client gets
+ *       the reply (the write is in the new primary's data). Without this, one replica that lagged
+ *       (a full resync under heavy load) turned acknowledgements into errors although Sentinel had
+ *       promoted the other, up to date;
+ *   <li>Sentinel replaced the primary with a replica not known to have it, or {@code
+ *       failover.hold-timeout} passed: the client gets an error saying the write may be lost,
+ *       instead of an acknowledgement that may lie.
  * </ul>
  *
  * <p>In a planned failover the replicas catch up within milliseconds, so this costs a short delay;
@@ -37,6 +44,9 @@ final class UnconfirmedAcks {
     final HostAndPort node;
     final long answeredAtNanos = System.nanoTime();
     long offsetNeeded = -1;
+
+    /** Replicas of {@link #node} seen at or past {@link #offsetNeeded}: they hold the write. */
+    final Set<HostAndPort> heldBy = new HashSet<>(2);
 
     Held(PendingCommand command, ByteBuf reply, HostAndPort node) {
       this.command = command;
@@ -88,7 +98,9 @@ final class UnconfirmedAcks {
       }
       String loss = null;
       if (!topology.serves(ack.node, true)) {
-        loss = "answered this write only after Sentinel had replaced it as primary";
+        if (!promotedOneThatHeldIt(ack, topology)) {
+          loss = "answered this write only after Sentinel had replaced it as primary";
+        }
       } else if (now - ack.answeredAtNanos > holdNanos) {
         loss = "answered this write during a failover, and no replica confirmed it in time";
       } else if (!loop.gate().open(ack.node) && !replicated(ack, topology, replication)) {
@@ -125,17 +137,37 @@ final class UnconfirmedAcks {
     }
   }
 
+  /**
+   * Whether every replica of the write's primary has applied it; notes each one that has, for
+   * {@link #promotedOneThatHeldIt} once the primary is replaced.
+   */
   private static boolean replicated(Held ack, Topology topology, ReplicationSnapshot replication) {
     if (ack.offsetNeeded < 0) {
       return false;
     }
     Shard shard = topology.shardOf(ack.node);
+    boolean all = true;
     for (var node : shard == null ? java.util.List.<HostAndPort>of() : shard.replicas()) {
       ReplicaState state = replication.replica(node);
-      if (state == null || state.offset() < ack.offsetNeeded) {
-        return false;
+      if (state != null && state.offset() >= ack.offsetNeeded) {
+        ack.heldBy.add(node);
+      } else {
+        all = false;
       }
     }
-    return true;
+    return all;
+  }
+
+  /**
+   * Whether a node now named primary had applied the write while it replicated the old primary: its
+   * data, which it keeps when promoted, holds the write.
+   */
+  private static boolean promotedOneThatHeldIt(Held ack, Topology topology) {
+    for (HostAndPort node : ack.heldBy) {
+      if (topology.serves(node, true)) {
+        return true;
+      }
+    }
+    return false;
   }
 }

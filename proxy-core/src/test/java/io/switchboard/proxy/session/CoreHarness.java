@@ -25,6 +25,7 @@ import io.switchboard.routing.Topology;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -119,6 +120,24 @@ final class CoreHarness implements AutoCloseable {
       states.add(new ReplicaState(replica, offset, 0, null, now));
     }
     replication.set(new ReplicationSnapshot(PRIMARY, offset, now, states));
+  }
+
+  /**
+   * The replication monitor's view: the primary at {@code primaryOffset}, asked now; each replica
+   * at its own offset.
+   */
+  void offsets(long primaryOffset, Map<HostAndPort, Long> replicaOffsets) {
+    List<ReplicaState> states = new ArrayList<>();
+    long now = System.nanoTime();
+    replicaOffsets.forEach(
+        (replica, offset) -> states.add(new ReplicaState(replica, offset, 0, null, now)));
+    replication.set(new ReplicationSnapshot(PRIMARY, primaryOffset, now, states));
+  }
+
+  /** What the loop's timer does every offset poll: settle the held acknowledgements it can. */
+  void checkHeldAcks() {
+    loop.backend().gate().checkHeldAcks();
+    pump();
   }
 
   Client client() {

@@ -5,6 +5,7 @@ import static io.switchboard.proxy.session.CoreHarness.PRIMARY;
 import static io.switchboard.proxy.session.CoreHarness.REPLICA;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The write gate and held commands: writes wait through a failover, bounded, in order. */
@@ -169,6 +170,45 @@ class FailoverHoldingTest {
       core.topology(PRIMARY, REPLICA); // the failover was aborted: the same primary
       core.confirm(PRIMARY);
       assertThat(client.replies()).isEqualTo("+OK\r\n");
+    }
+  }
+
+  /**
+   * Every replica must have such a write before it is delivered during the failover, since any of
+   * them may be promoted; once one is, only that one matters. A replica that lags (a full resync
+   * under heavy load) used to turn the acknowledgement into "may be lost" although the promoted
+   * replica had the write: 36 to 134 such errors per five planned failovers at 130,000 writes a
+   * second in the failover report.
+   */
+  @Test
+  void aWriteAnsweredDuringAFailoverIsDeliveredWhenThePromotedReplicaHadIt() {
+    try (CoreHarness core = new CoreHarness().started(REPLICA, OTHER)) {
+      CoreHarness.Client client = core.client();
+      client.send("SET", "k", "v");
+      core.failoverUnderway();
+      core.answer(PRIMARY, "+OK\r\n");
+      core.offsets(100, Map.of(REPLICA, 100L, OTHER, 40L));
+      core.checkHeldAcks();
+      assertThat(client.replies()).as("OTHER has not applied it yet").isEmpty();
+      core.topology(REPLICA, OTHER);
+      assertThat(client.replies()).isEqualTo("+OK\r\n");
+    }
+  }
+
+  @Test
+  void aWriteAnsweredDuringAFailoverIsMaybeLostWhenThePromotedReplicaLacked() {
+    try (CoreHarness core = new CoreHarness().started(REPLICA, OTHER)) {
+      CoreHarness.Client client = core.client();
+      client.send("SET", "k", "v");
+      core.failoverUnderway();
+      core.answer(PRIMARY, "+OK\r\n");
+      core.offsets(100, Map.of(REPLICA, 100L, OTHER, 40L));
+      core.checkHeldAcks();
+      core.topology(OTHER, REPLICA);
+      assertThat(client.replies())
+          .isEqualTo(
+              "-ERR Switchboard: 10.0.0.1:6379 answered this write only after Sentinel had"
+                  + " replaced it as primary; the write may be lost with it\r\n");
     }
   }
 
