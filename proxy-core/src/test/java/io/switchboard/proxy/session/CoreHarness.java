@@ -24,6 +24,7 @@ import io.switchboard.routing.ReplicationSnapshot;
 import io.switchboard.routing.Topology;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
@@ -114,12 +115,11 @@ final class CoreHarness implements AutoCloseable {
 
   /** The replication monitor's view: the primary at {@code offset}, asked now; replicas fit. */
   void replicasFit(long offset, HostAndPort... replicas) {
-    List<ReplicaState> states = new ArrayList<>();
-    long now = System.nanoTime();
+    Map<HostAndPort, Long> atThePrimary = new LinkedHashMap<>();
     for (HostAndPort replica : replicas) {
-      states.add(new ReplicaState(replica, offset, 0, null, now));
+      atThePrimary.put(replica, offset);
     }
-    replication.set(new ReplicationSnapshot(PRIMARY, offset, now, states));
+    offsets(offset, atThePrimary);
   }
 
   /**
